@@ -1,0 +1,36 @@
+//! The domain layer's error type. `Invalid` and `Taken` carry messages safe to show to the
+//! person who made the request; the others are for logs.
+
+use kith_storage::StorageError;
+
+/// What a domain operation can refuse or fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// The input breaks a rule; the message says which, in words fit for a client.
+    #[error("{0}")]
+    Invalid(String),
+    /// A unique value (username, email) is already in use.
+    #[error("{0} is already taken")]
+    Taken(&'static str),
+    /// Username/email and password do not match.
+    #[error("invalid credentials")]
+    BadCredentials,
+    /// The thing asked for does not exist.
+    #[error("not found")]
+    NotFound,
+    /// The database failed.
+    #[error(transparent)]
+    Storage(StorageError),
+    /// Anything else that is our fault.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StorageError> for CoreError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::NotFound => CoreError::NotFound,
+            other => CoreError::Storage(other),
+        }
+    }
+}

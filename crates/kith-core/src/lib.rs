@@ -1,0 +1,28 @@
+//! Kith's domain rules, shared by the inbox (`kith-federation`) and the client API (`kith-api`):
+//! the instance's URL scheme, local accounts and their credentials, OAuth scopes and tokens.
+//!
+//! Invariants: no HTTP and no wire formats here. Everything that writes goes through
+//! `kith_storage::Db::write`, so each operation is one transaction; slow CPU work (password
+//! hashing, RSA key generation) runs on the blocking pool, never on an async thread.
+
+pub mod accounts;
+mod error;
+pub mod keys;
+pub mod scopes;
+pub mod tokens;
+pub mod urls;
+
+pub use error::CoreError;
+pub use scopes::Scopes;
+pub use urls::InstanceUrls;
+
+/// Runs CPU-heavy work (hashing, key generation) on the blocking pool.
+pub(crate) async fn blocking<T, F>(f: F) -> Result<T, CoreError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, CoreError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| CoreError::Internal(format!("blocking task failed: {e}")))?
+}

@@ -1,0 +1,153 @@
+//! Account rows: local people, the instance actor, and remote actors we have seen.
+
+use crate::pool::DbConn;
+use crate::schema::accounts;
+use crate::StorageError;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+/// One actor. `domain` is `None` for accounts hosted on this instance.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable, AsChangeset)]
+#[diesel(table_name = accounts)]
+#[diesel(treat_none_as_null = true)]
+pub struct Account {
+    pub id: i64,
+    pub username: String,
+    pub domain: Option<String>,
+    pub ap_id: String,
+    pub actor_type: String,
+    pub display_name: String,
+    pub note: String,
+    pub avatar_url: Option<String>,
+    pub header_url: Option<String>,
+    pub url: Option<String>,
+    pub locked: bool,
+    pub bot: bool,
+    pub inbox_url: String,
+    pub shared_inbox_url: Option<String>,
+    pub outbox_url: Option<String>,
+    pub followers_url: Option<String>,
+    pub following_url: Option<String>,
+    pub public_key_id: String,
+    pub public_key_pem: String,
+    pub private_key_pem: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub fetched_at: Option<NaiveDateTime>,
+}
+
+impl Account {
+    /// Whether this account is hosted here.
+    pub fn is_local(&self) -> bool {
+        self.domain.is_none()
+    }
+
+    /// `username` for local accounts, `username@domain` for remote ones (Mastodon's `acct`).
+    pub fn acct(&self) -> String {
+        match &self.domain {
+            None => self.username.clone(),
+            Some(d) => format!("{}@{}", self.username, d),
+        }
+    }
+}
+
+/// The fields a profile edit may change.
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = accounts)]
+pub struct ProfileChanges {
+    pub display_name: Option<String>,
+    pub note: Option<String>,
+    pub avatar_url: Option<Option<String>>,
+    pub header_url: Option<Option<String>>,
+    pub locked: Option<bool>,
+    pub bot: Option<bool>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+/// Inserts a new account.
+pub fn insert(conn: &mut DbConn, account: &Account) -> Result<(), StorageError> {
+    diesel::insert_into(accounts::table)
+        .values(account)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Replaces every column of an existing account (used when a remote actor is refetched).
+pub fn update(conn: &mut DbConn, account: &Account) -> Result<(), StorageError> {
+    diesel::update(accounts::table.find(account.id))
+        .set(account)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Applies a profile edit and returns the updated row.
+pub fn update_profile(
+    conn: &mut DbConn,
+    id: i64,
+    changes: &ProfileChanges,
+) -> Result<Account, StorageError> {
+    diesel::update(accounts::table.find(id))
+        .set(changes)
+        .execute(conn)?;
+    by_id(conn, id)
+}
+
+/// The account with this id.
+pub fn by_id(conn: &mut DbConn, id: i64) -> Result<Account, StorageError> {
+    Ok(accounts::table
+        .find(id)
+        .select(Account::as_select())
+        .first(conn)?)
+}
+
+/// The account whose ActivityPub id is `ap_id`.
+pub fn by_ap_id(conn: &mut DbConn, ap_id: &str) -> Result<Account, StorageError> {
+    Ok(accounts::table
+        .filter(accounts::ap_id.eq(ap_id))
+        .select(Account::as_select())
+        .first(conn)?)
+}
+
+/// The account whose key has this id (`…#main-key`), for signature checks.
+pub fn by_key_id(conn: &mut DbConn, key_id: &str) -> Result<Account, StorageError> {
+    Ok(accounts::table
+        .filter(accounts::public_key_id.eq(key_id))
+        .select(Account::as_select())
+        .first(conn)?)
+}
+
+/// A local account by username, case-insensitively as Mastodon does.
+pub fn local_by_username(conn: &mut DbConn, username: &str) -> Result<Account, StorageError> {
+    Ok(accounts::table
+        .filter(accounts::domain.is_null())
+        .filter(lower(accounts::username).eq(username.to_lowercase()))
+        .select(Account::as_select())
+        .first(conn)?)
+}
+
+/// A remote account by `username` and `domain`, case-insensitively on the username.
+pub fn remote_by_username(
+    conn: &mut DbConn,
+    username: &str,
+    domain: &str,
+) -> Result<Account, StorageError> {
+    Ok(accounts::table
+        .filter(accounts::domain.eq(domain.to_lowercase()))
+        .filter(lower(accounts::username).eq(username.to_lowercase()))
+        .select(Account::as_select())
+        .first(conn)?)
+}
+
+/// The number of local people (not counting the instance actor).
+pub fn count_local_people(conn: &mut DbConn) -> Result<i64, StorageError> {
+    Ok(accounts::table
+        .inner_join(crate::schema::users::table)
+        .filter(accounts::domain.is_null())
+        .count()
+        .get_result(conn)?)
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, available on both backends.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}

@@ -1,0 +1,26 @@
+//! Kith's storage layer: the schema, row types and queries, and the migrations runner, for
+//! SQLite (the embedded default) and PostgreSQL.
+//!
+//! Invariants: this crate knows no wire format (no ActivityStreams, no Mastodon JSON) and no
+//! HTTP; rows are plain structs that are never serialized to clients. Queries are plain
+//! functions over `&mut DbConn`, composed into transactions by the layers above through
+//! [`Db::read`] and [`Db::write`].
+
+pub mod accounts;
+mod error;
+pub mod id;
+pub mod oauth;
+mod pool;
+pub mod schema;
+pub mod testing;
+pub mod users;
+
+pub use error::{OptionalExt, StorageError};
+pub use pool::{Backend, Db, DbConn, PooledConn};
+
+/// The current time as stored (UTC, without a zone, microsecond precision on both backends).
+pub fn now() -> chrono::NaiveDateTime {
+    let now = chrono::Utc::now().naive_utc();
+    // PostgreSQL keeps microseconds; truncate so a row reads back equal to what was written.
+    chrono::DurationRound::duration_trunc(now, chrono::Duration::microseconds(1)).unwrap_or(now)
+}

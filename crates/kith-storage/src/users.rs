@@ -1,0 +1,59 @@
+//! Credentials and roles of local accounts.
+
+use crate::accounts::Account;
+use crate::pool::DbConn;
+use crate::schema::{accounts, users};
+use crate::StorageError;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+/// Login credentials of a local account.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub account_id: i64,
+    pub email: Option<String>,
+    pub password_hash: String,
+    pub role: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// Inserts an account and its credentials together (the caller's transaction makes it atomic).
+pub fn insert_with_account(
+    conn: &mut DbConn,
+    account: &Account,
+    user: &User,
+) -> Result<(), StorageError> {
+    crate::accounts::insert(conn, account)?;
+    diesel::insert_into(users::table)
+        .values(user)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The credentials and account of the local user with this username.
+pub fn by_username(conn: &mut DbConn, username: &str) -> Result<(User, Account), StorageError> {
+    Ok(users::table
+        .inner_join(accounts::table)
+        .filter(accounts::domain.is_null())
+        .filter(crate::accounts::lower(accounts::username).eq(username.to_lowercase()))
+        .select((User::as_select(), Account::as_select()))
+        .first(conn)?)
+}
+
+/// The credentials and account of the local user with this email address.
+pub fn by_email(conn: &mut DbConn, email: &str) -> Result<(User, Account), StorageError> {
+    Ok(users::table
+        .inner_join(accounts::table)
+        .filter(crate::accounts::lower(users::email.assume_not_null()).eq(email.to_lowercase()))
+        .select((User::as_select(), Account::as_select()))
+        .first(conn)?)
+}
+
+/// The credentials of the local account with this id.
+pub fn by_account_id(conn: &mut DbConn, account_id: i64) -> Result<User, StorageError> {
+    Ok(users::table
+        .find(account_id)
+        .select(User::as_select())
+        .first(conn)?)
+}
