@@ -1,1 +1,45 @@
-//! placeholder
+//! Kith's HTTP surface on actix-web: the Mastodon client API, OAuth 2, the ActivityPub and
+//! discovery routes, and HTML pages for people.
+//!
+//! Handlers read parse → act → convert: they parse the request (`body`, `auth`), call
+//! `kith-core` or `kith-federation` to act, and convert rows into response `entities`. Only
+//! `error` maps errors to HTTP. No SQL here: queries live in `kith-storage`.
+
+pub mod auth;
+pub mod body;
+pub mod entities;
+pub mod error;
+mod mastodon;
+mod oauth;
+mod pages;
+mod routes;
+
+use actix_web::web;
+use actix_web::{HttpMessage, HttpRequest};
+use error::ApiError;
+use kith_federation::{Data, FederationConfig};
+
+pub use error::{ApiError as Error, ApiResult};
+
+/// Mounts every route. The app must be wrapped in
+/// `activitypub_federation::config::FederationMiddleware` carrying Kith's federation config.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let json_limits = web::JsonConfig::default().limit(body::MAX_BODY_BYTES);
+    let form_limits = web::FormConfig::default().limit(body::MAX_BODY_BYTES);
+    let payload_limits = web::PayloadConfig::new(body::MAX_BODY_BYTES);
+    cfg.app_data(json_limits)
+        .app_data(form_limits)
+        .app_data(payload_limits)
+        .configure(routes::configure)
+        .configure(oauth::configure)
+        .configure(mastodon::configure)
+        .configure(pages::configure);
+}
+
+/// The request's federation data, for extractors that cannot take it as an argument.
+pub(crate) fn context(req: &HttpRequest) -> Result<Data, ApiError> {
+    req.extensions()
+        .get::<FederationConfig>()
+        .map(|c| c.to_request_data())
+        .ok_or_else(|| ApiError::Internal("federation middleware missing".into()))
+}

@@ -235,6 +235,7 @@ pub async fn create_local_user(
         password_hash: hash,
         role: new.role.as_str().to_owned(),
         created_at: account.created_at,
+        last_active_at: None,
     };
     let row = account.clone();
     db.write(move |c| users::insert_with_account(c, &row, &user))

@@ -7,8 +7,11 @@
 
 pub mod accounts;
 mod error;
+pub mod html;
+pub mod instance;
 pub mod keys;
 pub mod scopes;
+pub mod stats;
 pub mod tokens;
 pub mod urls;
 

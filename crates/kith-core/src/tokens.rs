@@ -38,7 +38,14 @@ pub async fn issue(
         revoked_at: None,
     };
     let row = token.clone();
-    db.write(move |c| oauth::insert_token(c, &row)).await?;
+    db.write(move |c| {
+        oauth::insert_token(c, &row)?;
+        if let Some(account_id) = row.account_id {
+            kith_storage::users::touch_active(c, account_id, row.created_at)?;
+        }
+        Ok(())
+    })
+    .await?;
     Ok((secret, token))
 }
 

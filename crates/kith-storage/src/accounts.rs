@@ -147,6 +147,14 @@ pub fn count_local_people(conn: &mut DbConn) -> Result<i64, StorageError> {
         .get_result(conn)?)
 }
 
+/// How many other instances we know accounts on.
+pub fn count_known_domains(conn: &mut DbConn) -> Result<i64, StorageError> {
+    Ok(accounts::table
+        .filter(accounts::domain.is_not_null())
+        .select(diesel::dsl::count(accounts::domain).aggregate_distinct())
+        .get_result(conn)?)
+}
+
 diesel::define_sql_function! {
     /// SQL `lower()`, available on both backends.
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;

@@ -60,9 +60,10 @@ struct SqlitePragmas;
 impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut DbConn) -> Result<(), diesel::r2d2::Error> {
         if let DbConn::Sqlite(c) = conn {
+            // busy_timeout first, so that the pragmas after it wait instead of failing.
             c.batch_execute(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; \
+                 PRAGMA foreign_keys = ON;",
             )
             .map_err(diesel::r2d2::Error::QueryError)?;
         }
@@ -112,12 +113,22 @@ impl Db {
                         })?;
                     }
                 }
+                // WAL is a property of the file: set it once, here, rather than racing on it
+                // from every new pooled connection.
+                let mut first = SqliteConnection::establish(path)
+                    .map_err(|e| StorageError::Unavailable(format!("cannot open {path}: {e}")))?;
+                first
+                    .batch_execute("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;")
+                    .map_err(|e| {
+                        StorageError::Unavailable(format!("cannot enable WAL on {path}: {e}"))
+                    })?;
                 path.to_owned()
             }
         };
         let manager = ConnectionManager::<DbConn>::new(manager_url);
         let mut builder = Pool::builder()
             .max_size(max_connections.max(1))
+            .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10));
         if backend == Backend::Sqlite {
             builder = builder.connection_customizer(Box::new(SqlitePragmas));

@@ -36,6 +36,7 @@ diesel::table! {
         password_hash -> Text,
         role -> Text,
         created_at -> Timestamp,
+        last_active_at -> Nullable<Timestamp>,
     }
 }
 

@@ -16,6 +16,7 @@ pub struct User {
     pub password_hash: String,
     pub role: String,
     pub created_at: NaiveDateTime,
+    pub last_active_at: Option<NaiveDateTime>,
 }
 
 /// Inserts an account and its credentials together (the caller's transaction makes it atomic).
@@ -56,4 +57,24 @@ pub fn by_account_id(conn: &mut DbConn, account_id: i64) -> Result<User, Storage
         .find(account_id)
         .select(User::as_select())
         .first(conn)?)
+}
+
+/// Records that the user signed in (or was issued a token) at `at`.
+pub fn touch_active(
+    conn: &mut DbConn,
+    account_id: i64,
+    at: NaiveDateTime,
+) -> Result<(), StorageError> {
+    diesel::update(users::table.find(account_id))
+        .set(users::last_active_at.eq(at))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Local users active since `since`.
+pub fn count_active_since(conn: &mut DbConn, since: NaiveDateTime) -> Result<i64, StorageError> {
+    Ok(users::table
+        .filter(users::last_active_at.ge(since))
+        .count()
+        .get_result(conn)?)
 }

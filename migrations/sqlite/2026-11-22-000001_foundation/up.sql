@@ -33,7 +33,8 @@ CREATE TABLE users (
     email TEXT UNIQUE,
     password_hash TEXT NOT NULL,
     role TEXT NOT NULL,                -- admin, moderator, user
-    created_at TIMESTAMP NOT NULL
+    created_at TIMESTAMP NOT NULL,
+    last_active_at TIMESTAMP           -- last sign-in or token issue; NodeInfo's active counts
 );
 
 CREATE TABLE oauth_apps (

@@ -1,0 +1,91 @@
+//! `Instance` (v2) and `V1Instance`, with the limits Kith enforces.
+
+use kith_core::instance::{compat_version, InstanceInfo};
+use kith_core::InstanceUrls;
+use serde_json::{json, Value};
+
+/// Longest post, in characters.
+pub const MAX_STATUS_CHARS: i64 = 500;
+/// Longest display name, in characters.
+pub const MAX_DISPLAY_NAME_CHARS: usize = 30;
+/// Longest bio, in characters.
+pub const MAX_NOTE_CHARS: usize = 500;
+/// The `api_versions.mastodon` level Kith answers to (Mastodon 4.3's).
+pub const MASTODON_API_VERSION: i64 = 2;
+
+/// Numbers both instance documents show.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stats {
+    /// Local people.
+    pub users: i64,
+    /// Local people active in the last 30 days.
+    pub active_month: i64,
+    /// Local posts.
+    pub statuses: i64,
+    /// Other instances known.
+    pub domains: i64,
+}
+
+fn limits(v2: bool) -> Value {
+    let mut c = json!({
+        "accounts": { "max_featured_tags": 0, "max_pinned_statuses": 0,
+                      "max_display_name_length": MAX_DISPLAY_NAME_CHARS, "max_note_length": MAX_NOTE_CHARS },
+        "statuses": { "max_characters": MAX_STATUS_CHARS, "max_media_attachments": 4,
+                      "characters_reserved_per_url": 23 },
+        "media_attachments": { "supported_mime_types": [], "image_size_limit": 0,
+                               "image_matrix_limit": 0, "video_size_limit": 0,
+                               "video_frame_rate_limit": 0, "video_matrix_limit": 0 },
+        "polls": { "max_options": 0, "max_characters_per_option": 0,
+                   "min_expiration": 300, "max_expiration": 2629746 },
+    });
+    if v2 {
+        c["translation"] = json!({ "enabled": false });
+        c["urls"] = json!({ "streaming": null, "status": null });
+        c["vapid"] = json!({ "public_key": "" });
+    }
+    c
+}
+
+/// `GET /api/v2/instance`.
+pub fn instance_v2(info: &InstanceInfo, urls: &InstanceUrls, stats: Stats) -> Value {
+    json!({
+        "domain": urls.domain(),
+        "title": info.title,
+        "version": compat_version(),
+        "source_url": env!("CARGO_PKG_REPOSITORY"),
+        "description": info.description,
+        "usage": { "users": { "active_month": stats.active_month } },
+        "thumbnail": { "url": format!("{}static/header.png", urls.base()) },
+        "icon": [],
+        "languages": ["en"],
+        "configuration": limits(true),
+        "registrations": { "enabled": info.registrations_open, "approval_required": false,
+                           "message": null, "url": null },
+        "api_versions": { "mastodon": MASTODON_API_VERSION },
+        "contact": { "email": info.contact_email, "account": null },
+        "rules": [],
+    })
+}
+
+/// `GET /api/v1/instance`.
+pub fn instance_v1(info: &InstanceInfo, urls: &InstanceUrls, stats: Stats) -> Value {
+    json!({
+        "uri": urls.domain(),
+        "title": info.title,
+        "short_description": info.description,
+        "description": info.description,
+        "email": info.contact_email,
+        "version": compat_version(),
+        "urls": { "streaming_api": format!("{}", urls.base()).replacen("http", "ws", 1) },
+        "stats": { "user_count": stats.users, "status_count": stats.statuses,
+                   "domain_count": stats.domains },
+        "thumbnail": format!("{}static/header.png", urls.base()),
+        "languages": ["en"],
+        "registrations": info.registrations_open,
+        "approval_required": false,
+        "invites_enabled": false,
+        "configuration": limits(false),
+        "contact_account": null,
+        "rules": [],
+    })
+}

@@ -1,0 +1,131 @@
+//! Accounts: one's own (`verify_credentials`, `update_credentials`), and any by id or handle.
+
+use crate::auth::Auth;
+use crate::body::{lenient_bool, Body};
+use crate::entities::account::{account_to_api, credential_account_to_api, Counts};
+use crate::entities::instance::{MAX_DISPLAY_NAME_CHARS, MAX_NOTE_CHARS};
+use crate::error::{ApiError, ApiResult};
+use actix_web::{web, HttpResponse};
+use kith_federation::Data;
+use kith_storage::accounts::{self, Account, ProfileChanges};
+use kith_storage::{users, OptionalExt};
+use serde::Deserialize;
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/api/v1/accounts/verify_credentials",
+        web::get().to(verify_credentials),
+    )
+    .route(
+        "/api/v1/accounts/update_credentials",
+        web::patch().to(update_credentials),
+    )
+    .route("/api/v1/accounts/lookup", web::get().to(lookup))
+    .route("/api/v1/accounts/{id}", web::get().to(show));
+}
+
+async fn credential_response(account: Account, data: &Data) -> ApiResult<HttpResponse> {
+    let id = account.id;
+    let user = data.db.read(move |c| users::by_account_id(c, id)).await?;
+    let entity = credential_account_to_api(&account, &user, Counts::default(), 0, &data.urls);
+    Ok(HttpResponse::Ok().json(entity))
+}
+
+async fn verify_credentials(auth: Auth, data: Data) -> ApiResult<HttpResponse> {
+    let account = auth.account("profile")?.clone();
+    credential_response(account, &data).await
+}
+
+#[derive(Debug, Deserialize)]
+struct CredentialsForm {
+    display_name: Option<String>,
+    note: Option<String>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    locked: Option<bool>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    bot: Option<bool>,
+}
+
+fn validate_profile(form: &CredentialsForm) -> Result<(), ApiError> {
+    if let Some(name) = &form.display_name {
+        if name.chars().count() > MAX_DISPLAY_NAME_CHARS {
+            return Err(ApiError::Unprocessable(format!(
+                "Validation failed: Display name is too long (maximum is {MAX_DISPLAY_NAME_CHARS} characters)"
+            )));
+        }
+    }
+    if let Some(note) = &form.note {
+        if note.chars().count() > MAX_NOTE_CHARS {
+            return Err(ApiError::Unprocessable(format!(
+                "Validation failed: Note is too long (maximum is {MAX_NOTE_CHARS} characters)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+async fn update_credentials(
+    auth: Auth,
+    form: Body<CredentialsForm>,
+    data: Data,
+) -> ApiResult<HttpResponse> {
+    let account = auth.account("write:accounts")?.clone();
+    let form = form.0;
+    validate_profile(&form)?;
+    let changes = ProfileChanges {
+        display_name: form
+            .display_name
+            .map(|n| n.trim().chars().filter(|c| !c.is_control()).collect()),
+        note: form.note.map(|n| kith_core::html::plain_text_to_html(&n)),
+        locked: form.locked,
+        bot: form.bot,
+        updated_at: Some(kith_storage::now()),
+        ..Default::default()
+    };
+    let id = account.id;
+    let updated = data
+        .db
+        .write(move |c| accounts::update_profile(c, id, &changes))
+        .await?;
+    credential_response(updated, &data).await
+}
+
+async fn show(path: web::Path<String>, data: Data) -> ApiResult<HttpResponse> {
+    let id: i64 = path.parse().map_err(|_| ApiError::NotFound)?;
+    let account = data
+        .db
+        .read(move |c| accounts::by_id(c, id).optional())
+        .await?
+        .filter(|a| a.actor_type != "Application" || a.domain.is_some())
+        .ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok().json(account_to_api(&account, Counts::default(), &data.urls)))
+}
+
+#[derive(Debug, Deserialize)]
+struct LookupQuery {
+    acct: Option<String>,
+}
+
+async fn lookup(query: web::Query<LookupQuery>, data: Data) -> ApiResult<HttpResponse> {
+    let acct = query
+        .acct
+        .as_deref()
+        .map(|a| a.trim().trim_start_matches('@'))
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| ApiError::BadRequest("acct parameter is required".into()))?;
+    let (user, domain) = match acct.split_once('@') {
+        Some((u, d)) if d.eq_ignore_ascii_case(data.urls.domain()) => (u.to_owned(), None),
+        Some((u, d)) => (u.to_owned(), Some(d.to_owned())),
+        None => (acct.to_owned(), None),
+    };
+    let account = data
+        .db
+        .read(move |c| match domain {
+            None => accounts::local_by_username(c, &user).optional(),
+            Some(d) => accounts::remote_by_username(c, &user, &d).optional(),
+        })
+        .await?
+        .filter(|a| a.actor_type != "Application" || a.domain.is_some())
+        .ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok().json(account_to_api(&account, Counts::default(), &data.urls)))
+}

@@ -1,0 +1,137 @@
+//! HTML pages for people: the instance's front page, profiles, and the static files they use.
+//! Templates are askama's, which escapes every value unless marked `safe` (only sanitized
+//! HTML is).
+
+use crate::error::{ApiError, ApiResult};
+use crate::routes::wants_activity_json;
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use kith_federation::Data;
+use kith_storage::accounts::{self, Account};
+use kith_storage::OptionalExt;
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(index))
+        .route("/@{username}", web::get().to(profile))
+        .route("/static/{file}", web::get().to(static_file));
+}
+
+/// Renders a template into a response with `status`.
+pub(crate) fn html(
+    status: actix_web::http::StatusCode,
+    page: &impl Template,
+) -> ApiResult<HttpResponse> {
+    let body = page
+        .render()
+        .map_err(|e| ApiError::Internal(format!("template: {e}")))?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::VARY, "Accept"))
+        .insert_header(("X-Frame-Options", "DENY"))
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'self'; img-src * data:; form-action *; frame-ancestors 'none'",
+        ))
+        .body(body))
+}
+
+#[derive(Template)]
+#[template(path = "index.html")]
+struct IndexPage<'a> {
+    instance_title: &'a str,
+    description: &'a str,
+    users: i64,
+    version: &'a str,
+}
+
+async fn index(data: Data) -> ApiResult<HttpResponse> {
+    let stats = kith_core::stats::instance_stats(&data.db).await?;
+    html(
+        actix_web::http::StatusCode::OK,
+        &IndexPage {
+            instance_title: &data.instance.title,
+            description: &data.instance.description,
+            users: stats.users,
+            version: kith_core::instance::KITH_VERSION,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "profile.html")]
+struct ProfilePage<'a> {
+    instance_title: &'a str,
+    display_name: &'a str,
+    acct: String,
+    avatar: String,
+    note: &'a str,
+    locked: bool,
+    actor_url: &'a str,
+}
+
+/// The HTML profile of a local account.
+pub(crate) async fn profile_page(account: &Account, data: &Data) -> ApiResult<HttpResponse> {
+    let display_name = if account.display_name.is_empty() {
+        &account.username
+    } else {
+        &account.display_name
+    };
+    html(
+        actix_web::http::StatusCode::OK,
+        &ProfilePage {
+            instance_title: &data.instance.title,
+            display_name,
+            acct: format!("{}@{}", account.username, data.urls.domain()),
+            avatar: account
+                .avatar_url
+                .clone()
+                .unwrap_or_else(|| crate::entities::account::default_avatar(&data.urls)),
+            // Local notes are made from escaped text; remote ones are sanitized on arrival.
+            note: &account.note,
+            locked: account.locked,
+            actor_url: &account.ap_id,
+        },
+    )
+}
+
+async fn profile(req: HttpRequest, path: web::Path<String>, data: Data) -> ApiResult<HttpResponse> {
+    let username = path.into_inner();
+    let account = data
+        .db
+        .read(move |c| accounts::local_by_username(c, &username).optional())
+        .await?
+        .filter(|a| a.actor_type != "Application")
+        .ok_or(ApiError::NotFound)?;
+    if wants_activity_json(&req) {
+        // Some servers dereference the profile URL; send them to the actor.
+        return Ok(HttpResponse::Found()
+            .insert_header((header::LOCATION, account.ap_id.clone()))
+            .finish());
+    }
+    profile_page(&account, &data).await
+}
+
+async fn static_file(path: web::Path<String>) -> HttpResponse {
+    let (body, mime): (&'static [u8], &str) = match path.as_str() {
+        "avatar.png" => (include_bytes!("../static/avatar.png"), "image/png"),
+        "header.png" => (include_bytes!("../static/header.png"), "image/png"),
+        "kith.css" => (
+            include_bytes!("../static/kith.css"),
+            "text/css; charset=utf-8",
+        ),
+        _ => return HttpResponse::NotFound().finish(),
+    };
+    HttpResponse::Ok()
+        .content_type(mime)
+        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+        .body(body)
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub(crate) struct ErrorPage<'a> {
+    pub instance_title: &'a str,
+    pub heading: &'a str,
+    pub message: &'a str,
+}

@@ -1,0 +1,63 @@
+//! What every federation handler gets: the database, the URL scheme, the instance's facts,
+//! and the `activitypub_federation` configuration built from them.
+
+use crate::objects::account::ApAccount;
+use crate::FederationError;
+use activitypub_federation::config::FederationConfig;
+use activitypub_federation::resolver::ValidatingDnsResolver;
+use kith_core::instance::InstanceInfo;
+use kith_core::InstanceUrls;
+use kith_storage::Db;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Application data handed to every federation and API handler.
+#[derive(Clone)]
+pub struct KithContext {
+    /// The database.
+    pub db: Db,
+    /// This instance's URLs.
+    pub urls: InstanceUrls,
+    /// How the instance presents itself.
+    pub instance: Arc<InstanceInfo>,
+}
+
+/// Timeout for every outgoing request.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Builds the federation configuration. Outgoing fetches are signed by the instance actor;
+/// outside development mode the HTTP client refuses http URLs and any host that resolves to a
+/// loopback, private or link-local address.
+pub async fn build_federation_config(
+    ctx: KithContext,
+    instance_actor: &ApAccount,
+) -> Result<FederationConfig<KithContext>, FederationError> {
+    let dev = ctx.instance.dev_mode;
+    let user_agent = format!(
+        "Kith/{} (+{})",
+        kith_core::instance::KITH_VERSION,
+        ctx.urls.base()
+    );
+    let client = reqwest::Client::builder()
+        .user_agent(user_agent)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(REQUEST_TIMEOUT)
+        .connect_timeout(REQUEST_TIMEOUT)
+        .dns_resolver(Arc::new(ValidatingDnsResolver::new(Vec::new(), !dev)))
+        .build()
+        .map_err(|e| FederationError::Invalid(format!("HTTP client: {e}")))?;
+    let domain = ctx.urls.domain().to_owned();
+    let config = FederationConfig::builder()
+        .domain(domain)
+        .app_data(ctx)
+        .client(client.into())
+        .debug(dev)
+        .allow_http_urls(dev)
+        .request_timeout(REQUEST_TIMEOUT)
+        .http_signature_compat(true)
+        .signed_fetch_actor(instance_actor)
+        .build()
+        .await
+        .map_err(|e| FederationError::Invalid(format!("federation config: {e}")))?;
+    Ok(config)
+}

@@ -1,0 +1,274 @@
+//! Accounts as ActivityPub actors: local rows become `Person`/`Application` documents; remote
+//! documents are checked and upserted into rows.
+
+use crate::protocol::actor::{Actor, Endpoints, Image, PublicKey, ACTOR_TYPES};
+use crate::protocol::values::{first_string, first_url, single_line, truncate_chars};
+use crate::{Data, FederationError, KithContext};
+use activitypub_federation::protocol::verification::verify_domains_match;
+use activitypub_federation::traits::{Actor as ApActor, Object};
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use kith_storage::accounts::{self, Account};
+use kith_storage::OptionalExt;
+use url::Url;
+
+/// Limits on what a remote actor may make us store.
+const MAX_NAME_CHARS: usize = 200;
+const MAX_NOTE_CHARS: usize = 20_000;
+const MAX_USERNAME_CHARS: usize = 200;
+const MAX_PEM_BYTES: usize = 8_192;
+
+/// An account row seen as an ActivityPub actor, with its id and inbox parsed.
+#[derive(Debug, Clone)]
+pub struct ApAccount {
+    account: Account,
+    id: Url,
+    inbox: Url,
+}
+
+impl ApAccount {
+    /// Wraps a row; fails only if the row holds a broken URL.
+    pub fn new(account: Account) -> Result<ApAccount, FederationError> {
+        Ok(ApAccount {
+            id: Url::parse(&account.ap_id)?,
+            inbox: Url::parse(&account.inbox_url)?,
+            account,
+        })
+    }
+
+    /// The row.
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
+
+    /// The row, owned.
+    pub fn into_account(self) -> Account {
+        self.account
+    }
+}
+
+fn as_utc(t: NaiveDateTime) -> DateTime<Utc> {
+    DateTime::from_naive_utc_and_offset(t, Utc)
+}
+
+/// The `domain` column for an actor id: host, plus the port when it is not the default.
+pub fn authority(url: &Url) -> Option<String> {
+    let host = url.host_str()?.to_lowercase();
+    Some(match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host,
+    })
+}
+
+fn image(url: &Option<String>) -> serde_json::Value {
+    match url.as_deref().and_then(|u| Url::parse(u).ok()) {
+        Some(url) => serde_json::to_value(Image {
+            kind: "Image".into(),
+            url,
+            media_type: None,
+        })
+        .unwrap_or_default(),
+        None => serde_json::Value::Null,
+    }
+}
+
+fn parse_opt_url(s: &Option<String>) -> Option<Url> {
+    s.as_deref().and_then(|u| Url::parse(u).ok())
+}
+
+#[async_trait]
+impl Object for ApAccount {
+    type DataType = KithContext;
+    type Kind = Actor;
+    type Error = FederationError;
+
+    fn id(&self) -> &Url {
+        &self.id
+    }
+
+    fn last_refreshed_at(&self) -> Option<DateTime<Utc>> {
+        if self.account.is_local() {
+            return Some(Utc::now());
+        }
+        self.account.fetched_at.map(as_utc)
+    }
+
+    async fn read_from_id(id: Url, data: &Data) -> Result<Option<Self>, Self::Error> {
+        let id = id.to_string();
+        Ok(data
+            .db
+            .read(move |c| accounts::by_ap_id(c, &id).optional())
+            .await?
+            .map(ApAccount::new)
+            .transpose()?)
+    }
+
+    async fn into_json(self, _data: &Data) -> Result<Actor, Self::Error> {
+        let ApAccount {
+            account: a,
+            id,
+            inbox,
+        } = self;
+        Ok(Actor {
+            kind: a.actor_type.clone(),
+            preferred_username: a.username.clone(),
+            name: serde_json::Value::String(a.display_name.clone()),
+            summary: serde_json::Value::String(a.note.clone()),
+            url: a
+                .url
+                .clone()
+                .map(serde_json::Value::String)
+                .unwrap_or_default(),
+            inbox,
+            outbox: parse_opt_url(&a.outbox_url),
+            followers: parse_opt_url(&a.followers_url),
+            following: parse_opt_url(&a.following_url),
+            endpoints: Some(Endpoints {
+                shared_inbox: parse_opt_url(&a.shared_inbox_url),
+            }),
+            public_key: PublicKey {
+                id: a.public_key_id.clone(),
+                owner: id.clone(),
+                public_key_pem: a.public_key_pem.clone(),
+            },
+            icon: image(&a.avatar_url),
+            image: image(&a.header_url),
+            manually_approves_followers: Some(a.locked),
+            discoverable: Some(a.actor_type != "Application"),
+            published: Some(as_utc(a.created_at)),
+            id,
+        })
+    }
+
+    async fn verify(json: &Actor, expected_domain: &Url, _data: &Data) -> Result<(), Self::Error> {
+        verify_domains_match(&json.id, expected_domain)?;
+        if !ACTOR_TYPES.contains(&json.kind.as_str()) {
+            return Err(FederationError::Invalid(format!(
+                "unsupported actor type {:?}",
+                json.kind
+            )));
+        }
+        if json.public_key.owner != json.id {
+            return Err(FederationError::Invalid(
+                "publicKey.owner is not the actor".into(),
+            ));
+        }
+        let key_id = Url::parse(&json.public_key.id)?;
+        verify_domains_match(&key_id, &json.id)?;
+        if json.public_key.public_key_pem.len() > MAX_PEM_BYTES {
+            return Err(FederationError::Invalid("public key too large".into()));
+        }
+        for url in [Some(&json.inbox), json.outbox.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(FederationError::Invalid(format!("bad URL scheme in {url}")));
+            }
+        }
+        let u = &json.preferred_username;
+        if u.is_empty()
+            || u.chars().count() > MAX_USERNAME_CHARS
+            || u.chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '@')
+        {
+            return Err(FederationError::Invalid(format!(
+                "bad preferredUsername {u:?}"
+            )));
+        }
+        Ok(())
+    }
+
+    async fn from_json(json: Actor, data: &Data) -> Result<Self, Self::Error> {
+        let domain = authority(&json.id)
+            .ok_or_else(|| FederationError::Invalid("actor id has no host".into()))?;
+        if data.urls.is_local(&json.id) {
+            // Our own accounts are never overwritten by what someone else serves.
+            return Err(FederationError::Invalid(
+                "remote document claims a local id".into(),
+            ));
+        }
+        let now = kith_storage::now();
+        let name = first_string(&json.name).unwrap_or_default();
+        let note = first_string(&json.summary).unwrap_or_default();
+        let incoming = Account {
+            id: kith_storage::id::new_id(),
+            username: json.preferred_username.clone(),
+            domain: Some(domain),
+            ap_id: json.id.to_string(),
+            actor_type: json.kind.clone(),
+            display_name: truncate_chars(&single_line(&name), MAX_NAME_CHARS),
+            note: kith_core::html::sanitize_remote(&truncate_chars(&note, MAX_NOTE_CHARS)),
+            avatar_url: first_url(&json.icon).map(String::from),
+            header_url: first_url(&json.image).map(String::from),
+            url: first_url(&json.url).map(String::from),
+            locked: json.manually_approves_followers.unwrap_or(false),
+            bot: matches!(json.kind.as_str(), "Service" | "Application"),
+            inbox_url: json.inbox.to_string(),
+            shared_inbox_url: json
+                .endpoints
+                .and_then(|e| e.shared_inbox)
+                .map(String::from),
+            outbox_url: json.outbox.map(String::from),
+            followers_url: json.followers.map(String::from),
+            following_url: json.following.map(String::from),
+            public_key_id: json.public_key.id,
+            public_key_pem: json.public_key.public_key_pem,
+            private_key_pem: None,
+            created_at: json
+                .published
+                .map(|p| p.naive_utc())
+                .unwrap_or(now)
+                .min(now),
+            updated_at: now,
+            fetched_at: Some(now),
+        };
+        let account = data
+            .db
+            .write(move |c| {
+                let mut row = incoming;
+                match accounts::by_ap_id(c, &row.ap_id).optional()? {
+                    Some(existing) => {
+                        // Keep our id and first-seen time.
+                        row.id = existing.id;
+                        row.created_at = existing.created_at;
+                        accounts::update(c, &row)?;
+                    }
+                    None => {
+                        // A new actor with the handle of an old one (account re-created on
+                        // its server): the old row gives up the handle.
+                        let domain = row.domain.clone().unwrap_or_default();
+                        if let Some(old) =
+                            accounts::remote_by_username(c, &row.username, &domain).optional()?
+                        {
+                            let mut renamed = old.clone();
+                            renamed.username = format!("{}~{}", old.username, old.id);
+                            accounts::update(c, &renamed)?;
+                        }
+                        accounts::insert(c, &row)?;
+                    }
+                }
+                Ok(row)
+            })
+            .await?;
+        ApAccount::new(account)
+    }
+}
+
+impl ApActor for ApAccount {
+    fn public_key_pem(&self) -> &str {
+        &self.account.public_key_pem
+    }
+
+    fn private_key_pem(&self) -> Option<String> {
+        self.account.private_key_pem.clone()
+    }
+
+    fn inbox(&self) -> Url {
+        self.inbox.clone()
+    }
+
+    fn shared_inbox(&self) -> Option<Url> {
+        parse_opt_url(&self.account.shared_inbox_url)
+    }
+}

@@ -1,0 +1,177 @@
+//! Configuration: built-in defaults, then `kith.toml` (if present), then `KITH_*` environment
+//! variables. Every key is documented in `docs/configuration.md` and `kith.example.toml`.
+
+use anyhow::{bail, Context};
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Kith's settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The instance's authority in ids and handles: `social.example` or `localhost:8080`.
+    pub domain: String,
+    /// Address to listen on.
+    pub bind: String,
+    /// Where Kith keeps its files (the SQLite database by default).
+    pub data_dir: PathBuf,
+    /// `postgres://…` for PostgreSQL; otherwise a SQLite file path or `sqlite://PATH`.
+    /// Empty means `DATA_DIR/kith.db`.
+    pub database_url: String,
+    /// Most database connections to hold open.
+    pub database_max_connections: u32,
+    /// Development mode: plain http ids and loopback/private peers. Never in production.
+    pub dev_mode: bool,
+    /// The instance's name.
+    pub instance_title: String,
+    /// A short description of the instance.
+    pub instance_description: String,
+    /// Contact address for the admins.
+    pub contact_email: String,
+    /// Log filter, as `RUST_LOG` takes it (`info`, `kith=debug,info`).
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            domain: "localhost:8080".into(),
+            bind: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./kith-data"),
+            database_url: String::new(),
+            database_max_connections: 8,
+            dev_mode: false,
+            instance_title: "Kith".into(),
+            instance_description: "A small community on the fediverse.".into(),
+            contact_email: String::new(),
+            log: "info".into(),
+        }
+    }
+}
+
+/// The keys that `KITH_*` variables may set (others, like `KITH_TEST_*`, belong to tools).
+const KEYS: &[&str] = &[
+    "domain",
+    "bind",
+    "data_dir",
+    "database_url",
+    "database_max_connections",
+    "dev_mode",
+    "instance_title",
+    "instance_description",
+    "contact_email",
+    "log",
+];
+
+impl Config {
+    /// Loads the configuration. `file` is the path given with `--config`; without it
+    /// `./kith.toml` is read when it exists.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => {
+                if !path.exists() {
+                    bail!("config file {} does not exist", path.display());
+                }
+                figment = figment.merge(Toml::file(path));
+            }
+            None => {
+                if Path::new("kith.toml").exists() {
+                    figment = figment.merge(Toml::file("kith.toml"));
+                }
+            }
+        }
+        let config: Config = figment
+            .merge(Env::prefixed("KITH_").only(KEYS))
+            .extract()
+            .context("invalid configuration")?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        kith_core::InstanceUrls::new(&self.domain, self.dev_mode)
+            .map_err(|e| anyhow::anyhow!("invalid domain: {e}"))?;
+        self.bind_addr()?;
+        if self.database_max_connections == 0 {
+            bail!("database_max_connections must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// The listen address.
+    pub fn bind_addr(&self) -> anyhow::Result<SocketAddr> {
+        self.bind
+            .parse()
+            .with_context(|| format!("invalid bind address {:?} (want IP:PORT)", self.bind))
+    }
+
+    /// The database URL, defaulting to a SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        if self.database_url.trim().is_empty() {
+            format!("sqlite://{}", self.data_dir.join("kith.db").display())
+        } else {
+            self.database_url.trim().to_owned()
+        }
+    }
+
+    /// The instance's URL scheme.
+    pub fn urls(&self) -> kith_core::InstanceUrls {
+        kith_core::InstanceUrls::new(&self.domain, self.dev_mode).expect("validated at load")
+    }
+
+    /// The instance's public facts.
+    pub fn instance_info(&self) -> kith_core::instance::InstanceInfo {
+        kith_core::instance::InstanceInfo {
+            title: self.instance_title.clone(),
+            description: self.instance_description.clone(),
+            contact_email: self.contact_email.clone(),
+            registrations_open: false,
+            dev_mode: self.dev_mode,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "k.toml",
+                "domain = \"social.example\"\nbind = \"0.0.0.0:9000\"",
+            )?;
+            jail.set_env("KITH_BIND", "127.0.0.1:9001");
+            jail.set_env("KITH_DEV_MODE", "true");
+            let c = Config::load(Some(Path::new("k.toml"))).expect("load");
+            assert_eq!(c.domain, "social.example");
+            assert_eq!(c.bind, "127.0.0.1:9001");
+            assert!(c.dev_mode);
+            assert!(c.database_url().ends_with("kith-data/kith.db"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("KITH_BIND", "not an address");
+            assert!(Config::load(None).is_err());
+            jail.set_env("KITH_BIND", "127.0.0.1:1");
+            jail.set_env("KITH_DOMAIN", "https://x.example/");
+            assert!(Config::load(None).is_err());
+            jail.set_env("KITH_DOMAIN", "x.example");
+            jail.set_env("KITH_DEV_MODE", "maybe");
+            assert!(Config::load(None).is_err());
+            jail.create_file("kith.toml", "colour = \"green\"")?;
+            jail.set_env("KITH_DEV_MODE", "false");
+            assert!(Config::load(None).is_err(), "unknown keys are refused");
+            Ok(())
+        });
+    }
+}
