@@ -98,14 +98,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
         let bytes = Bytes::from_request(req, payload);
         Box::pin(async move {
             let bytes = bytes.await.map_err(|e| {
-                if e.to_string().contains("overflow") || e.to_string().contains("larger") {
-                    ApiError::BadRequest("Request body too large".into())
-                } else {
-                    ApiError::BadRequest(format!("Could not read body: {e}"))
+                use actix_web::error::PayloadError;
+                match e.as_error::<PayloadError>() {
+                    Some(PayloadError::Overflow) => ApiError::PayloadTooLarge,
+                    _ => ApiError::BadRequest(format!("Could not read body: {e}")),
                 }
             })?;
             if bytes.len() > MAX_BODY_BYTES {
-                return Err(ApiError::BadRequest("Request body too large".into()));
+                return Err(ApiError::PayloadTooLarge);
             }
             parse_body(&content_type, &bytes).map(Body)
         })

@@ -24,6 +24,9 @@ pub enum ApiError {
     /// 404.
     #[error("Record not found")]
     NotFound,
+    /// 413: the body is over the limit.
+    #[error("Request body too large")]
+    PayloadTooLarge,
     /// 422: valid syntax, refused content.
     #[error("{0}")]
     Unprocessable(String),
@@ -65,6 +68,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::OAuth { status, .. } => *status,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -141,3 +141,13 @@ pub fn revoke_token(
 pub fn delete_expired_codes(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, StorageError> {
     Ok(diesel::delete(oauth_codes::table.filter(oauth_codes::expires_at.lt(now))).execute(conn)?)
 }
+
+/// How many applications are registered.
+pub fn count_apps(conn: &mut DbConn) -> Result<i64, StorageError> {
+    Ok(oauth_apps::table.count().get_result(conn)?)
+}
+
+/// How many authorization codes are pending.
+pub fn count_codes(conn: &mut DbConn) -> Result<i64, StorageError> {
+    Ok(oauth_codes::table.count().get_result(conn)?)
+}

@@ -1,11 +1,8 @@
 //! `kith`: the server binary. It reads the configuration, wires storage, federation and the
 //! HTTP API together, and offers the admin commands.
 
-mod admin;
-mod config;
-mod serve;
-
 use clap::{Parser, Subcommand};
+use kith::{admin, config, serve};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

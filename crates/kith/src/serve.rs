@@ -4,14 +4,29 @@
 use crate::admin::open_database;
 use crate::config::Config;
 use activitypub_federation::config::FederationMiddleware;
+use actix_web::dev::{Server, ServerHandle};
 use actix_web::{middleware, App, HttpServer};
 use anyhow::Context;
 use kith_federation::objects::account::ApAccount;
 use kith_federation::{build_federation_config, KithContext};
+use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
-/// Runs until SIGINT/SIGTERM.
-pub async fn run(config: Config) -> anyhow::Result<()> {
+/// A started (not yet awaited) instance.
+pub struct Started {
+    /// The server future; await it to run until stopped.
+    pub server: Server,
+    /// Stops the server.
+    pub handle: ServerHandle,
+    /// Where it listens.
+    pub addrs: Vec<SocketAddr>,
+    /// What its handlers see.
+    pub context: KithContext,
+}
+
+/// Builds the instance. With `listener`, serves on it instead of binding `config.bind`
+/// (tests bind port 0 first, so they know the port before choosing the domain).
+pub async fn start(config: Config, listener: Option<TcpListener>) -> anyhow::Result<Started> {
     if config.dev_mode {
         tracing::warn!(
             "DEVELOPMENT MODE IS ON: plain http ids and loopback/private peers are allowed. \
@@ -23,25 +38,47 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let instance_actor = kith_core::accounts::ensure_instance_actor(&db, &urls)
         .await
         .context("cannot create the instance actor")?;
-    let ctx = KithContext {
+    let context = KithContext {
         db,
         urls: urls.clone(),
         instance: Arc::new(config.instance_info()),
     };
-    let federation = build_federation_config(ctx, &ApAccount::new(instance_actor)?).await?;
-    let bind = config.bind_addr()?;
-    let server = HttpServer::new(move || {
+    let federation =
+        build_federation_config(context.clone(), &ApAccount::new(instance_actor)?).await?;
+    let http = HttpServer::new(move || {
         App::new()
             .wrap(FederationMiddleware::new(federation.clone()))
             .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms"))
             .configure(kith_api::configure)
     })
-    .bind(bind)
-    .with_context(|| format!("cannot listen on {bind}"))?;
-    for addr in server.addrs() {
+    .shutdown_timeout(10);
+    let http = match listener {
+        Some(l) => http
+            .listen(l)
+            .context("cannot serve on the given listener")?,
+        None => {
+            let bind = config.bind_addr()?;
+            http.bind(bind)
+                .with_context(|| format!("cannot listen on {bind}"))?
+        }
+    };
+    let addrs = http.addrs();
+    for addr in &addrs {
         tracing::info!(%addr, base = %urls.base(), "Kith is listening");
     }
-    server.run().await.context("HTTP server failed")?;
+    let server = http.run();
+    Ok(Started {
+        handle: server.handle(),
+        server,
+        addrs,
+        context,
+    })
+}
+
+/// Runs until SIGINT/SIGTERM.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let started = start(config, None).await?;
+    started.server.await.context("HTTP server failed")?;
     tracing::info!("Kith stopped");
     Ok(())
 }

@@ -1,0 +1,6 @@
+//! The Kith server as a library: configuration, wiring and admin commands, so that the
+//! integration tests start real instances exactly as `kith serve` does.
+
+pub mod admin;
+pub mod config;
+pub mod serve;

@@ -1,0 +1,7 @@
+//! Integration tests: real Kith instances on loopback ports, on SQLite and on PostgreSQL.
+
+mod cli;
+mod discovery;
+mod mastodon;
+mod oauth;
+mod rig;

@@ -1,0 +1,192 @@
+//! The Mastodon client API endpoints of the first issue: instance, accounts.
+
+use crate::on_each_backend;
+use crate::rig::{client, Instance};
+use serde_json::Value;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instance_documents_answer_with_and_without_slash() {
+    on_each_backend!(async |i: &Instance| {
+        let c = client();
+        for path in ["/api/v1/instance", "/api/v1/instance/"] {
+            let v1: Value = c
+                .get(i.url(path))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(v1["uri"], i.domain);
+            assert!(v1["version"]
+                .as_str()
+                .unwrap()
+                .starts_with("4.3.0 (compatible; Kith "));
+        }
+        for path in ["/api/v2/instance", "/api/v2/instance/"] {
+            let v2: Value = c
+                .get(i.url(path))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(v2["domain"], i.domain);
+            assert!(v2["api_versions"]["mastodon"].as_i64().unwrap() >= 2);
+        }
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_are_read_and_edited_through_the_api() {
+    on_each_backend!(async |i: &Instance| {
+        let ana = i.create_user("ana", "correct horse").await;
+        let token = i.token(&ana, "read write").await;
+        let c = client();
+
+        let me: Value = c
+            .get(i.url("/api/v1/accounts/verify_credentials"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["id"], ana.id.to_string());
+        assert_eq!(me["acct"], "ana");
+        assert_eq!(me["url"], i.url("/@ana"));
+        assert_eq!(me["source"]["privacy"], "public");
+        assert_eq!(me["role"]["permissions"], "65536");
+
+        // Form with Rails-style booleans, as Mastodon.py sends.
+        let res = c
+            .patch(i.url("/api/v1/accounts/update_credentials"))
+            .bearer_auth(&token)
+            .form(&[
+                ("display_name", "Ana B."),
+                ("note", "Gardener.\nBirds & bees."),
+                ("locked", "1"),
+                ("stray", "ignored"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let me: Value = res.json().await.unwrap();
+        assert_eq!(me["display_name"], "Ana B.");
+        assert_eq!(me["note"], "<p>Gardener.<br>Birds &amp; bees.</p>");
+        assert_eq!(me["source"]["note"], "Gardener.\nBirds & bees.");
+        assert_eq!(me["locked"], true);
+        // JSON, as masto and megalodon send.
+        let res = c
+            .patch(i.url("/api/v1/accounts/update_credentials"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"locked": false}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.json::<Value>().await.unwrap()["locked"], false);
+        // The actor document follows the profile.
+        let actor: Value = c
+            .get(i.url("/users/ana"))
+            .header("accept", "application/activity+json")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(actor["name"], "Ana B.");
+        assert_eq!(actor["summary"], "<p>Gardener.<br>Birds &amp; bees.</p>");
+
+        // Refused edits change nothing.
+        let long = "x".repeat(31);
+        let res = c
+            .patch(i.url("/api/v1/accounts/update_credentials"))
+            .bearer_auth(&token)
+            .form(&[("display_name", long.as_str()), ("note", "changed")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422);
+        let res = c
+            .patch(i.url("/api/v1/accounts/update_credentials"))
+            .bearer_auth(&token)
+            .form(&[("locked", "perhaps")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422);
+        let me: Value = c
+            .get(i.url("/api/v1/accounts/verify_credentials"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["display_name"], "Ana B.");
+        assert_eq!(me["source"]["note"], "Gardener.\nBirds & bees.");
+
+        // Public reads.
+        let shown: Value = c
+            .get(i.url(&format!("/api/v1/accounts/{}", ana.id)))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(shown["username"], "ana");
+        assert!(shown.get("source").is_none(), "private fields stay private");
+        for acct in ["ana", "@ana", &format!("ana@{}", i.domain)] {
+            let found = c
+                .get(i.url("/api/v1/accounts/lookup"))
+                .query(&[("acct", acct)])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(found.status(), 200, "{acct}");
+        }
+        for (path, status) in [
+            ("/api/v1/accounts/lookup?acct=nobody".to_owned(), 404),
+            ("/api/v1/accounts/lookup".to_owned(), 400),
+            ("/api/v1/accounts/123".to_owned(), 404),
+            ("/api/v1/accounts/not-a-number".to_owned(), 404),
+        ] {
+            assert_eq!(
+                c.get(i.url(&path)).send().await.unwrap().status(),
+                status,
+                "{path}"
+            );
+        }
+        // No token, a bad token, the wrong scheme.
+        assert_eq!(
+            c.get(i.url("/api/v1/accounts/verify_credentials"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            401
+        );
+        assert_eq!(
+            c.get(i.url("/api/v1/accounts/verify_credentials"))
+                .bearer_auth("nope")
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            401
+        );
+        let basic = c
+            .get(i.url("/api/v1/accounts/verify_credentials"))
+            .header("authorization", "Basic YTpi")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(basic.status(), 401);
+    });
+}

@@ -1,0 +1,547 @@
+//! OAuth 2: apps, the authorization-code flow with PKCE, client credentials, revocation, and
+//! the RFC 6749 error codes for everything that can go wrong.
+
+use crate::on_each_backend;
+use crate::rig::{client, Instance};
+use base64::Engine;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+const REDIRECT: &str = "https://app.example/callback";
+
+struct App {
+    client_id: String,
+    client_secret: String,
+}
+
+async fn register(i: &Instance, scopes: &str) -> App {
+    let res = client()
+        .post(i.url("/api/v1/apps"))
+        .form(&[
+            ("client_name", "Test app"),
+            ("redirect_uris", REDIRECT),
+            ("scopes", scopes),
+            ("website", "https://app.example"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let app: Value = res.json().await.unwrap();
+    assert_eq!(app["name"], "Test app");
+    assert_eq!(app["redirect_uri"], REDIRECT);
+    App {
+        client_id: app["client_id"].as_str().unwrap().into(),
+        client_secret: app["client_secret"].as_str().unwrap().into(),
+    }
+}
+
+fn pkce() -> (String, String) {
+    let verifier = format!("{:064x}", rand_u128());
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(Sha256::digest(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+fn rand_u128() -> u128 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+        ^ 0x5eed_5eed_5eed
+}
+
+/// Submits the login form as a browser would; returns the response (a redirect on success).
+async fn login(
+    i: &Instance,
+    app: &App,
+    user: &str,
+    password: &str,
+    challenge: Option<&str>,
+    scope: &str,
+) -> reqwest::Response {
+    let mut form = vec![
+        ("response_type", "code"),
+        ("client_id", app.client_id.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("scope", scope),
+        ("state", "xyz"),
+        ("username", user),
+        ("password", password),
+        ("decision", "approve"),
+    ];
+    if let Some(c) = challenge {
+        form.push(("code_challenge", c));
+        form.push(("code_challenge_method", "S256"));
+    }
+    client()
+        .post(i.url("/oauth/authorize"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn code_from(res: &reqwest::Response) -> String {
+    assert_eq!(res.status(), 302, "expected a redirect");
+    let location = url::Url::parse(res.headers()["location"].to_str().unwrap()).unwrap();
+    assert!(location.as_str().starts_with(REDIRECT));
+    let pairs: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
+    assert_eq!(pairs["state"], "xyz");
+    pairs["code"].clone()
+}
+
+async fn exchange(i: &Instance, app: &App, extra: &[(&str, &str)]) -> reqwest::Response {
+    let mut form = vec![
+        ("client_id", app.client_id.as_str()),
+        ("redirect_uri", REDIRECT),
+    ];
+    form.extend_from_slice(extra);
+    client()
+        .post(i.url("/oauth/token"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn oauth_error(res: reqwest::Response, status: u16, code: &str) {
+    assert_eq!(res.status().as_u16(), status);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], code, "{body}");
+}
+
+async fn codes(i: &Instance) -> i64 {
+    i.context
+        .db
+        .read(|c| kith_storage::oauth::count_codes(c))
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorization_code_flow_with_pkce() {
+    on_each_backend!(async |i: &Instance| {
+        i.create_user("ana", "correct horse").await;
+        let app = register(i, "read write").await;
+        let c = client();
+
+        // The login page shows the app and the scopes asked for.
+        let page = c
+            .get(i.url("/oauth/authorize"))
+            .query(&[
+                ("response_type", "code"),
+                ("client_id", &app.client_id),
+                ("redirect_uri", REDIRECT),
+                ("scope", "read"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        assert!(html.contains("Test app") && html.contains("<form"));
+
+        let (verifier, challenge) = pkce();
+        let res = login(i, &app, "ana", "correct horse", Some(&challenge), "read").await;
+        let code = code_from(&res);
+        let token = exchange(
+            i,
+            &app,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("code_verifier", &verifier),
+            ],
+        )
+        .await;
+        assert_eq!(token.status(), 200);
+        assert_eq!(token.headers()["cache-control"], "no-store");
+        let token: Value = token.json().await.unwrap();
+        assert_eq!(token["token_type"], "Bearer");
+        assert_eq!(token["scope"], "read");
+        let access = token["access_token"].as_str().unwrap();
+
+        let me: Value = c
+            .get(i.url("/api/v1/accounts/verify_credentials"))
+            .bearer_auth(access)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["username"], "ana");
+        let app_info: Value = c
+            .get(i.url("/api/v1/apps/verify_credentials"))
+            .bearer_auth(access)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(app_info["name"], "Test app");
+
+        // A read token cannot write.
+        let write = c
+            .patch(i.url("/api/v1/accounts/update_credentials"))
+            .bearer_auth(access)
+            .form(&[("display_name", "x")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(write.status(), 403);
+
+        // A code is good once.
+        let again = exchange(
+            i,
+            &app,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("code_verifier", &verifier),
+            ],
+        )
+        .await;
+        oauth_error(again, 400, "invalid_grant").await;
+
+        // Revocation ends the token.
+        let revoked = c
+            .post(i.url("/oauth/revoke"))
+            .form(&[
+                ("client_id", app.client_id.as_str()),
+                ("client_secret", app.client_secret.as_str()),
+                ("token", access),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(revoked.status(), 200);
+        let after = c
+            .get(i.url("/api/v1/accounts/verify_credentials"))
+            .bearer_auth(access)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(after.status(), 401);
+        let body: Value = after.json().await.unwrap();
+        assert!(body["error"].is_string());
+
+        // Without PKCE, a confidential client authenticates with its secret (JSON body this time).
+        let code = code_from(
+            &login(
+                i,
+                &app,
+                "ana@mail.example",
+                "correct horse",
+                None,
+                "read write",
+            )
+            .await,
+        );
+        let token = c
+            .post(i.url("/oauth/token"))
+            .json(&serde_json::json!({"grant_type": "authorization_code", "code": code, "client_id": app.client_id,
+                                      "client_secret": app.client_secret, "redirect_uri": REDIRECT}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(token.status(), 200);
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauth_refusals_use_rfc_6749_codes_and_write_nothing() {
+    on_each_backend!(async |i: &Instance| {
+        i.create_user("ana", "correct horse").await;
+        let app = register(i, "read write").await;
+
+        // Wrong password: the form comes back, no code is made.
+        let wrong = login(i, &app, "ana", "wrong horse", None, "read").await;
+        assert_eq!(wrong.status(), 401);
+        assert!(wrong
+            .text()
+            .await
+            .unwrap()
+            .contains("Wrong username or password"));
+        let unknown = login(i, &app, "nobody", "correct horse", None, "read").await;
+        assert_eq!(unknown.status(), 401);
+        assert_eq!(codes(i).await, 0);
+
+        // Bad PKCE verifier: invalid_grant, and the code is burned.
+        let (verifier, challenge) = pkce();
+        let code =
+            code_from(&login(i, &app, "ana", "correct horse", Some(&challenge), "read").await);
+        let bad = exchange(
+            i,
+            &app,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                (
+                    "code_verifier",
+                    "not-the-verifier-at-all-not-the-verifier-at-all",
+                ),
+            ],
+        )
+        .await;
+        oauth_error(bad, 400, "invalid_grant").await;
+        let late = exchange(
+            i,
+            &app,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("code_verifier", &verifier),
+            ],
+        )
+        .await;
+        oauth_error(late, 400, "invalid_grant").await;
+        // PKCE code without a verifier.
+        let code =
+            code_from(&login(i, &app, "ana", "correct horse", Some(&challenge), "read").await);
+        let none = exchange(
+            i,
+            &app,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("client_secret", &app.client_secret),
+            ],
+        )
+        .await;
+        oauth_error(none, 400, "invalid_grant").await;
+
+        // Unknown client and wrong secret: invalid_client, 401.
+        let c = client();
+        let res = c
+            .post(i.url("/oauth/token"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", "nope"),
+                ("client_secret", "nope"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        oauth_error(res, 401, "invalid_client").await;
+        let res = c
+            .post(i.url("/oauth/token"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", app.client_id.as_str()),
+                ("client_secret", "wrong"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        oauth_error(res, 401, "invalid_client").await;
+        // Unsupported grant, missing grant, bad scope.
+        let res = exchange(
+            i,
+            &app,
+            &[
+                ("grant_type", "password"),
+                ("client_secret", &app.client_secret),
+            ],
+        )
+        .await;
+        oauth_error(res, 400, "unsupported_grant_type").await;
+        let res = exchange(i, &app, &[("client_secret", &app.client_secret)]).await;
+        oauth_error(res, 400, "invalid_request").await;
+        let res = exchange(
+            i,
+            &app,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_secret", &app.client_secret),
+                ("scope", "admin:write"),
+            ],
+        )
+        .await;
+        oauth_error(res, 400, "invalid_scope").await;
+        // Client credentials work and give an app-only token.
+        let res = exchange(
+            i,
+            &app,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_secret", &app.client_secret),
+                ("scope", "read"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), 200);
+        let t: Value = res.json().await.unwrap();
+        let me = c
+            .get(i.url("/api/v1/accounts/verify_credentials"))
+            .bearer_auth(t["access_token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(me.status(), 403, "an app token acts for no user");
+
+        // Scope beyond the app's registration: sent back to the app as invalid_scope.
+        let res = c
+            .get(i.url("/oauth/authorize"))
+            .query(&[
+                ("response_type", "code"),
+                ("client_id", &app.client_id),
+                ("redirect_uri", REDIRECT),
+                ("scope", "admin:read"),
+                ("state", "s"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 302);
+        let loc = res.headers()["location"].to_str().unwrap();
+        assert!(
+            loc.contains("error=invalid_scope") && loc.contains("state=s"),
+            "{loc}"
+        );
+        // Unknown client or unregistered redirect URI: never redirected, shown to the person.
+        let res = c
+            .get(i.url("/oauth/authorize"))
+            .query(&[
+                ("response_type", "code"),
+                ("client_id", "nope"),
+                ("redirect_uri", REDIRECT),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400);
+        let res = c
+            .get(i.url("/oauth/authorize"))
+            .query(&[
+                ("response_type", "code"),
+                ("client_id", app.client_id.as_str()),
+                ("redirect_uri", "https://evil.example/"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400);
+        assert!(res.headers().get("location").is_none());
+        // Denying sends access_denied back.
+        let res = c
+            .post(i.url("/oauth/authorize"))
+            .form(&[
+                ("response_type", "code"),
+                ("client_id", app.client_id.as_str()),
+                ("redirect_uri", REDIRECT),
+                ("decision", "deny"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 302);
+        assert!(res.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("error=access_denied"));
+        // Plain PKCE is refused: Kith supports S256 only.
+        let res = c
+            .get(i.url("/oauth/authorize"))
+            .query(&[
+                ("response_type", "code"),
+                ("client_id", app.client_id.as_str()),
+                ("redirect_uri", REDIRECT),
+                ("code_challenge", "abc"),
+                ("code_challenge_method", "plain"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert!(res.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("error=invalid_request"));
+
+        // Server metadata (RFC 8414), read by Mastodon.py.
+        let meta: Value = c
+            .get(i.url("/.well-known/oauth-authorization-server"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(meta["token_endpoint"], i.url("/oauth/token"));
+        assert_eq!(meta["code_challenge_methods_supported"][0], "S256");
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn app_registration_validates_and_writes_nothing_on_failure() {
+    on_each_backend!(async |i: &Instance| {
+        let c = client();
+        let apps = || async {
+            i.context
+                .db
+                .read(|c| kith_storage::oauth::count_apps(c))
+                .await
+                .unwrap()
+        };
+        for bad in [
+            serde_json::json!({"redirect_uris": REDIRECT}),
+            serde_json::json!({"client_name": "x"}),
+            serde_json::json!({"client_name": "x", "redirect_uris": "not a uri"}),
+            serde_json::json!({"client_name": "x", "redirect_uris": "javascript:alert(1)"}),
+            serde_json::json!({"client_name": "x", "redirect_uris": "https://a.example/#frag"}),
+            serde_json::json!({"client_name": "x", "redirect_uris": REDIRECT, "scopes": "read everything"}),
+            serde_json::json!({"client_name": "x".repeat(61), "redirect_uris": REDIRECT}),
+        ] {
+            let res = c
+                .post(i.url("/api/v1/apps"))
+                .json(&bad)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 422, "{bad}");
+            let body: Value = res.json().await.unwrap();
+            assert!(
+                body["error"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("Validation failed"),
+                "{body}"
+            );
+        }
+        let res = c
+            .post(i.url("/api/v1/apps"))
+            .header("content-type", "application/json")
+            .body("{not json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400);
+        let huge = "x".repeat(200 * 1024);
+        let res = c
+            .post(i.url("/api/v1/apps"))
+            .form(&[("client_name", huge.as_str()), ("redirect_uris", REDIRECT)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 413);
+        assert_eq!(apps().await, 0);
+        // JSON with an array of redirect URIs, as newer clients send.
+        let res = c
+            .post(i.url("/api/v1/apps"))
+            .json(&serde_json::json!({"client_name": "y", "redirect_uris": [REDIRECT, "urn:ietf:wg:oauth:2.0:oob"], "scopes": "read write follow"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let app: Value = res.json().await.unwrap();
+        assert_eq!(app["redirect_uris"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            app["scopes"],
+            serde_json::json!(["follow", "read", "write"])
+        );
+        assert_eq!(apps().await, 1);
+    });
+}
