@@ -1,6 +1,7 @@
 //! Request bodies as Mastodon clients send them: JSON, `application/x-www-form-urlencoded`
-//! (with `key[]=a&key[]=b` arrays and booleans as `0`/`1`/`true`/`false`), or no body at all.
-//! Every form becomes a JSON value first, so one set of `Deserialize` types serves both.
+//! (with `key[]=a&key[]=b` arrays and booleans as `0`/`1`/`true`/`false`), `multipart/form-data`
+//! (masto sends profile edits so), or no body at all. Every form becomes a JSON value first, so
+//! one set of `Deserialize` types serves all of them.
 
 use crate::error::ApiError;
 use actix_web::dev::Payload;
@@ -22,8 +23,13 @@ pub struct Body<T>(pub T);
 /// Parses a urlencoded form into a JSON object; `a[]` keys and repeated keys become arrays,
 /// `a[b]` keys become nested objects (`source[privacy]`).
 pub fn form_to_json(bytes: &[u8]) -> Map<String, Value> {
+    pairs_to_json(form_urlencoded_pairs(bytes))
+}
+
+/// Builds the JSON object for form fields (urlencoded or multipart).
+fn pairs_to_json(pairs: Vec<(String, String)>) -> Map<String, Value> {
     let mut map = Map::new();
-    for (key, value) in form_urlencoded_pairs(bytes) {
+    for (key, value) in pairs {
         let value = Value::String(value);
         if let Some(base) = key.strip_suffix("[]") {
             match map
@@ -76,12 +82,63 @@ pub fn parse_body<T: DeserializeOwned>(content_type: &str, bytes: &[u8]) -> Resu
     } else if mime == "application/x-www-form-urlencoded" || mime.is_empty() {
         Value::Object(form_to_json(bytes))
     } else {
-        return Err(ApiError::BadRequest(format!(
-            "Unsupported content type {mime:?}; send JSON or a urlencoded form"
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "Unsupported content type {mime:?}; send JSON or a form"
         )));
     };
+    from_json_value(value)
+}
+
+fn from_json_value<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
     serde_json::from_value(value)
         .map_err(|e| ApiError::Unprocessable(format!("Validation failed: {e}")))
+}
+
+fn is_multipart(content_type: &str) -> bool {
+    content_type
+        .trim_start()
+        .to_ascii_lowercase()
+        .starts_with("multipart/form-data")
+}
+
+/// Reads the text fields of a multipart body, within the same size limit as other bodies.
+/// File parts are refused: Kith stores no uploaded media yet.
+async fn multipart_pairs(
+    req: &HttpRequest,
+    payload: Payload,
+) -> Result<Vec<(String, String)>, ApiError> {
+    use futures::StreamExt;
+    let malformed =
+        |e: &dyn std::fmt::Display| ApiError::BadRequest(format!("Malformed multipart body: {e}"));
+    let mut multipart = actix_multipart::Multipart::new(req.headers(), payload);
+    let mut pairs = Vec::new();
+    let mut total = 0usize;
+    while let Some(field) = multipart.next().await {
+        let mut field = field.map_err(|e| malformed(&e))?;
+        let name = field.name().unwrap_or_default().to_owned();
+        let is_file = field
+            .content_disposition()
+            .and_then(|d| d.get_filename())
+            .is_some();
+        let mut value = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|e| malformed(&e))?;
+            total += chunk.len();
+            if total > MAX_BODY_BYTES {
+                return Err(ApiError::PayloadTooLarge);
+            }
+            value.extend_from_slice(&chunk);
+        }
+        if is_file {
+            return Err(ApiError::Unprocessable(format!(
+                "Validation failed: file uploads ({name}) are not supported yet"
+            )));
+        }
+        let text = String::from_utf8(value)
+            .map_err(|_| ApiError::BadRequest(format!("Field {name:?} is not UTF-8 text")))?;
+        pairs.push((name, text));
+    }
+    Ok(pairs)
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
@@ -89,6 +146,19 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if req
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(is_multipart)
+        {
+            let req = req.clone();
+            let payload = payload.take();
+            return Box::pin(async move {
+                let pairs = multipart_pairs(&req, payload).await?;
+                from_json_value(Value::Object(pairs_to_json(pairs))).map(Body)
+            });
+        }
         let content_type = req
             .headers()
             .get("content-type")
@@ -197,7 +267,10 @@ mod tests {
         assert_eq!(json.locked, Some(false));
         assert_eq!(json.uris.unwrap(), ["x", "y"]);
         assert!(parse_body::<Sample>("application/json", b"{bad").is_err());
-        assert!(parse_body::<Sample>("text/plain", b"name=x").is_err());
+        assert!(matches!(
+            parse_body::<Sample>("text/plain", b"name=x"),
+            Err(ApiError::UnsupportedMediaType(_))
+        ));
         let nested = form_to_json(b"source[privacy]=public&source[sensitive]=0");
         assert_eq!(nested["source"]["privacy"], "public");
     }

@@ -27,6 +27,9 @@ pub enum ApiError {
     /// 413: the body is over the limit.
     #[error("Request body too large")]
     PayloadTooLarge,
+    /// 415: a body type we do not read.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// 422: valid syntax, refused content.
     #[error("{0}")]
     Unprocessable(String),
@@ -69,6 +72,7 @@ impl ResponseError for ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::OAuth { status, .. } => *status,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

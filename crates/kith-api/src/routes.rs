@@ -25,7 +25,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 async fn health(data: Data) -> HttpResponse {
-    match data.db.read(|c| accounts::count_local_people(c)).await {
+    match data.db.read(accounts::count_local_people).await {
         Ok(_) => HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })),
         Err(e) => {
             tracing::warn!(error = %e, "health check: database unavailable");

@@ -288,14 +288,31 @@ pub async fn check_password(
     }
 }
 
-/// The instance actor, made (with its keys) on first start.
+/// The instance actor, made (with its keys) on first start. If the instance's domain or
+/// scheme changed since (development setups do that), its URLs follow; its keys stay.
 pub async fn ensure_instance_actor(db: &Db, urls: &InstanceUrls) -> Result<Account, CoreError> {
-    let ap_id = urls.instance_actor().to_string();
-    let lookup = ap_id.clone();
-    if let Some(existing) = db
-        .read(move |c| accounts::by_ap_id(c, &lookup).optional())
-        .await?
-    {
+    if let Some(mut existing) = db.read(accounts::instance_actor).await? {
+        let fresh = new_local_account(
+            urls,
+            urls.instance_actor_username(),
+            "Application",
+            keys::KeyPair {
+                private_pem: String::new(),
+                public_pem: String::new(),
+            },
+        );
+        if existing.ap_id != fresh.ap_id {
+            tracing::warn!(from = %existing.ap_id, to = %fresh.ap_id, "instance URL changed; moving the instance actor");
+            existing.username = fresh.username;
+            existing.ap_id = fresh.ap_id;
+            existing.public_key_id = fresh.public_key_id;
+            existing.inbox_url = fresh.inbox_url;
+            existing.shared_inbox_url = fresh.shared_inbox_url;
+            existing.url = fresh.url;
+            existing.updated_at = fresh.updated_at;
+            let row = existing.clone();
+            db.write(move |c| accounts::update(c, &row)).await?;
+        }
         return Ok(existing);
     }
     let keys = blocking(keys::generate_rsa_2048).await?;
@@ -304,9 +321,10 @@ pub async fn ensure_instance_actor(db: &Db, urls: &InstanceUrls) -> Result<Accou
     match db.write(move |c| accounts::insert(c, &row)).await {
         Ok(()) => Ok(account),
         // Another process made it first: use theirs.
-        Err(StorageError::Conflict(_)) => {
-            Ok(db.read(move |c| accounts::by_ap_id(c, &ap_id)).await?)
-        }
+        Err(StorageError::Conflict(_)) => db
+            .read(accounts::instance_actor)
+            .await?
+            .ok_or(CoreError::NotFound),
         Err(e) => Err(e.into()),
     }
 }

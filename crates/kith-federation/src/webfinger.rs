@@ -110,13 +110,14 @@ pub async fn respond(resource: &str, data: &Data) -> Result<Webfinger, Webfinger
     let account = data
         .db
         .read(move |c| match target {
-            LocalResource::Username(name) => accounts::local_by_username(c, &name).optional(),
+            LocalResource::Username(name) => Ok(accounts::local_by_username(c, &name)
+                .optional()?
+                .filter(|a| a.actor_type != "Application")),
             LocalResource::InstanceActor => accounts::by_ap_id(c, &instance_actor).optional(),
         })
         .await
         .map_err(FederationError::from)?
         .ok_or(WebfingerError::NotFound)?;
-    // Only people with credentials, and the instance actor, are discoverable.
     Ok(document(&account, &data.urls))
 }
 

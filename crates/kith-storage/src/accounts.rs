@@ -138,6 +138,16 @@ pub fn remote_by_username(
         .first(conn)?)
 }
 
+/// The instance actor (the local `Application`), if made yet.
+pub fn instance_actor(conn: &mut DbConn) -> Result<Option<Account>, StorageError> {
+    Ok(accounts::table
+        .filter(accounts::domain.is_null())
+        .filter(accounts::actor_type.eq("Application"))
+        .select(Account::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 /// The number of local people (not counting the instance actor).
 pub fn count_local_people(conn: &mut DbConn) -> Result<i64, StorageError> {
     Ok(accounts::table

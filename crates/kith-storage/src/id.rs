@@ -1,7 +1,9 @@
-//! Time-ordered 64-bit ids ("snowflakes"), as Mastodon uses: the upper 48 bits are milliseconds
-//! since the Unix epoch, the lower 16 bits a per-process sequence started at a random point.
+//! Time-ordered 64-bit ids ("snowflakes"), as Mastodon uses: the upper 47 bits below the sign
+//! are milliseconds since the Unix epoch, the lower 16 bits a per-process sequence started at a
+//! random point.
 //! Sorting by id is sorting by creation time, which is what chronological timelines and
-//! `max_id`/`since_id` pagination rely on. Remote objects get ids from their `published` time.
+//! `max_id`/`since_id` pagination rely on. Remote posts are to get ids from their `published`
+//! time ([`id_at`]), so that they sort where they belong.
 
 use chrono::{DateTime, Utc};
 use std::sync::atomic::{AtomicU64, Ordering};

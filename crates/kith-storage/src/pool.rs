@@ -177,7 +177,7 @@ impl Db {
         let db = self.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = db.conn()?;
-            f(&mut *conn)
+            f(&mut conn)
         })
         .await
         .map_err(|e| StorageError::Task(e.to_string()))?
@@ -200,11 +200,13 @@ impl Db {
     where
         F: FnOnce(&mut DbConn) -> Result<T, StorageError>,
     {
-        let mut conn = self.conn()?;
+        // Lock before taking a connection, so queued writers do not hold pooled connections
+        // that readers need.
         let _guard = match self.backend {
             Backend::Sqlite => Some(self.write_lock.lock().unwrap_or_else(|p| p.into_inner())),
             Backend::Postgres => None,
         };
+        let mut conn = self.conn()?;
         conn.transaction(|c: &mut PooledConn| f(c))
     }
 }

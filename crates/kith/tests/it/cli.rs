@@ -73,7 +73,7 @@ fn admin_commands_create_users_and_tokens() {
         // Bad input: clear message, non-zero exit, nothing written.
         let count = || {
             let store = db.open();
-            rt.block_on(store.read(|c| kith_storage::accounts::count_local_people(c)))
+            rt.block_on(store.read(kith_storage::accounts::count_local_people))
                 .unwrap()
         };
         for (args, needle) in [

@@ -264,3 +264,28 @@ async fn profile_text_is_escaped_on_the_page() {
         assert!(html.contains("&lt;b&gt;Ana&lt;/b&gt;") || html.contains("&#60;b&#62;Ana"));
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instance_actor_follows_a_changed_address_and_keeps_its_keys() {
+    for db in kith_storage::testing::TestDatabase::each_backend() {
+        let first = Instance::start(&db).await;
+        let before = kith_storage::accounts::instance_actor(&mut first.context.db.conn().unwrap())
+            .unwrap()
+            .unwrap();
+        first.stop().await;
+        // Same database, new port: a new authority.
+        let second = Instance::start(&db).await;
+        let after: Value = client()
+            .get(second.url("/actor"))
+            .header("accept", "application/activity+json")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(after["id"], second.url("/actor"));
+        assert_eq!(after["publicKey"]["publicKeyPem"], before.public_key_pem);
+        second.stop().await;
+    }
+}

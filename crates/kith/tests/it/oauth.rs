@@ -115,7 +115,7 @@ async fn oauth_error(res: reqwest::Response, status: u16, code: &str) {
 async fn codes(i: &Instance) -> i64 {
     i.context
         .db
-        .read(|c| kith_storage::oauth::count_codes(c))
+        .read(kith_storage::oauth::count_codes)
         .await
         .unwrap()
 }
@@ -482,7 +482,7 @@ async fn app_registration_validates_and_writes_nothing_on_failure() {
         let apps = || async {
             i.context
                 .db
-                .read(|c| kith_storage::oauth::count_apps(c))
+                .read(kith_storage::oauth::count_apps)
                 .await
                 .unwrap()
         };

@@ -1,0 +1,239 @@
+//! Storage on both backends: migrations apply (twice is a no-op), every table round-trips
+//! through the hand-kept schema, and unique rules hold the way the layers above rely on.
+
+use kith_storage::accounts::{self, Account, ProfileChanges};
+use kith_storage::oauth::{self, App, Code, Token};
+use kith_storage::testing::TestDatabase;
+use kith_storage::users::{self, User};
+use kith_storage::{id, now, Db, StorageError};
+
+fn account(username: &str, domain: Option<&str>) -> Account {
+    let host = domain.unwrap_or("here.example");
+    let ap_id = format!("https://{host}/users/{username}");
+    Account {
+        id: id::new_id(),
+        username: username.into(),
+        domain: domain.map(str::to_owned),
+        public_key_id: format!("{ap_id}#main-key"),
+        ap_id: ap_id.clone(),
+        actor_type: "Person".into(),
+        display_name: "Name".into(),
+        note: "<p>note</p>".into(),
+        avatar_url: None,
+        header_url: Some("https://x.example/h.png".into()),
+        url: Some(ap_id.clone()),
+        locked: false,
+        bot: false,
+        inbox_url: format!("{ap_id}/inbox"),
+        shared_inbox_url: Some(format!("https://{host}/inbox")),
+        outbox_url: None,
+        followers_url: None,
+        following_url: None,
+        public_key_pem: "PEM".into(),
+        private_key_pem: None,
+        created_at: now(),
+        updated_at: now(),
+        fetched_at: domain.map(|_| now()),
+    }
+}
+
+fn user(account: &Account, email: &str) -> User {
+    User {
+        account_id: account.id,
+        email: Some(email.into()),
+        password_hash: "hash".into(),
+        role: "user".into(),
+        created_at: now(),
+        last_active_at: None,
+    }
+}
+
+fn each(f: impl Fn(&Db)) {
+    for tdb in TestDatabase::each_backend() {
+        let db = tdb.open();
+        assert!(
+            db.migrate().unwrap().is_empty(),
+            "second migrate applies nothing"
+        );
+        eprintln!("--- backend {:?}", db.backend());
+        f(&db);
+    }
+}
+
+#[test]
+fn accounts_and_users_round_trip_with_unique_rules() {
+    each(|db| {
+        let ana = account("Ana", None);
+        let stored = ana.clone();
+        let u = user(&ana, "ana@mail.example");
+        db.write_blocking(|c| users::insert_with_account(c, &stored, &u))
+            .unwrap();
+        let mut c = db.conn().unwrap();
+        let back = accounts::local_by_username(&mut c, "ana").unwrap();
+        assert_eq!(back.id, ana.id);
+        assert_eq!(
+            back.created_at, ana.created_at,
+            "timestamps keep microseconds"
+        );
+        assert_eq!(back.header_url, ana.header_url);
+        assert_eq!(
+            accounts::by_key_id(&mut c, &ana.public_key_id).unwrap().id,
+            ana.id
+        );
+        let (_, by_mail) = users::by_email(&mut c, "ANA@mail.example").unwrap();
+        assert_eq!(by_mail.id, ana.id);
+
+        // Local usernames are unique regardless of case; a failed transaction leaves nothing.
+        let twin = account("ANA", None);
+        let twin_user = user(&twin, "other@mail.example");
+        let err = db
+            .write_blocking(|c| users::insert_with_account(c, &twin, &twin_user))
+            .unwrap_err();
+        assert!(matches!(err, StorageError::Conflict(_)), "{err:?}");
+        assert!(matches!(
+            accounts::by_id(&mut c, twin.id),
+            Err(StorageError::NotFound)
+        ));
+
+        // The same username on other domains is fine; twice on one domain is not.
+        let remote = account("ana", Some("far.example"));
+        db.write_blocking(|c| accounts::insert(c, &remote)).unwrap();
+        let clash = account("ANA", Some("far.example"));
+        let clash = Account {
+            ap_id: "https://far.example/u/2".into(),
+            ..clash
+        };
+        assert!(matches!(
+            db.write_blocking(|c| accounts::insert(c, &clash)),
+            Err(StorageError::Conflict(_))
+        ));
+        assert_eq!(
+            accounts::remote_by_username(&mut c, "ANA", "FAR.example")
+                .unwrap()
+                .id,
+            remote.id
+        );
+        assert_eq!(accounts::count_local_people(&mut c).unwrap(), 1);
+        assert_eq!(accounts::count_known_domains(&mut c).unwrap(), 1);
+
+        let edited = db
+            .write_blocking(|c| {
+                accounts::update_profile(
+                    c,
+                    ana.id,
+                    &ProfileChanges {
+                        display_name: Some("Ana B.".into()),
+                        avatar_url: Some(Some("https://x.example/a.png".into())),
+                        header_url: Some(None),
+                        ..Default::default()
+                    },
+                )
+            })
+            .unwrap();
+        assert_eq!(edited.display_name, "Ana B.");
+        assert_eq!(
+            edited.avatar_url.as_deref(),
+            Some("https://x.example/a.png")
+        );
+        assert_eq!(edited.header_url, None);
+        assert_eq!(edited.note, "<p>note</p>", "untouched fields stay");
+    });
+}
+
+#[test]
+fn oauth_rows_round_trip_and_codes_are_taken_once() {
+    each(|db| {
+        let ana = account("ana", None);
+        let u = user(&ana, "ana@mail.example");
+        db.write_blocking(|c| users::insert_with_account(c, &ana, &u))
+            .unwrap();
+        let app = App {
+            id: id::new_id(),
+            client_id: "cid".into(),
+            client_secret: "secret".into(),
+            name: "App".into(),
+            website: None,
+            redirect_uris: "https://a.example/cb\nurn:ietf:wg:oauth:2.0:oob".into(),
+            scopes: "read write".into(),
+            created_at: now(),
+        };
+        db.write_blocking(|c| oauth::insert_app(c, &app)).unwrap();
+        let mut c = db.conn().unwrap();
+        let back = oauth::app_by_client_id(&mut c, "cid").unwrap();
+        assert_eq!(
+            back.redirect_uri_list(),
+            ["https://a.example/cb", "urn:ietf:wg:oauth:2.0:oob"]
+        );
+
+        let code = Code {
+            code_hash: "h".into(),
+            app_id: app.id,
+            account_id: ana.id,
+            redirect_uri: "https://a.example/cb".into(),
+            scopes: "read".into(),
+            code_challenge: Some("c".into()),
+            code_challenge_method: Some("S256".into()),
+            expires_at: now(),
+        };
+        db.write_blocking(|c| oauth::insert_code(c, &code)).unwrap();
+        assert_eq!(
+            db.write_blocking(|c| oauth::take_code(c, "h"))
+                .unwrap()
+                .account_id,
+            ana.id
+        );
+        assert!(matches!(
+            db.write_blocking(|c| oauth::take_code(c, "h")),
+            Err(StorageError::NotFound)
+        ));
+
+        let token = Token {
+            id: id::new_id(),
+            token_hash: "t".into(),
+            app_id: Some(app.id),
+            account_id: Some(ana.id),
+            scopes: "read".into(),
+            created_at: now(),
+            revoked_at: None,
+        };
+        db.write_blocking(|c| oauth::insert_token(c, &token))
+            .unwrap();
+        assert_eq!(oauth::live_token(&mut c, "t").unwrap().id, token.id);
+        assert!(
+            !db.write_blocking(|c| oauth::revoke_token(c, "t", app.id + 1, now()))
+                .unwrap(),
+            "another app cannot revoke it"
+        );
+        assert!(db
+            .write_blocking(|c| oauth::revoke_token(c, "t", app.id, now()))
+            .unwrap());
+        assert!(matches!(
+            oauth::live_token(&mut c, "t"),
+            Err(StorageError::NotFound)
+        ));
+
+        // Deleting an account removes its credentials and tokens (foreign keys on, on SQLite too).
+        db.write_blocking(|c| {
+            use diesel::RunQueryDsl;
+            diesel::delete(kith_storage::schema::accounts::table).execute(c)?;
+            Ok(())
+        })
+        .unwrap();
+        assert!(matches!(
+            users::by_account_id(&mut c, ana.id),
+            Err(StorageError::NotFound)
+        ));
+    });
+}
+
+#[test]
+fn bad_database_urls_are_refused_clearly() {
+    assert!(matches!(
+        Db::connect(":memory:", 1),
+        Err(StorageError::BadUrl(_))
+    ));
+    assert!(matches!(
+        Db::connect("postgres://postgres@127.0.0.1:1/none", 1),
+        Err(StorageError::Unavailable(_))
+    ));
+}

@@ -1,0 +1,138 @@
+"""Fixtures that run a real Kith binary for the client-library tests.
+
+Environment:
+  KITH_BIN                  the kith binary to test (required)
+  KITH_TEST_BACKEND         sqlite (default) or postgres: each test gets a fresh database
+  KITH_TEST_POSTGRES_URL    administrative URL of the PostgreSQL server
+                            (default postgres://postgres@127.0.0.1:5432/postgres)
+  KITH_CONFORMANCE_DIR      folder with mastodon-openapi-schema.json (default: ../shared/conformance
+                            beside the repository); required when CI is set
+"""
+
+import json
+import os
+import pathlib
+import socket
+import subprocess
+import secrets
+import tempfile
+import time
+
+import jsonschema
+import pytest
+import requests
+
+REPO = pathlib.Path(__file__).resolve().parents[3]
+PASSWORD = "correct horse battery"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PostgresDatabase:
+    """A database made for one test and dropped after it (with psql, which ships with the server)."""
+
+    def __init__(self):
+        self.admin = os.environ.get("KITH_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+        self.name = f"kith_py_{secrets.token_hex(6)}"
+        self._psql(f"CREATE DATABASE {self.name}")
+        self.url = self.admin.rsplit("/", 1)[0] + "/" + self.name
+
+    def _psql(self, sql: str):
+        subprocess.run(["psql", self.admin, "-qAtc", sql], check=True, capture_output=True, timeout=60)
+
+    def drop(self):
+        self._psql(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
+
+
+class Kith:
+    def __init__(self, workdir: pathlib.Path, database_url: str):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.domain = f"localhost:{self.port}"
+        self.workdir = workdir
+        self.env = {
+            **os.environ,
+            "KITH_DEV_MODE": "true",
+            "KITH_BIND": f"127.0.0.1:{self.port}",
+            "KITH_DOMAIN": self.domain,
+            "KITH_DATA_DIR": str(workdir / "data"),
+            "KITH_DATABASE_URL": database_url,
+        }
+        self.bin = os.environ["KITH_BIN"]
+        self.proc = None
+
+    def cli(self, *args: str) -> str:
+        out = subprocess.run([self.bin, *args], env=self.env, cwd=self.workdir,
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.strip()
+
+    def start(self):
+        self.log = open(self.workdir / "kith.log", "w")
+        self.proc = subprocess.Popen([self.bin, "serve"], env=self.env, cwd=self.workdir,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            assert self.proc.poll() is None, (self.workdir / "kith.log").read_text()
+            try:
+                if requests.get(f"{self.base}/health", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError("kith did not become healthy")
+
+    def stop(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.log.close()
+
+
+@pytest.fixture
+def kith():
+    backend = os.environ.get("KITH_TEST_BACKEND", "sqlite")
+    assert backend in ("sqlite", "postgres"), backend
+    pg = PostgresDatabase() if backend == "postgres" else None
+    with tempfile.TemporaryDirectory() as tmp:
+        server = Kith(pathlib.Path(tmp), pg.url if pg else "")
+        try:
+            server.cli("admin", "create-user", "ana", "--password", PASSWORD, "--email", "ana@mail.example")
+            server.start()
+            yield server
+        finally:
+            server.stop()
+            if pg:
+                pg.drop()
+
+
+@pytest.fixture(scope="session")
+def conformance():
+    """Returns check(entity_json, component) validating against the Mastodon OpenAPI schema."""
+    folder = pathlib.Path(os.environ.get("KITH_CONFORMANCE_DIR", REPO.parent / "shared" / "conformance"))
+    spec = folder / "mastodon-openapi-schema.json"
+    if not spec.exists():
+        if os.environ.get("CI"):
+            raise AssertionError(f"{spec} is missing; CI must check entities against it")
+        pytest.skip(f"{spec} not found (set KITH_CONFORMANCE_DIR)")
+    components = json.loads(spec.read_text())["components"]
+
+    def check(value, component: str):
+        ref = {"$ref": f"#/components/schemas/{component.removesuffix('[]')}"}
+        schema = {**({"type": "array", "items": ref} if component.endswith("[]") else ref),
+                  "components": components}
+        errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(value), key=str)
+        detail = "; ".join(f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message[:160]}"
+                           for e in errors[:10])
+        assert not errors, f"{component}: {len(errors)} schema violation(s): {detail}"
+
+    return check
