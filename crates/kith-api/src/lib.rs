@@ -5,6 +5,7 @@
 //! `kith-core` or `kith-federation` to act, and convert rows into response `entities`. Only
 //! `error` maps errors to HTTP. No SQL here: queries live in `kith-storage`.
 
+mod activitypub;
 pub mod auth;
 pub mod body;
 pub mod entities;
@@ -12,6 +13,7 @@ pub mod error;
 mod mastodon;
 mod oauth;
 mod pages;
+pub mod paging;
 mod routes;
 
 use actix_web::web;
@@ -31,6 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .app_data(form_limits)
         .app_data(payload_limits)
         .configure(routes::configure)
+        .configure(activitypub::configure)
         .configure(oauth::configure)
         .configure(mastodon::configure)
         .configure(pages::configure);

@@ -12,6 +12,7 @@ pub mod instance;
 pub mod keys;
 pub mod scopes;
 pub mod stats;
+pub mod statuses;
 pub mod tokens;
 pub mod urls;
 

@@ -1,7 +1,7 @@
 //! Counts the instance publishes (NodeInfo, `/api/v1/instance`).
 
 use crate::CoreError;
-use kith_storage::{accounts, users, Db};
+use kith_storage::{accounts, statuses, users, Db};
 
 /// Instance-wide counts.
 #[derive(Debug, Clone, Copy, Default)]
@@ -12,7 +12,7 @@ pub struct InstanceStats {
     pub active_month: i64,
     /// … in the last 180 days.
     pub active_halfyear: i64,
-    /// Posts made here (Kith 0.1 has no posts table yet).
+    /// Posts made here.
     pub local_posts: i64,
     /// Other instances with accounts we know.
     pub domains: i64,
@@ -27,7 +27,7 @@ pub async fn instance_stats(db: &Db) -> Result<InstanceStats, CoreError> {
                 users: accounts::count_local_people(c)?,
                 active_month: users::count_active_since(c, now - chrono::Duration::days(30))?,
                 active_halfyear: users::count_active_since(c, now - chrono::Duration::days(180))?,
-                local_posts: 0,
+                local_posts: statuses::count_local(c)?,
                 domains: accounts::count_known_domains(c)?,
             })
         })

@@ -83,6 +83,22 @@ impl InstanceUrls {
     pub fn profile(&self, username: &str) -> Url {
         self.join(&format!("/@{username}"))
     }
+    /// A local status's id: `/users/NAME/statuses/ID`.
+    pub fn status(&self, username: &str, id: i64) -> Url {
+        self.join(&format!("/users/{username}/statuses/{id}"))
+    }
+    /// A local status's page for people: `/@NAME/ID`.
+    pub fn status_page(&self, username: &str, id: i64) -> Url {
+        self.join(&format!("/@{username}/{id}"))
+    }
+    /// An activity's id: `/activities/UUID-like`.
+    pub fn activity(&self, kind: &str) -> Url {
+        let token: u64 = rand::random();
+        self.join(&format!(
+            "/activities/{}-{token:016x}",
+            kind.to_ascii_lowercase()
+        ))
+    }
     /// The shared inbox.
     pub fn shared_inbox(&self) -> Url {
         self.join("/inbox")

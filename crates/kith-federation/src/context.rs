@@ -20,6 +20,46 @@ pub struct KithContext {
     pub urls: InstanceUrls,
     /// How the instance presents itself.
     pub instance: Arc<InstanceInfo>,
+    /// Wakes the delivery worker when something was queued.
+    pub delivery_wakeup: Arc<tokio::sync::Notify>,
+    /// Client for requests outside `activitypub_federation` (WebFinger).
+    pub http: reqwest::Client,
+}
+
+impl KithContext {
+    /// A context for this instance, with the HTTP client every outgoing request uses.
+    pub fn new(
+        db: Db,
+        urls: InstanceUrls,
+        instance: InstanceInfo,
+    ) -> Result<KithContext, FederationError> {
+        let http = http_client(&urls, instance.dev_mode)?;
+        Ok(KithContext {
+            db,
+            urls,
+            instance: Arc::new(instance),
+            delivery_wakeup: Arc::new(tokio::sync::Notify::new()),
+            http,
+        })
+    }
+}
+
+/// The outgoing HTTP client: a User-Agent, timeouts, no redirects followed, and (outside
+/// development mode) no connections to loopback, private or link-local addresses.
+fn http_client(urls: &InstanceUrls, dev: bool) -> Result<reqwest::Client, FederationError> {
+    let user_agent = format!(
+        "Kith/{} (+{})",
+        kith_core::instance::KITH_VERSION,
+        urls.base()
+    );
+    reqwest::Client::builder()
+        .user_agent(user_agent)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(REQUEST_TIMEOUT)
+        .connect_timeout(REQUEST_TIMEOUT)
+        .dns_resolver(Arc::new(ValidatingDnsResolver::new(Vec::new(), !dev)))
+        .build()
+        .map_err(|e| FederationError::Invalid(format!("HTTP client: {e}")))
 }
 
 /// Timeout for every outgoing request.
@@ -33,19 +73,7 @@ pub async fn build_federation_config(
     instance_actor: &ApAccount,
 ) -> Result<FederationConfig<KithContext>, FederationError> {
     let dev = ctx.instance.dev_mode;
-    let user_agent = format!(
-        "Kith/{} (+{})",
-        kith_core::instance::KITH_VERSION,
-        ctx.urls.base()
-    );
-    let client = reqwest::Client::builder()
-        .user_agent(user_agent)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(REQUEST_TIMEOUT)
-        .connect_timeout(REQUEST_TIMEOUT)
-        .dns_resolver(Arc::new(ValidatingDnsResolver::new(Vec::new(), !dev)))
-        .build()
-        .map_err(|e| FederationError::Invalid(format!("HTTP client: {e}")))?;
+    let client = ctx.http.clone();
     let domain = ctx.urls.domain().to_owned();
     let config = FederationConfig::builder()
         .domain(domain)

@@ -6,11 +6,18 @@
 //! server is treated as hostile: it is validated and its HTML sanitized before it reaches
 //! storage, and an object's id must be on the same host as the actor that sent it.
 
+pub mod activities;
 mod context;
+pub mod delivery;
 mod error;
+pub mod inbox;
 pub mod nodeinfo;
 pub mod objects;
+pub mod outbound;
 pub mod protocol;
+pub mod publish;
+pub mod resolve;
+pub mod text;
 pub mod webfinger;
 
 pub use context::{build_federation_config, KithContext};

@@ -2,3 +2,4 @@
 //! rows and the wire shapes in `protocol`.
 
 pub mod account;
+pub mod status;

@@ -3,6 +3,7 @@
 //! expected) and strict about what matters for safety (ids, keys).
 
 pub mod actor;
+pub mod note;
 pub mod values;
 
 /// The JSON-LD `@context` Kith sends, the one Mastodon uses for the terms Kith emits.

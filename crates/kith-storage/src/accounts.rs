@@ -92,6 +92,12 @@ pub fn update_profile(
     by_id(conn, id)
 }
 
+/// Deletes an account and, through the foreign keys, everything it made or did here.
+pub fn delete(conn: &mut DbConn, id: i64) -> Result<(), StorageError> {
+    diesel::delete(accounts::table.find(id)).execute(conn)?;
+    Ok(())
+}
+
 /// The account with this id.
 pub fn by_id(conn: &mut DbConn, id: i64) -> Result<Account, StorageError> {
     Ok(accounts::table

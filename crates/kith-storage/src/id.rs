@@ -31,6 +31,14 @@ pub fn min_id_at(at: DateTime<Utc>) -> i64 {
     ((at.timestamp_millis().max(0) as u64) << 16) as i64
 }
 
+/// When something with this id was made (to the millisecond).
+pub fn timestamp_of(id: i64) -> chrono::NaiveDateTime {
+    let millis = (id as u64 >> 16) as i64;
+    DateTime::<Utc>::from_timestamp_millis(millis)
+        .unwrap_or_default()
+        .naive_utc()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

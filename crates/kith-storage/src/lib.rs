@@ -7,16 +7,20 @@
 //! [`Db::read`] and [`Db::write`].
 
 pub mod accounts;
+pub mod activity;
 mod error;
+pub mod follows;
 pub mod id;
 pub mod oauth;
+pub mod outbox;
 mod pool;
 pub mod schema;
+pub mod statuses;
 pub mod testing;
 pub mod users;
 
 pub use error::{OptionalExt, StorageError};
-pub use pool::{Backend, Db, DbConn, PooledConn};
+pub use pool::{Backend, Db, DbConn, MultiBackend, PooledConn};
 
 /// The current time as stored (UTC, without a zone, microsecond precision on both backends).
 pub fn now() -> chrono::NaiveDateTime {

@@ -90,3 +90,152 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_codes,
     oauth_tokens
 );
+
+diesel::table! {
+    statuses (id) {
+        id -> BigInt,
+        ap_id -> Text,
+        url -> Nullable<Text>,
+        account_id -> BigInt,
+        local -> Bool,
+        visibility -> Text,
+        in_reply_to_id -> Nullable<BigInt>,
+        in_reply_to_ap_id -> Nullable<Text>,
+        in_reply_to_account_id -> Nullable<BigInt>,
+        reblog_of_id -> Nullable<BigInt>,
+        content -> Text,
+        source_text -> Nullable<Text>,
+        spoiler_text -> Text,
+        sensitive -> Bool,
+        language -> Nullable<Text>,
+        conversation -> Nullable<Text>,
+        attachments -> Text,
+        created_at -> Timestamp,
+        edited_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    status_mentions (status_id, account_id) {
+        status_id -> BigInt,
+        account_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    status_tags (status_id, name) {
+        status_id -> BigInt,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    follows (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        target_account_id -> BigInt,
+        ap_id -> Text,
+        accepted -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    favourites (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        status_id -> BigInt,
+        ap_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    blocks (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        target_account_id -> BigInt,
+        ap_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        from_account_id -> BigInt,
+        kind -> Text,
+        status_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    home_feed (account_id, status_id) {
+        account_id -> BigInt,
+        status_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    received_activities (ap_id) {
+        ap_id -> Text,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox_activities (id) {
+        id -> BigInt,
+        ap_id -> Text,
+        actor_account_id -> BigInt,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> BigInt,
+        activity_id -> BigInt,
+        inbox_url -> Text,
+        host -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    instances (host) {
+        host -> Text,
+        failing_since -> Nullable<Timestamp>,
+        unreachable -> Bool,
+        last_success_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(statuses -> accounts (account_id));
+diesel::joinable!(status_mentions -> statuses (status_id));
+diesel::joinable!(home_feed -> statuses (status_id));
+diesel::joinable!(deliveries -> outbox_activities (activity_id));
+diesel::joinable!(notifications -> statuses (status_id));
+diesel::joinable!(favourites -> statuses (status_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    statuses,
+    status_mentions,
+    status_tags,
+    follows,
+    favourites,
+    blocks,
+    notifications,
+    home_feed,
+    deliveries,
+    outbox_activities,
+    instances,
+    received_activities,
+);

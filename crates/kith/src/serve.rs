@@ -7,10 +7,10 @@ use activitypub_federation::config::FederationMiddleware;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{middleware, App, HttpServer};
 use anyhow::Context;
+use kith_federation::delivery::DeliverySettings;
 use kith_federation::objects::account::ApAccount;
 use kith_federation::{build_federation_config, KithContext};
 use std::net::{SocketAddr, TcpListener};
-use std::sync::Arc;
 
 /// A started (not yet awaited) instance.
 pub struct Started {
@@ -22,6 +22,8 @@ pub struct Started {
     pub addrs: Vec<SocketAddr>,
     /// What its handlers see.
     pub context: KithContext,
+    /// The delivery worker; abort it when the server has stopped.
+    pub worker: tokio::task::JoinHandle<()>,
 }
 
 /// Builds the instance. With `listener`, serves on it instead of binding `config.bind`
@@ -38,13 +40,13 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> anyhow::Res
     let instance_actor = kith_core::accounts::ensure_instance_actor(&db, &urls)
         .await
         .context("cannot create the instance actor")?;
-    let context = KithContext {
-        db,
-        urls: urls.clone(),
-        instance: Arc::new(config.instance_info()),
-    };
+    let context = KithContext::new(db, urls.clone(), config.instance_info())?;
     let federation =
         build_federation_config(context.clone(), &ApAccount::new(instance_actor)?).await?;
+    let worker = tokio::spawn(kith_federation::delivery::run(
+        federation.clone(),
+        DeliverySettings::default(),
+    ));
     let http = HttpServer::new(move || {
         App::new()
             .wrap(FederationMiddleware::new(federation.clone()))
@@ -68,6 +70,7 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> anyhow::Res
     }
     let server = http.run();
     Ok(Started {
+        worker,
         handle: server.handle(),
         server,
         addrs,
@@ -78,7 +81,9 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> anyhow::Res
 /// Runs until SIGINT/SIGTERM.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let started = start(config, None).await?;
-    started.server.await.context("HTTP server failed")?;
+    let result = started.server.await;
+    started.worker.abort();
+    result.context("HTTP server failed")?;
     tracing::info!("Kith stopped");
     Ok(())
 }

@@ -2,13 +2,14 @@
 
 use crate::auth::Auth;
 use crate::body::{lenient_bool, Body};
-use crate::entities::account::{account_to_api, credential_account_to_api, Counts};
+use crate::entities::account::{credential_account_to_api, Counts};
 use crate::entities::instance::{MAX_DISPLAY_NAME_CHARS, MAX_NOTE_CHARS};
+use crate::entities::status::account_view;
 use crate::error::{ApiError, ApiResult};
 use actix_web::{web, HttpResponse};
 use kith_federation::Data;
 use kith_storage::accounts::{self, Account, ProfileChanges};
-use kith_storage::{users, OptionalExt};
+use kith_storage::{follows, statuses, users, OptionalExt};
 use serde::Deserialize;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
@@ -26,8 +27,32 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 
 async fn credential_response(account: Account, data: &Data) -> ApiResult<HttpResponse> {
     let id = account.id;
-    let user = data.db.read(move |c| users::by_account_id(c, id)).await?;
-    let entity = credential_account_to_api(&account, &user, Counts::default(), 0, &data.urls);
+    let (user, counts, requests) = data
+        .db
+        .read(move |c| {
+            let (followers, following) = follows::counts(c, id)?;
+            let counts = Counts {
+                followers,
+                following,
+                statuses: statuses::count_by_account(c, id)?,
+            };
+            Ok((
+                users::by_account_id(c, id)?,
+                counts,
+                follows::count_requests(c, id)?,
+            ))
+        })
+        .await?;
+    let entity = credential_account_to_api(&account, &user, counts, requests, &data.urls);
+    Ok(HttpResponse::Ok().json(entity))
+}
+
+async fn account_response(account: Account, data: &Data) -> ApiResult<HttpResponse> {
+    let urls = data.urls.clone();
+    let entity = data
+        .db
+        .read(move |c| account_view(c, &account, &urls))
+        .await?;
     Ok(HttpResponse::Ok().json(entity))
 }
 
@@ -87,6 +112,7 @@ async fn update_credentials(
         .db
         .write(move |c| accounts::update_profile(c, id, &changes))
         .await?;
+    kith_federation::publish::profile_updated(&data, updated.clone()).await?;
     credential_response(updated, &data).await
 }
 
@@ -98,7 +124,7 @@ async fn show(path: web::Path<String>, data: Data) -> ApiResult<HttpResponse> {
         .await?
         .filter(|a| a.actor_type != "Application" || a.domain.is_some())
         .ok_or(ApiError::NotFound)?;
-    Ok(HttpResponse::Ok().json(account_to_api(&account, Counts::default(), &data.urls)))
+    account_response(account, &data).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -127,5 +153,5 @@ async fn lookup(query: web::Query<LookupQuery>, data: Data) -> ApiResult<HttpRes
         .await?
         .filter(|a| a.actor_type != "Application" || a.domain.is_some())
         .ok_or(ApiError::NotFound)?;
-    Ok(HttpResponse::Ok().json(account_to_api(&account, Counts::default(), &data.urls)))
+    account_response(account, &data).await
 }

@@ -2,6 +2,7 @@
 
 mod cli;
 mod discovery;
+mod federation;
 mod mastodon;
 mod oauth;
 mod rig;

@@ -10,12 +10,21 @@ pub struct Instance {
     pub domain: String,
     pub context: kith_federation::KithContext,
     pub handle: actix_web::dev::ServerHandle,
+    pub worker: tokio::task::JoinHandle<()>,
     _data_dir: tempfile::TempDir,
 }
 
 impl Instance {
     /// Starts an instance on `db` in development mode (plain http, loopback peers).
     pub async fn start(db: &TestDatabase) -> Instance {
+        // Logs show up for failing tests (the test harness captures them); RUST_LOG tunes them.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "info,actix_web=warn".into()),
+            )
+            .with_test_writer()
+            .try_init();
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
         let port = listener.local_addr().unwrap().port();
         let data_dir = tempfile::tempdir().unwrap();
@@ -38,6 +47,7 @@ impl Instance {
             domain: format!("localhost:{port}"),
             context: started.context,
             handle: started.handle,
+            worker: started.worker,
             _data_dir: data_dir,
         }
     }
@@ -77,6 +87,7 @@ impl Instance {
 
     pub async fn stop(self) {
         self.handle.stop(true).await;
+        self.worker.abort();
     }
 }
 
@@ -99,4 +110,102 @@ macro_rules! on_each_backend {
             instance.stop().await;
         }
     };
+}
+
+/// A signed-in user of an instance, for driving the client API.
+pub struct User {
+    pub token: String,
+    pub id: String,
+    pub base: String,
+    client: reqwest::Client,
+}
+
+impl User {
+    pub async fn new(i: &Instance, username: &str) -> User {
+        let account = i.create_user(username, "correct horse").await;
+        User {
+            token: i.token(&account, "read write follow").await,
+            id: account.id.to_string(),
+            base: i.base.clone(),
+            client: client(),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{}", self.base, path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn json(&self, path: &str) -> serde_json::Value {
+        let res = self.get(path).await;
+        assert!(res.status().is_success(), "GET {path}: {}", res.status());
+        res.json().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let res = self
+            .client
+            .post(format!("{}{}", self.base, path))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        assert!(status.is_success(), "POST {path}: {status} {text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    pub async fn status_code(&self, method: reqwest::Method, path: &str) -> u16 {
+        self.client
+            .request(method, format!("{}{}", self.base, path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
+    /// Finds `handle` (resolving it remotely) and returns its local account id.
+    pub async fn resolve(&self, handle: &str) -> String {
+        let found = self
+            .json(&format!(
+                "/api/v2/search?resolve=true&type=accounts&q={}",
+                urlencode(handle)
+            ))
+            .await;
+        found["accounts"][0]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{handle} not found: {found}"))
+            .to_owned()
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Polls `check` until it returns `Some`, for up to 20 seconds.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for: {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }

@@ -1,0 +1,235 @@
+//! ActivityPub routes beyond actors: inboxes, posts as Notes, and the outbox, followers and
+//! following collections.
+
+use crate::error::{ApiError, ApiResult};
+use activitypub_federation::FEDERATION_CONTENT_TYPE;
+use actix_web::web::Bytes;
+use actix_web::{web, HttpRequest, HttpResponse};
+use kith_federation::inbox::{self, InboxError, MAX_ACTIVITY_BYTES};
+use kith_federation::objects::status::note_out;
+use kith_federation::outbound;
+use kith_federation::protocol::federation_context;
+use kith_federation::Data;
+use kith_storage::accounts::{self, Account};
+use kith_storage::statuses::{self, Page};
+use kith_storage::{follows, OptionalExt};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    let big = web::PayloadConfig::new(MAX_ACTIVITY_BYTES);
+    for path in ["/inbox", "/users/{username}/inbox", "/actor/inbox"] {
+        cfg.service(
+            web::resource(path)
+                .app_data(big.clone())
+                .route(web::post().to(receive)),
+        );
+    }
+    cfg.route("/users/{username}/statuses/{id}", web::get().to(note))
+        .route("/users/{username}/outbox", web::get().to(outbox))
+        .route("/users/{username}/followers", web::get().to(followers))
+        .route("/users/{username}/following", web::get().to(following));
+}
+
+async fn receive(req: HttpRequest, body: Bytes, data: Data) -> HttpResponse {
+    match inbox::receive(&req, body, &data).await {
+        Ok(()) => HttpResponse::Accepted().finish(),
+        Err(e) => {
+            let status = match &e {
+                InboxError::BadRequest(_) => actix_web::http::StatusCode::BAD_REQUEST,
+                InboxError::Unauthorized(_) => actix_web::http::StatusCode::UNAUTHORIZED,
+                InboxError::TooLarge => actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+                InboxError::Internal(detail) => {
+                    tracing::error!(%detail, "inbox failed");
+                    actix_web::http::StatusCode::INTERNAL_SERVER_ERROR
+                }
+            };
+            tracing::info!(status = status.as_u16(), error = %e, "inbox refused a request");
+            let message = if status.is_server_error() {
+                "internal error".to_owned()
+            } else {
+                e.to_string()
+            };
+            HttpResponse::build(status).json(json!({ "error": message }))
+        }
+    }
+}
+
+fn activity_json(body: Value) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(FEDERATION_CONTENT_TYPE)
+        .insert_header(("Vary", "Accept"))
+        .body(body.to_string())
+}
+
+fn with_context(mut v: Value) -> Value {
+    if let Value::Object(m) = &mut v {
+        m.insert("@context".into(), federation_context());
+    }
+    v
+}
+
+async fn local_person(data: &Data, username: String) -> ApiResult<Account> {
+    data.db
+        .read(move |c| accounts::local_by_username(c, &username).optional())
+        .await?
+        .filter(|a| a.actor_type != "Application")
+        .ok_or(ApiError::NotFound)
+}
+
+/// A local post as a Note. Only public and unlisted posts are served: followers-only and
+/// direct posts reach their audience by delivery, never by an anonymous fetch.
+async fn note(path: web::Path<(String, String)>, data: Data) -> ApiResult<HttpResponse> {
+    let (username, id) = path.into_inner();
+    let id: i64 = id.parse().map_err(|_| ApiError::NotFound)?;
+    let author = local_person(&data, username).await?;
+    let body = data
+        .db
+        .read(move |c| {
+            let Some(s) = statuses::by_id(c, id).optional()? else {
+                return Ok(None);
+            };
+            if s.account_id != author.id
+                || s.reblog_of_id.is_some()
+                || !statuses::is_visible(c, s.id, None)?
+            {
+                return Ok(None);
+            }
+            Ok(Some(note_out(c, &s, &author)?.to_json()))
+        })
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(activity_json(with_context(body)))
+}
+
+#[derive(Debug, Deserialize)]
+struct CollectionQuery {
+    page: Option<String>,
+    max_id: Option<String>,
+}
+
+fn collection(id: &str, total: i64, first: Option<String>) -> Value {
+    let mut v = json!({ "id": id, "type": "OrderedCollection", "totalItems": total });
+    if let Some(f) = first {
+        v["first"] = json!(f);
+    }
+    with_context(v)
+}
+
+fn collection_page(id: &str, part_of: &str, items: Vec<Value>, next: Option<String>) -> Value {
+    let mut v = json!({ "id": id, "type": "OrderedCollectionPage", "partOf": part_of, "orderedItems": items });
+    if let Some(n) = next {
+        v["next"] = json!(n);
+    }
+    with_context(v)
+}
+
+const PAGE_SIZE: i64 = 20;
+
+async fn outbox(
+    path: web::Path<String>,
+    query: web::Query<CollectionQuery>,
+    data: Data,
+) -> ApiResult<HttpResponse> {
+    let author = local_person(&data, path.into_inner()).await?;
+    let id = author.outbox_url.clone().unwrap_or_default();
+    let urls = data.urls.clone();
+    let max_id = query.max_id.as_deref().and_then(|m| m.parse().ok());
+    let wants_page = query.page.is_some() || max_id.is_some();
+    let body = data
+        .db
+        .read(move |c| {
+            // Public and unlisted posts only: what anyone may read.
+            let page = Page {
+                max_id,
+                limit: PAGE_SIZE,
+                ..Default::default()
+            };
+            let rows = statuses::by_account(c, author.id, None, page)?;
+            if !wants_page {
+                let total = statuses::count_by_account(c, author.id)?;
+                return Ok(collection(&id, total, Some(format!("{id}?page=true"))));
+            }
+            let next = (rows.len() as i64 == PAGE_SIZE).then(|| {
+                format!(
+                    "{id}?page=true&max_id={}",
+                    rows.last().map(|r| r.id).unwrap_or(0)
+                )
+            });
+            let mut items = Vec::new();
+            for s in rows.iter().filter(|s| s.reblog_of_id.is_none()) {
+                let note = note_out(c, s, &author)?;
+                let mut create = outbound::note_activity(&urls, "Create", &author, &note);
+                create.as_object_mut().map(|m| m.remove("@context"));
+                items.push(create);
+            }
+            let page_id = format!(
+                "{id}?page=true{}",
+                max_id.map(|m| format!("&max_id={m}")).unwrap_or_default()
+            );
+            Ok(collection_page(&page_id, &id, items, next))
+        })
+        .await?;
+    Ok(activity_json(body))
+}
+
+async fn people(
+    data: Data,
+    username: String,
+    query: web::Query<CollectionQuery>,
+    followers_side: bool,
+) -> ApiResult<HttpResponse> {
+    let owner = local_person(&data, username).await?;
+    let id = if followers_side {
+        owner.followers_url.clone()
+    } else {
+        owner.following_url.clone()
+    }
+    .unwrap_or_default();
+    let max_id = query.max_id.as_deref().and_then(|m| m.parse().ok());
+    let wants_page = query.page.is_some() || max_id.is_some();
+    let body = data
+        .db
+        .read(move |c| {
+            let (followers, following) = follows::counts(c, owner.id)?;
+            let total = if followers_side { followers } else { following };
+            if !wants_page {
+                return Ok(collection(&id, total, Some(format!("{id}?page=true"))));
+            }
+            let rows = if followers_side {
+                follows::followers(c, owner.id, max_id, PAGE_SIZE)?
+            } else {
+                follows::following(c, owner.id, max_id, PAGE_SIZE)?
+            };
+            let next = (rows.len() as i64 == PAGE_SIZE).then(|| {
+                format!(
+                    "{id}?page=true&max_id={}",
+                    rows.last().map(|r| r.0).unwrap_or(0)
+                )
+            });
+            let items = rows.into_iter().map(|(_, a)| json!(a.ap_id)).collect();
+            let page_id = format!(
+                "{id}?page=true{}",
+                max_id.map(|m| format!("&max_id={m}")).unwrap_or_default()
+            );
+            Ok(collection_page(&page_id, &id, items, next))
+        })
+        .await?;
+    Ok(activity_json(body))
+}
+
+async fn followers(
+    path: web::Path<String>,
+    query: web::Query<CollectionQuery>,
+    data: Data,
+) -> ApiResult<HttpResponse> {
+    people(data, path.into_inner(), query, true).await
+}
+
+async fn following(
+    path: web::Path<String>,
+    query: web::Query<CollectionQuery>,
+    data: Data,
+) -> ApiResult<HttpResponse> {
+    people(data, path.into_inner(), query, false).await
+}

@@ -1,0 +1,208 @@
+//! Following: follow and unfollow, relationships, follow requests, and the lists of followers,
+//! followed accounts and an account's posts.
+
+use super::timelines::page_response;
+use crate::auth::{Auth, MaybeAuth};
+use crate::entities::status::{account_view, relationship};
+use crate::error::{ApiError, ApiResult};
+use crate::paging::PageQuery;
+use actix_web::{web, HttpRequest, HttpResponse};
+use kith_federation::{publish, Data};
+use kith_storage::accounts::{self, Account};
+use kith_storage::{follows, statuses, OptionalExt};
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/api/v1/accounts/relationships",
+        web::get().to(relationships),
+    )
+    .route("/api/v1/accounts/{id}/follow", web::post().to(follow))
+    .route("/api/v1/accounts/{id}/unfollow", web::post().to(unfollow))
+    .route("/api/v1/accounts/{id}/followers", web::get().to(followers))
+    .route("/api/v1/accounts/{id}/following", web::get().to(following))
+    .route(
+        "/api/v1/accounts/{id}/statuses",
+        web::get().to(account_statuses),
+    )
+    .route("/api/v1/follow_requests", web::get().to(requests))
+    .route(
+        "/api/v1/follow_requests/{id}/authorize",
+        web::post().to(authorize),
+    )
+    .route(
+        "/api/v1/follow_requests/{id}/reject",
+        web::post().to(reject),
+    );
+}
+
+/// An account (not the instance actor) by its API id.
+pub(crate) async fn account_by_id(data: &Data, id: &str) -> ApiResult<Account> {
+    let id: i64 = id.parse().map_err(|_| ApiError::NotFound)?;
+    data.db
+        .read(move |c| accounts::by_id(c, id).optional())
+        .await?
+        .filter(|a| a.actor_type != "Application" || a.domain.is_some())
+        .ok_or(ApiError::NotFound)
+}
+
+async fn relationship_response(data: &Data, me: i64, other: i64) -> ApiResult<HttpResponse> {
+    let rel = data.db.read(move |c| relationship(c, me, other)).await?;
+    Ok(HttpResponse::Ok().json(rel))
+}
+
+async fn follow(path: web::Path<String>, auth: Auth, data: Data) -> ApiResult<HttpResponse> {
+    let me = auth.account("write:follows")?.clone();
+    let target = account_by_id(&data, &path).await?;
+    let target_id = target.id;
+    publish::follow(&data, me.clone(), target)
+        .await
+        .map_err(|e| match e {
+            kith_federation::FederationError::Invalid(m) => ApiError::Forbidden(m),
+            other => other.into(),
+        })?;
+    relationship_response(&data, me.id, target_id).await
+}
+
+async fn unfollow(path: web::Path<String>, auth: Auth, data: Data) -> ApiResult<HttpResponse> {
+    let me = auth.account("write:follows")?.clone();
+    let target = account_by_id(&data, &path).await?;
+    let target_id = target.id;
+    publish::unfollow(&data, me.clone(), target).await?;
+    relationship_response(&data, me.id, target_id).await
+}
+
+async fn relationships(req: HttpRequest, auth: Auth, data: Data) -> ApiResult<HttpResponse> {
+    let me = auth.account("read:follows")?.id;
+    // `id[]=1&id[]=2` and `id=1` both occur.
+    let ids: Vec<i64> = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .filter(|(k, _)| k == "id[]" || k == "id")
+        .filter_map(|(_, v)| v.parse().ok())
+        .take(80)
+        .collect();
+    let rels = data
+        .db
+        .read(move |c| {
+            let mut out = Vec::new();
+            for id in ids {
+                if accounts::by_id(c, id).optional()?.is_some() {
+                    out.push(relationship(c, me, id)?);
+                }
+            }
+            Ok(out)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(rels))
+}
+
+async fn account_list(
+    req: &HttpRequest,
+    data: &Data,
+    rows: Vec<(i64, Account)>,
+) -> ApiResult<HttpResponse> {
+    let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
+    let urls = data.urls.clone();
+    let body = data
+        .db
+        .read(move |c| {
+            rows.iter()
+                .map(|(_, a)| account_view(c, a, &urls))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await?;
+    let mut res = HttpResponse::Ok();
+    if let Some(link) = crate::paging::link_header(req, data.urls.base(), &ids) {
+        res.insert_header(("Link", link));
+    }
+    Ok(res.json(body))
+}
+
+async fn followers(
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<PageQuery>,
+    data: Data,
+) -> ApiResult<HttpResponse> {
+    let account = account_by_id(&data, &path).await?;
+    let page = query.page(40, 80);
+    let rows = data
+        .db
+        .read(move |c| follows::followers(c, account.id, page.max_id, page.limit))
+        .await?;
+    account_list(&req, &data, rows).await
+}
+
+async fn following(
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<PageQuery>,
+    data: Data,
+) -> ApiResult<HttpResponse> {
+    let account = account_by_id(&data, &path).await?;
+    let page = query.page(40, 80);
+    let rows = data
+        .db
+        .read(move |c| follows::following(c, account.id, page.max_id, page.limit))
+        .await?;
+    account_list(&req, &data, rows).await
+}
+
+async fn account_statuses(
+    req: HttpRequest,
+    path: web::Path<String>,
+    auth: MaybeAuth,
+    query: web::Query<PageQuery>,
+    data: Data,
+) -> ApiResult<HttpResponse> {
+    let viewer = auth
+        .0
+        .as_ref()
+        .and_then(|a| a.account.as_ref())
+        .map(|a| a.id);
+    let account = account_by_id(&data, &path).await?;
+    let page = query.page(20, 40);
+    let rows = data
+        .db
+        .read(move |c| statuses::by_account(c, account.id, viewer, page))
+        .await?;
+    page_response(&req, &data, rows, viewer).await
+}
+
+async fn requests(auth: Auth, data: Data) -> ApiResult<HttpResponse> {
+    let me = auth.account("read:follows")?.id;
+    let urls = data.urls.clone();
+    let body = data
+        .db
+        .read(move |c| {
+            follows::requests(c, me)?
+                .iter()
+                .map(|(_, a)| account_view(c, a, &urls))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+async fn answer(
+    path: web::Path<String>,
+    auth: Auth,
+    data: Data,
+    accept: bool,
+) -> ApiResult<HttpResponse> {
+    let me = auth.account("write:follows")?.clone();
+    let follower = account_by_id(&data, &path).await?;
+    let follower_id = follower.id;
+    publish::answer_request(&data, me.clone(), follower, accept).await?;
+    let rel = data
+        .db
+        .read(move |c| relationship(c, me.id, follower_id))
+        .await?;
+    Ok(HttpResponse::Ok().json(rel))
+}
+
+async fn authorize(path: web::Path<String>, auth: Auth, data: Data) -> ApiResult<HttpResponse> {
+    answer(path, auth, data, true).await
+}
+
+async fn reject(path: web::Path<String>, auth: Auth, data: Data) -> ApiResult<HttpResponse> {
+    answer(path, auth, data, false).await
+}

@@ -1,0 +1,75 @@
+//! `GET /api/v1/notifications`.
+
+use crate::auth::Auth;
+use crate::entities::status::notification_view;
+use crate::error::ApiResult;
+use crate::paging::{link_header, PageQuery};
+use actix_web::{web, HttpRequest, HttpResponse};
+use kith_federation::Data;
+use kith_storage::activity;
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/notifications", web::get().to(list));
+}
+
+async fn list(
+    req: HttpRequest,
+    auth: Auth,
+    query: web::Query<PageQuery>,
+    data: Data,
+) -> ApiResult<HttpResponse> {
+    let me = auth.account("read:notifications")?.id;
+    let page = query.page(15, 30);
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .into_owned()
+        .collect();
+    let types: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "types[]" || k == "types")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let excluded: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "exclude_types[]" || k == "exclude_types")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let kinds = if types.is_empty() && excluded.is_empty() {
+        None
+    } else {
+        let all = [
+            "follow",
+            "follow_request",
+            "mention",
+            "favourite",
+            "reblog",
+            "update",
+        ];
+        let base: Vec<String> = if types.is_empty() {
+            all.iter().map(|s| s.to_string()).collect()
+        } else {
+            types
+        };
+        Some(base.into_iter().filter(|k| !excluded.contains(k)).collect())
+    };
+    let urls = data.urls.clone();
+    let (body, ids) = data
+        .db
+        .read(move |c| {
+            let rows =
+                activity::notifications_for(c, me, kinds, page.max_id, page.since_id, page.limit)?;
+            let ids: Vec<i64> = rows.iter().map(|n| n.id).collect();
+            let mut out = Vec::new();
+            for n in &rows {
+                if let Some(v) = notification_view(c, n, &urls)? {
+                    out.push(v);
+                }
+            }
+            Ok((out, ids))
+        })
+        .await?;
+    let mut res = HttpResponse::Ok();
+    if let Some(link) = link_header(&req, data.urls.base(), &ids) {
+        res.insert_header(("Link", link));
+    }
+    Ok(res.json(body))
+}

@@ -1,0 +1,85 @@
+//! `GET /api/v2/search`: accounts by handle and posts or actors by URL; with `resolve=true`
+//! (and a signed-in user) unknown ones are fetched from their servers.
+
+use crate::auth::MaybeAuth;
+use crate::body::lenient_bool;
+use crate::entities::status::{account_view, status_view};
+use crate::error::{ApiError, ApiResult};
+use actix_web::{web, HttpResponse};
+use kith_federation::resolve::{self, Resolved};
+use kith_federation::Data;
+use kith_storage::statuses;
+use serde::Deserialize;
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v2/search", web::get().to(search));
+}
+
+#[derive(Debug, Deserialize)]
+struct SearchQuery {
+    q: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    resolve: Option<bool>,
+}
+
+async fn search(
+    auth: MaybeAuth,
+    query: web::Query<SearchQuery>,
+    data: Data,
+) -> ApiResult<HttpResponse> {
+    let viewer = auth
+        .0
+        .as_ref()
+        .and_then(|a| a.account.as_ref())
+        .map(|a| a.id);
+    let q = query
+        .q
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+        .ok_or_else(|| ApiError::BadRequest("q is required".into()))?;
+    // Fetching from other servers is for signed-in people only, as on Mastodon.
+    let resolve_remote = query.resolve.unwrap_or(false) && viewer.is_some();
+    let want = |k: &str| query.kind.as_deref().is_none_or(|t| t == k);
+    let mut accounts = Vec::new();
+    let mut found_statuses = Vec::new();
+    if q.starts_with("https://") || q.starts_with("http://") {
+        if let Ok(url) = url::Url::parse(q) {
+            let local = data.urls.is_local(&url);
+            let found = if resolve_remote || local {
+                resolve::by_url(url, &data).await.ok()
+            } else {
+                None
+            };
+            match found {
+                Some(Resolved::Account(a)) if want("accounts") => accounts.push(a),
+                Some(Resolved::Status(s)) if want("statuses") => found_statuses.push(s),
+                _ => {}
+            }
+        }
+    } else if want("accounts")
+        && q.trim_start_matches('@')
+            .contains(|c: char| c.is_alphanumeric())
+    {
+        if let Ok(Some(a)) = resolve::account_by_handle(q, resolve_remote, &data).await {
+            accounts.push(a);
+        }
+    }
+    let urls = data.urls.clone();
+    let body = data
+        .db
+        .read(move |c| {
+            let accounts = accounts.iter().map(|a| account_view(c, a, &urls)).collect::<Result<Vec<_>, _>>()?;
+            let mut statuses_out = Vec::new();
+            for s in &found_statuses {
+                if statuses::is_visible(c, s.id, viewer)? {
+                    statuses_out.push(status_view(c, s, viewer, &urls)?);
+                }
+            }
+            Ok(serde_json::json!({ "accounts": accounts, "statuses": statuses_out, "hashtags": [] }))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(body))
+}

@@ -1,0 +1,274 @@
+//! Posting, reading, editing and deleting statuses; favourites and boosts; threads.
+
+use crate::auth::{Auth, MaybeAuth};
+use crate::body::{lenient_bool, Body};
+use crate::entities::instance::MAX_STATUS_CHARS;
+use crate::entities::status::{status_view, statuses_view};
+use crate::error::{ApiError, ApiResult};
+use actix_web::{web, HttpResponse};
+use kith_federation::protocol::note::Visibility;
+use kith_federation::publish::{self, NewPost};
+use kith_federation::Data;
+use kith_storage::accounts::Account;
+use kith_storage::statuses::{self, Status};
+use kith_storage::OptionalExt;
+use serde::Deserialize;
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/statuses", web::post().to(create))
+        .route("/api/v1/statuses/{id}", web::get().to(show))
+        .route("/api/v1/statuses/{id}", web::delete().to(remove))
+        .route("/api/v1/statuses/{id}", web::put().to(edit))
+        .route("/api/v1/statuses/{id}/context", web::get().to(context))
+        .route("/api/v1/statuses/{id}/favourite", web::post().to(favourite))
+        .route(
+            "/api/v1/statuses/{id}/unfavourite",
+            web::post().to(unfavourite),
+        )
+        .route("/api/v1/statuses/{id}/reblog", web::post().to(reblog))
+        .route("/api/v1/statuses/{id}/unreblog", web::post().to(unreblog));
+}
+
+/// The status with this id if `viewer` may see it; 404 otherwise, as if it did not exist.
+pub(crate) async fn visible_status(
+    data: &Data,
+    id: &str,
+    viewer: Option<i64>,
+) -> ApiResult<Status> {
+    let id: i64 = id.parse().map_err(|_| ApiError::NotFound)?;
+    data.db
+        .read(move |c| {
+            if !statuses::is_visible(c, id, viewer)? {
+                return Ok(None);
+            }
+            statuses::by_id(c, id).optional()
+        })
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+async fn respond_with(data: &Data, status: Status, viewer: Option<i64>) -> ApiResult<HttpResponse> {
+    let urls = data.urls.clone();
+    let entity = data
+        .db
+        .read(move |c| status_view(c, &status, viewer, &urls))
+        .await?;
+    Ok(HttpResponse::Ok().json(entity))
+}
+
+#[derive(Debug, Deserialize)]
+struct StatusForm {
+    status: Option<String>,
+    in_reply_to_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    sensitive: Option<bool>,
+    spoiler_text: Option<String>,
+    visibility: Option<String>,
+    language: Option<String>,
+    #[serde(default)]
+    media_ids: Option<serde_json::Value>,
+}
+
+fn check_text(text: &str, spoiler: &str) -> ApiResult<()> {
+    if text.trim().is_empty() {
+        return Err(ApiError::Unprocessable(
+            "Validation failed: Text can't be blank".into(),
+        ));
+    }
+    if (text.chars().count() + spoiler.chars().count()) as i64 > MAX_STATUS_CHARS {
+        return Err(ApiError::Unprocessable(format!(
+            "Validation failed: Text character limit of {MAX_STATUS_CHARS} exceeded"
+        )));
+    }
+    Ok(())
+}
+
+async fn create(auth: Auth, form: Body<StatusForm>, data: Data) -> ApiResult<HttpResponse> {
+    let me = auth.account("write:statuses")?.clone();
+    let form = form.0;
+    if form
+        .media_ids
+        .as_ref()
+        .is_some_and(|m| m.as_array().is_some_and(|a| !a.is_empty()) || m.is_string())
+    {
+        return Err(ApiError::Unprocessable(
+            "Validation failed: media attachments are not supported yet".into(),
+        ));
+    }
+    let text = form.status.unwrap_or_default();
+    let spoiler = form.spoiler_text.unwrap_or_default();
+    check_text(&text, &spoiler)?;
+    let visibility = match form.visibility.as_deref() {
+        None | Some("") => Visibility::Public,
+        Some(v) => Visibility::parse(v).ok_or_else(|| {
+            ApiError::Unprocessable(format!("Validation failed: unknown visibility {v:?}"))
+        })?,
+    };
+    let in_reply_to = match form.in_reply_to_id.as_deref().filter(|s| !s.is_empty()) {
+        Some(id) => Some(visible_status(&data, id, Some(me.id)).await?),
+        None => None,
+    };
+    let status = publish::post(
+        &data,
+        me.clone(),
+        NewPost {
+            text,
+            visibility,
+            in_reply_to,
+            spoiler_text: spoiler,
+            sensitive: form.sensitive.unwrap_or(false),
+            language: form.language.filter(|l| !l.is_empty() && l.len() <= 16),
+        },
+    )
+    .await?;
+    respond_with(&data, status, Some(me.id)).await
+}
+
+async fn show(path: web::Path<String>, auth: MaybeAuth, data: Data) -> ApiResult<HttpResponse> {
+    let viewer = auth
+        .0
+        .as_ref()
+        .and_then(|a| a.account.as_ref())
+        .map(|a| a.id);
+    let status = visible_status(&data, &path, viewer).await?;
+    respond_with(&data, status, viewer).await
+}
+
+/// The caller's own status.
+async fn own_status(data: &Data, id: &str, me: &Account) -> ApiResult<Status> {
+    let status = visible_status(data, id, Some(me.id)).await?;
+    if status.account_id != me.id {
+        return Err(ApiError::NotFound);
+    }
+    Ok(status)
+}
+
+async fn remove(path: web::Path<String>, auth: Auth, data: Data) -> ApiResult<HttpResponse> {
+    let me = auth.account("write:statuses")?.clone();
+    let status = own_status(&data, &path, &me).await?;
+    let urls = data.urls.clone();
+    let (s, viewer) = (status.clone(), me.id);
+    let mut entity = data
+        .db
+        .read(move |c| status_view(c, &s, Some(viewer), &urls))
+        .await?;
+    entity.text = status.source_text.clone();
+    publish::delete(&data, me, status).await?;
+    Ok(HttpResponse::Ok().json(entity))
+}
+
+async fn edit(
+    path: web::Path<String>,
+    auth: Auth,
+    form: Body<StatusForm>,
+    data: Data,
+) -> ApiResult<HttpResponse> {
+    let me = auth.account("write:statuses")?.clone();
+    let status = own_status(&data, &path, &me).await?;
+    if status.reblog_of_id.is_some() {
+        return Err(ApiError::Unprocessable(
+            "Validation failed: boosts cannot be edited".into(),
+        ));
+    }
+    let form = form.0;
+    let text = form.status.unwrap_or_default();
+    let spoiler = form.spoiler_text.unwrap_or_default();
+    check_text(&text, &spoiler)?;
+    let updated = publish::edit(
+        &data,
+        me.clone(),
+        status,
+        text,
+        spoiler,
+        form.sensitive.unwrap_or(false),
+    )
+    .await?;
+    respond_with(&data, updated, Some(me.id)).await
+}
+
+async fn context(path: web::Path<String>, auth: MaybeAuth, data: Data) -> ApiResult<HttpResponse> {
+    let viewer = auth
+        .0
+        .as_ref()
+        .and_then(|a| a.account.as_ref())
+        .map(|a| a.id);
+    let status = visible_status(&data, &path, viewer).await?;
+    let urls = data.urls.clone();
+    let body = data
+        .db
+        .read(move |c| {
+            let mut ancestors = Vec::new();
+            let mut parent = status.in_reply_to_id;
+            while let Some(pid) = parent.take() {
+                if ancestors.len() >= 40 {
+                    break;
+                }
+                let Some(p) = statuses::by_id(c, pid).optional()? else {
+                    break;
+                };
+                parent = p.in_reply_to_id;
+                ancestors.push(p);
+            }
+            ancestors.reverse();
+            let mut descendants = Vec::new();
+            let mut queue = vec![status.id];
+            while let Some(id) = queue.pop() {
+                for r in statuses::replies(c, id)? {
+                    if descendants.len() >= 200 {
+                        break;
+                    }
+                    queue.push(r.id);
+                    descendants.push(r);
+                }
+            }
+            descendants.sort_by_key(|s| s.id);
+            Ok(serde_json::json!({
+                "ancestors": statuses_view(c, &ancestors, viewer, &urls)?,
+                "descendants": statuses_view(c, &descendants, viewer, &urls)?,
+            }))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+async fn favourite(path: web::Path<String>, auth: Auth, data: Data) -> ApiResult<HttpResponse> {
+    let me = auth.account("write:favourites")?.clone();
+    let status = visible_status(&data, &path, Some(me.id)).await?;
+    publish::favourite(&data, me.clone(), status.clone()).await?;
+    respond_with(&data, status, Some(me.id)).await
+}
+
+async fn unfavourite(path: web::Path<String>, auth: Auth, data: Data) -> ApiResult<HttpResponse> {
+    let me = auth.account("write:favourites")?.clone();
+    let status = visible_status(&data, &path, Some(me.id)).await?;
+    publish::unfavourite(&data, me.clone(), status.clone()).await?;
+    respond_with(&data, status, Some(me.id)).await
+}
+
+async fn reblog(path: web::Path<String>, auth: Auth, data: Data) -> ApiResult<HttpResponse> {
+    let me = auth.account("write:statuses")?.clone();
+    let status = visible_status(&data, &path, Some(me.id)).await?;
+    let boost = publish::reblog(&data, me.clone(), status)
+        .await
+        .map_err(|e| match e {
+            kith_federation::FederationError::Invalid(m) => {
+                ApiError::Unprocessable(format!("Validation failed: {m}"))
+            }
+            other => other.into(),
+        })?;
+    respond_with(&data, boost, Some(me.id)).await
+}
+
+async fn unreblog(path: web::Path<String>, auth: Auth, data: Data) -> ApiResult<HttpResponse> {
+    let me = auth.account("write:statuses")?.clone();
+    let status = visible_status(&data, &path, Some(me.id)).await?;
+    let (my_id, target) = (me.id, status.id);
+    if let Some(boost) = data
+        .db
+        .read(move |c| statuses::reblog_by(c, my_id, target).optional())
+        .await?
+    {
+        publish::delete(&data, me.clone(), boost).await?;
+    }
+    respond_with(&data, status, Some(me.id)).await
+}

@@ -1,0 +1,84 @@
+//! `Announce` (boost): the boosted post is found here or fetched, and the boost is stored as a
+//! status of the booster's that goes to its followers' feeds. Only public and unlisted posts
+//! can be boosted.
+
+use crate::objects::status::ApStatus;
+use crate::protocol::note::{addressees, Visibility};
+use crate::{Data, FederationError};
+use activitypub_federation::fetch::object_id::ObjectId;
+use kith_core::statuses::notification;
+use kith_storage::accounts::Account;
+use kith_storage::statuses::{self, Status};
+use kith_storage::{activity as acts, OptionalExt};
+use serde_json::Value;
+use url::Url;
+
+pub(super) async fn receive(
+    activity: &Value,
+    actor: Account,
+    data: &Data,
+) -> Result<(), FederationError> {
+    let object = Url::parse(&super::object_id(activity).ok_or(FederationError::NotFound)?)?;
+    let target = ObjectId::<ApStatus>::from(object)
+        .dereference(data)
+        .await?
+        .into_status();
+    if !matches!(target.visibility.as_str(), "public" | "unlisted") {
+        return Err(FederationError::Invalid(
+            "only public posts can be boosted".into(),
+        ));
+    }
+    let id = activity["id"].as_str().unwrap_or_default().to_owned();
+    let to = addressees(activity.get("to"));
+    let cc = addressees(activity.get("cc"));
+    let visibility = Visibility::from_addressing(&to, &cc, actor.followers_url.as_deref());
+    let published = activity
+        .get("published")
+        .and_then(Value::as_str)
+        .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
+        .map(|p| p.with_timezone(&chrono::Utc))
+        .filter(|p| *p < chrono::Utc::now())
+        .unwrap_or_else(chrono::Utc::now);
+    data.db
+        .write(move |c| {
+            if statuses::by_ap_id(c, &id).optional()?.is_some()
+                || statuses::reblog_by(c, actor.id, target.id)
+                    .optional()?
+                    .is_some()
+            {
+                return Ok(());
+            }
+            let boost = Status {
+                id: kith_storage::id::id_at(published),
+                ap_id: id,
+                url: None,
+                account_id: actor.id,
+                local: false,
+                visibility: visibility.as_str().to_owned(),
+                in_reply_to_id: None,
+                in_reply_to_ap_id: None,
+                in_reply_to_account_id: None,
+                reblog_of_id: Some(target.id),
+                content: String::new(),
+                source_text: None,
+                spoiler_text: String::new(),
+                sensitive: false,
+                language: None,
+                conversation: None,
+                attachments: "[]".into(),
+                created_at: published.naive_utc(),
+                edited_at: None,
+            };
+            statuses::insert(c, &boost, &[], &[])?;
+            kith_core::statuses::distribute(c, &boost, &actor, &[])?;
+            if target.local {
+                acts::notify(
+                    c,
+                    &notification(target.account_id, actor.id, "reblog", Some(target.id)),
+                )?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(())
+}

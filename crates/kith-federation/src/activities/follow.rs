@@ -1,0 +1,72 @@
+//! `Follow`: someone elsewhere follows a local account. Open accounts accept at once (and send
+//! `Accept`); locked accounts get a request to approve. A blocked follower gets `Reject`.
+
+use super::{local_person, object_id};
+use crate::outbound::{self, Audience};
+use crate::{Data, FederationError};
+use kith_core::statuses::notification;
+use kith_storage::accounts::Account;
+use kith_storage::activity;
+use kith_storage::follows::{self, Follow};
+use serde_json::Value;
+
+pub(super) async fn receive(
+    activity: &Value,
+    actor: Account,
+    data: &Data,
+) -> Result<(), FederationError> {
+    let target = local_person(object_id(activity).ok_or(FederationError::NotFound)?, data).await?;
+    let follow_id = activity["id"].as_str().unwrap_or_default().to_owned();
+    let urls = data.urls.clone();
+    data.db
+        .write(move |c| {
+            if follows::blocks(c, target.id, actor.id)? {
+                let reject = outbound::answer_follow(&urls, "Reject", &target, &follow_id, &actor);
+                return outbound::send(
+                    c,
+                    &urls,
+                    &target,
+                    reject,
+                    &Audience {
+                        accounts: vec![actor],
+                        ..Default::default()
+                    },
+                );
+            }
+            let existing = follows::between(c, actor.id, target.id)?;
+            let row = Follow {
+                id: kith_storage::id::new_id(),
+                account_id: actor.id,
+                target_account_id: target.id,
+                ap_id: follow_id.clone(),
+                accepted: !target.locked,
+                created_at: kith_storage::now(),
+            };
+            let stored = follows::insert(c, &row)?;
+            if existing.is_none() {
+                let kind = if stored.accepted {
+                    "follow"
+                } else {
+                    "follow_request"
+                };
+                activity::notify(c, &notification(target.id, actor.id, kind, None))?;
+            }
+            if stored.accepted {
+                // Also for a repeated Follow: the first Accept may have been lost.
+                let accept = outbound::answer_follow(&urls, "Accept", &target, &follow_id, &actor);
+                outbound::send(
+                    c,
+                    &urls,
+                    &target,
+                    accept,
+                    &Audience {
+                        accounts: vec![actor],
+                        ..Default::default()
+                    },
+                )?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,167 @@
+//! The inbox: checks that a POST is signed by the actor of the activity it carries, then hands
+//! the activity to its handler in `activities`. Unsigned or badly signed requests get 401,
+//! unparseable bodies 400, and accepted, repeated or deliberately ignored activities 202.
+//! A signature that fails with a cached key is retried once after refetching the actor, which
+//! is how key rotation reaches us.
+
+use crate::objects::account::{authority, ApAccount};
+use crate::{activities, Data, FederationError};
+use activitypub_federation::actix_web::signing_actor;
+use activitypub_federation::fetch::object_id::ObjectId;
+use actix_web::web::Bytes;
+use actix_web::HttpRequest;
+use kith_storage::activity;
+use serde_json::Value;
+use url::Url;
+
+/// The largest activity accepted.
+pub const MAX_ACTIVITY_BYTES: usize = 1024 * 1024;
+/// How far a request's `Date` may lie in the past (Mastodon's window) …
+const MAX_AGE: chrono::Duration = chrono::Duration::hours(12);
+/// … and in the future (clock skew).
+const MAX_SKEW: chrono::Duration = chrono::Duration::hours(1);
+
+/// Why an inbox POST was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum InboxError {
+    /// 400: not an activity we can read.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: no valid signature from the activity's actor.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 413.
+    #[error("activity too large")]
+    TooLarge,
+    /// 500: our fault; the sender will retry.
+    #[error("{0}")]
+    Internal(String),
+}
+
+fn date_ok(req: &HttpRequest) -> Result<(), InboxError> {
+    let date = req
+        .headers()
+        .get("date")
+        .and_then(|d| d.to_str().ok())
+        .ok_or_else(|| InboxError::Unauthorized("Date header missing".into()))?;
+    let date = chrono::DateTime::parse_from_rfc2822(date)
+        .map_err(|_| InboxError::Unauthorized("Date header unreadable".into()))?
+        .with_timezone(&chrono::Utc);
+    let now = chrono::Utc::now();
+    if date < now - MAX_AGE || date > now + MAX_SKEW {
+        return Err(InboxError::Unauthorized(
+            "Date outside the accepted window".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The `actor` of an activity: a URL, or an object with an `id`.
+pub fn actor_of(activity: &Value) -> Option<Url> {
+    match activity.get("actor")? {
+        Value::String(s) => Url::parse(s).ok(),
+        Value::Object(o) => o.get("id")?.as_str().and_then(|s| Url::parse(s).ok()),
+        _ => None,
+    }
+}
+
+async fn verified_signer(
+    req: &HttpRequest,
+    body: &Bytes,
+    actor: &Url,
+    data: &Data,
+) -> Result<ApAccount, InboxError> {
+    match signing_actor::<ApAccount>(req, Some(body.clone()), data).await {
+        Ok(signer) => Ok(signer),
+        Err(first) => {
+            // Perhaps the key changed: refetch the actor once, then try again.
+            let known = ObjectId::<ApAccount>::from(actor.clone())
+                .dereference_local(data)
+                .await
+                .is_ok();
+            if !known {
+                return Err(InboxError::Unauthorized(format!(
+                    "signature not verified: {first}"
+                )));
+            }
+            ObjectId::<ApAccount>::from(actor.clone())
+                .dereference_forced(data)
+                .await
+                .map_err(|e| {
+                    InboxError::Unauthorized(format!("signature not verified; refetch failed: {e}"))
+                })?;
+            signing_actor::<ApAccount>(req, Some(body.clone()), data)
+                .await
+                .map_err(|e| InboxError::Unauthorized(format!("signature not verified: {e}")))
+        }
+    }
+}
+
+/// Handles one POST to an inbox.
+pub async fn receive(req: &HttpRequest, body: Bytes, data: &Data) -> Result<(), InboxError> {
+    if body.len() > MAX_ACTIVITY_BYTES {
+        return Err(InboxError::TooLarge);
+    }
+    let activity: Value = serde_json::from_slice(&body)
+        .map_err(|e| InboxError::BadRequest(format!("body is not JSON: {e}")))?;
+    let kind = activity
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| InboxError::BadRequest("activity has no type".into()))?
+        .to_owned();
+    let id = activity
+        .get("id")
+        .and_then(Value::as_str)
+        .and_then(|s| Url::parse(s).ok())
+        .ok_or_else(|| InboxError::BadRequest("activity has no valid id".into()))?;
+    let actor = actor_of(&activity)
+        .ok_or_else(|| InboxError::BadRequest("activity has no actor".into()))?;
+    if authority(&id) != authority(&actor) {
+        return Err(InboxError::BadRequest(
+            "activity id is on another host than its actor".into(),
+        ));
+    }
+    if data.urls.is_local(&actor) {
+        return Err(InboxError::Unauthorized(
+            "activity claims a local actor".into(),
+        ));
+    }
+    date_ok(req)?;
+    let signer = verified_signer(req, &body, &actor, data).await?;
+    if signer.account().ap_id != actor.as_str() {
+        return Err(InboxError::Unauthorized(
+            "signed by another actor than the activity's".into(),
+        ));
+    }
+    let seen_id = id.to_string();
+    let seen = data
+        .db
+        .read(move |c| Ok(!activity::first_receipt_would_be(c, &seen_id)?))
+        .await
+        .map_err(|e| InboxError::Internal(e.to_string()))?;
+    if seen {
+        tracing::debug!(%id, "activity seen before; acknowledged");
+        return Ok(());
+    }
+    match activities::apply(&kind, &activity, signer.into_account(), data).await {
+        Ok(()) => {}
+        Err(FederationError::Invalid(why)) => {
+            tracing::info!(%id, %kind, %why, "refused activity");
+            return Err(InboxError::BadRequest(why));
+        }
+        Err(FederationError::NotFound) => {
+            tracing::debug!(%id, %kind, "activity about something unknown here; ignored");
+        }
+        Err(FederationError::Library(e)) => {
+            tracing::info!(%id, %kind, error = %e, "activity could not be processed");
+            return Err(InboxError::BadRequest(e.to_string()));
+        }
+        Err(e) => return Err(InboxError::Internal(e.to_string())),
+    }
+    let seen_id = id.to_string();
+    data.db
+        .write(move |c| activity::first_receipt(c, &seen_id).map(|_| ()))
+        .await
+        .map_err(|e| InboxError::Internal(e.to_string()))?;
+    Ok(())
+}

@@ -1,0 +1,286 @@
+//! Statuses as ActivityPub `Note`s: local rows become Notes; remote Notes are checked,
+//! sanitized and stored with their fan-in (feeds, mention notifications) in one transaction.
+
+use crate::objects::account::{authority, ApAccount};
+use crate::protocol::note::{parse_note, NoteIn, NoteOut, Tag, Visibility};
+use crate::protocol::values::truncate_chars;
+use crate::{Data, FederationError, KithContext};
+use activitypub_federation::fetch::object_id::ObjectId;
+use activitypub_federation::traits::Object;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use kith_storage::accounts::{self, Account};
+use kith_storage::statuses::{self, Status};
+use kith_storage::{DbConn, OptionalExt, StorageError};
+use serde_json::Value;
+use url::Url;
+
+/// The longest remote post we store, in characters of HTML.
+const MAX_CONTENT_CHARS: usize = 100_000;
+
+/// A status row seen as an ActivityPub object.
+#[derive(Debug, Clone)]
+pub struct ApStatus {
+    status: Status,
+    id: Url,
+}
+
+impl ApStatus {
+    /// Wraps a row.
+    pub fn new(status: Status) -> Result<ApStatus, FederationError> {
+        Ok(ApStatus {
+            id: Url::parse(&status.ap_id)?,
+            status,
+        })
+    }
+
+    /// The row.
+    pub fn into_status(self) -> Status {
+        self.status
+    }
+}
+
+/// The Note Kith serves and sends for one of its statuses.
+pub fn note_out(
+    conn: &mut DbConn,
+    status: &Status,
+    author: &Account,
+) -> Result<NoteOut, StorageError> {
+    let mentioned = statuses::mentions(conn, status.id)?;
+    let mut tags = Vec::new();
+    let mut mentioned_ids = Vec::new();
+    for id in mentioned {
+        let a = accounts::by_id(conn, id)?;
+        tags.push((
+            "Mention".to_owned(),
+            a.ap_id.clone(),
+            format!("@{}", a.acct()),
+        ));
+        mentioned_ids.push(a.ap_id);
+    }
+    for name in statuses::tags(conn, status.id)? {
+        tags.push((
+            "Hashtag".to_owned(),
+            format!("{}tags/{name}", author_base(author)),
+            format!("#{name}"),
+        ));
+    }
+    let visibility = Visibility::parse(&status.visibility).unwrap_or(Visibility::Direct);
+    let followers = author.followers_url.clone().unwrap_or_default();
+    let (to, cc) = visibility.addressing(&followers, &mentioned_ids);
+    Ok(NoteOut {
+        id: status.ap_id.clone(),
+        url: status.url.clone().unwrap_or_else(|| status.ap_id.clone()),
+        attributed_to: author.ap_id.clone(),
+        content: status.content.clone(),
+        summary: Some(status.spoiler_text.clone()).filter(|s| !s.is_empty()),
+        sensitive: status.sensitive,
+        in_reply_to: status.in_reply_to_ap_id.clone(),
+        published: DateTime::from_naive_utc_and_offset(status.created_at, Utc),
+        updated: status
+            .edited_at
+            .map(|e| DateTime::from_naive_utc_and_offset(e, Utc)),
+        to,
+        cc,
+        tags,
+        conversation: status.conversation.clone(),
+    })
+}
+
+fn author_base(author: &Account) -> String {
+    Url::parse(&author.ap_id)
+        .map(|u| format!("{}://{}/", u.scheme(), u.authority()))
+        .unwrap_or_default()
+}
+
+/// Checks a remote Note against the actor that sent it.
+pub fn check_authorship(note: &NoteIn, author: &Account) -> Result<(), FederationError> {
+    if note.attributed_to.as_str() != author.ap_id {
+        return Err(FederationError::Invalid(
+            "attributedTo is not the sending actor".into(),
+        ));
+    }
+    let author_url = Url::parse(&author.ap_id)?;
+    if authority(&note.id) != authority(&author_url) {
+        return Err(FederationError::Invalid(
+            "note id is on another host than its author".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Stores a remote Note by `author` (checked by the caller), with mentions, tags, feeds and
+/// notifications, unless it is stored already. Returns the row and whether its parent is
+/// missing here.
+pub async fn store_remote_note(
+    note: NoteIn,
+    author: Account,
+    data: &KithContext,
+) -> Result<(Status, bool), FederationError> {
+    check_authorship(&note, &author)?;
+    let now = Utc::now();
+    let created = note.published.filter(|p| *p < now).unwrap_or(now);
+    let visibility =
+        Visibility::from_addressing(&note.to, &note.cc, author.followers_url.as_deref());
+    let content =
+        kith_core::html::sanitize_remote(&truncate_chars(&note.content, MAX_CONTENT_CHARS));
+    let spoiler = note
+        .summary
+        .as_deref()
+        .map(|s| {
+            truncate_chars(
+                &kith_core::html::html_to_text(&kith_core::html::sanitize_remote(s)),
+                500,
+            )
+        })
+        .unwrap_or_default();
+    let attachments = serde_json::to_string(&note.attachments)?;
+    let status = Status {
+        id: kith_storage::id::id_at(created),
+        ap_id: note.id.to_string(),
+        url: note.url.clone(),
+        account_id: author.id,
+        local: false,
+        visibility: visibility.as_str().to_owned(),
+        in_reply_to_id: None,
+        in_reply_to_ap_id: note.in_reply_to.clone(),
+        in_reply_to_account_id: None,
+        reblog_of_id: None,
+        content,
+        source_text: None,
+        spoiler_text: spoiler,
+        sensitive: note.sensitive || note.summary.is_some(),
+        language: note.language.clone(),
+        conversation: note.conversation.clone(),
+        attachments,
+        created_at: created.naive_utc(),
+        edited_at: None,
+    };
+    let mention_ids: Vec<String> = note
+        .tags
+        .iter()
+        .filter_map(|t| match t {
+            Tag::Mention(href) => Some(href.clone()),
+            Tag::Hashtag(_) => None,
+        })
+        .chain(note.to.iter().chain(&note.cc).cloned())
+        .collect();
+    let hashtags: Vec<String> = note
+        .tags
+        .iter()
+        .filter_map(|t| match t {
+            Tag::Hashtag(n) => Some(n.clone()),
+            Tag::Mention(_) => None,
+        })
+        .collect();
+    Ok(data
+        .db
+        .write(move |c| {
+            if let Some(existing) = statuses::by_ap_id(c, &status.ap_id).optional()? {
+                return Ok((existing, false));
+            }
+            let mut status = status;
+            let mut parent_missing = false;
+            if let Some(parent_ap) = &status.in_reply_to_ap_id {
+                match statuses::by_ap_id(c, parent_ap).optional()? {
+                    Some(p) => {
+                        status.in_reply_to_id = Some(p.id);
+                        status.in_reply_to_account_id = Some(p.account_id);
+                    }
+                    None => parent_missing = true,
+                }
+            }
+            let mut mentioned = Vec::new();
+            for ap in mention_ids.iter().take(50) {
+                if let Some(a) = accounts::by_ap_id(c, ap).optional()? {
+                    if !mentioned.iter().any(|m: &Account| m.id == a.id) {
+                        mentioned.push(a);
+                    }
+                }
+            }
+            let ids: Vec<i64> = mentioned.iter().map(|a| a.id).collect();
+            statuses::insert(c, &status, &ids, &hashtags)?;
+            statuses::adopt_orphans(c, &status)?;
+            kith_core::statuses::distribute(c, &status, &author, &mentioned)?;
+            Ok((status, parent_missing))
+        })
+        .await?)
+}
+
+/// Fetches the parents of a reply that arrived without them, up to `depth` levels.
+pub async fn fetch_parents(mut parent: Option<String>, data: &Data, depth: usize) {
+    for _ in 0..depth {
+        let Some(ap) = parent.take() else { return };
+        let Ok(url) = Url::parse(&ap) else { return };
+        match ObjectId::<ApStatus>::from(url).dereference(data).await {
+            Ok(s) => {
+                parent = s
+                    .status
+                    .in_reply_to_ap_id
+                    .clone()
+                    .filter(|_| s.status.in_reply_to_id.is_none())
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, parent = %ap, "could not fetch a reply's parent");
+                return;
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Object for ApStatus {
+    type DataType = KithContext;
+    type Kind = Value;
+    type Error = FederationError;
+
+    fn id(&self) -> &Url {
+        &self.id
+    }
+
+    fn last_refreshed_at(&self) -> Option<DateTime<Utc>> {
+        // Statuses change through Update activities, not refetches.
+        Some(Utc::now())
+    }
+
+    async fn read_from_id(id: Url, data: &Data) -> Result<Option<Self>, Self::Error> {
+        let id = id.to_string();
+        data.db
+            .read(move |c| statuses::by_ap_id(c, &id).optional())
+            .await?
+            .map(ApStatus::new)
+            .transpose()
+    }
+
+    async fn into_json(self, data: &Data) -> Result<Value, Self::Error> {
+        let status = self.status;
+        let note = data
+            .db
+            .read(move |c| {
+                let author = accounts::by_id(c, status.account_id)?;
+                note_out(c, &status, &author)
+            })
+            .await?;
+        Ok(note.to_json())
+    }
+
+    async fn verify(json: &Value, expected_domain: &Url, _data: &Data) -> Result<(), Self::Error> {
+        let note = parse_note(json).map_err(FederationError::Invalid)?;
+        if authority(&note.id) != authority(expected_domain) {
+            return Err(FederationError::Invalid(
+                "fetched note is on another host".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    async fn from_json(json: Value, data: &Data) -> Result<Self, Self::Error> {
+        let note = parse_note(&json).map_err(FederationError::Invalid)?;
+        let author = ObjectId::<ApAccount>::from(note.attributed_to.clone())
+            .dereference(data)
+            .await?
+            .into_account();
+        let (status, _) = store_remote_note(note, author, data).await?;
+        ApStatus::new(status)
+    }
+}

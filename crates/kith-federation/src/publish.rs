@@ -1,0 +1,533 @@
+//! What local people do, with its federation: each function makes the change and records the
+//! activity that tells other servers, in one transaction, then wakes the delivery worker.
+//! Recipients on this instance get their side of the change directly.
+
+use crate::objects::account::ApAccount;
+use crate::objects::status::note_out;
+use crate::outbound::{self, Audience};
+use crate::protocol::note::Visibility;
+use crate::{resolve, text, Data, FederationError};
+use activitypub_federation::traits::Object;
+use kith_core::statuses::{distribute, notification};
+use kith_storage::accounts::{self, Account};
+use kith_storage::follows::{self, Follow};
+use kith_storage::statuses::{self, Status, StatusEdit};
+use kith_storage::{activity as acts, OptionalExt, StorageError};
+
+fn wake(data: &Data) {
+    data.delivery_wakeup.notify_one();
+}
+
+/// Follows `target`. Local open accounts are followed at once; locked ones and remote ones
+/// get a request (remote ones answer with `Accept`).
+pub async fn follow(data: &Data, me: Account, target: Account) -> Result<Follow, FederationError> {
+    if me.id == target.id {
+        return Err(FederationError::Invalid(
+            "you cannot follow yourself".into(),
+        ));
+    }
+    let urls = data.urls.clone();
+    let follow = data
+        .db
+        .write(move |c| {
+            if follows::blocks(c, target.id, me.id)? || follows::blocks(c, me.id, target.id)? {
+                return Err(StorageError::Conflict("block".into()));
+            }
+            if let Some(existing) = follows::between(c, me.id, target.id)? {
+                return Ok(existing);
+            }
+            let id = urls.activity("Follow").to_string();
+            let row = Follow {
+                id: kith_storage::id::new_id(),
+                account_id: me.id,
+                target_account_id: target.id,
+                ap_id: id.clone(),
+                accepted: target.is_local() && !target.locked,
+                created_at: kith_storage::now(),
+            };
+            follows::insert(c, &row)?;
+            if target.is_local() {
+                let kind = if row.accepted {
+                    "follow"
+                } else {
+                    "follow_request"
+                };
+                acts::notify(c, &notification(target.id, me.id, kind, None))?;
+            } else {
+                let activity = outbound::follow(&urls, &me, &target, &id);
+                outbound::send(
+                    c,
+                    &urls,
+                    &me,
+                    activity,
+                    &Audience {
+                        accounts: vec![target],
+                        ..Default::default()
+                    },
+                )?;
+            }
+            Ok(row)
+        })
+        .await
+        .map_err(|e| match e {
+            StorageError::Conflict(_) => {
+                FederationError::Invalid("a block stands between these accounts".into())
+            }
+            other => other.into(),
+        })?;
+    wake(data);
+    Ok(follow)
+}
+
+/// Stops following (or withdraws a request).
+pub async fn unfollow(data: &Data, me: Account, target: Account) -> Result<(), FederationError> {
+    let urls = data.urls.clone();
+    data.db
+        .write(move |c| {
+            let Some(f) = follows::remove(c, me.id, target.id)? else {
+                return Ok(());
+            };
+            statuses::remove_author_from_feed(c, me.id, target.id)?;
+            if !target.is_local() {
+                let inner = outbound::follow(&urls, &me, &target, &f.ap_id);
+                let undo = outbound::undo(&urls, &me, inner);
+                outbound::send(
+                    c,
+                    &urls,
+                    &me,
+                    undo,
+                    &Audience {
+                        accounts: vec![target],
+                        ..Default::default()
+                    },
+                )?;
+            }
+            Ok(())
+        })
+        .await?;
+    wake(data);
+    Ok(())
+}
+
+/// Approves (`accept`) or rejects a request from `follower` to follow `me`.
+pub async fn answer_request(
+    data: &Data,
+    me: Account,
+    follower: Account,
+    accept: bool,
+) -> Result<(), FederationError> {
+    let urls = data.urls.clone();
+    data.db
+        .write(move |c| {
+            let f = follows::between(c, follower.id, me.id)?
+                .filter(|f| !f.accepted)
+                .ok_or(StorageError::NotFound)?;
+            acts::clear_follow_request(c, me.id, follower.id)?;
+            if accept {
+                follows::accept(c, f.id)?;
+            } else {
+                follows::remove(c, follower.id, me.id)?;
+            }
+            if !follower.is_local() {
+                let kind = if accept { "Accept" } else { "Reject" };
+                let answer = outbound::answer_follow(&urls, kind, &me, &f.ap_id, &follower);
+                outbound::send(
+                    c,
+                    &urls,
+                    &me,
+                    answer,
+                    &Audience {
+                        accounts: vec![follower],
+                        ..Default::default()
+                    },
+                )?;
+            }
+            Ok(())
+        })
+        .await?;
+    wake(data);
+    Ok(())
+}
+
+/// A new post as the client API describes it.
+#[derive(Debug, Clone)]
+pub struct NewPost {
+    /// What the author typed.
+    pub text: String,
+    /// Who may see it.
+    pub visibility: Visibility,
+    /// The post it answers, already checked to be visible to the author.
+    pub in_reply_to: Option<Status>,
+    /// Content warning.
+    pub spoiler_text: String,
+    /// Marked sensitive.
+    pub sensitive: bool,
+    /// ISO 639 language.
+    pub language: Option<String>,
+}
+
+/// Accounts mentioned in `text`, resolving unknown remote handles through WebFinger.
+async fn mentioned_accounts(data: &Data, text_: &str) -> Vec<Account> {
+    let mut out: Vec<Account> = Vec::new();
+    for handle in text::mentions(text_).into_iter().take(20) {
+        match resolve::account_by_handle(&handle, true, data).await {
+            Ok(Some(a)) if !out.iter().any(|o| o.id == a.id) => out.push(a),
+            Ok(_) => {}
+            Err(e) => tracing::info!(%handle, error = %e, "mention did not resolve"),
+        }
+    }
+    out
+}
+
+/// The audience of a status: followers (unless direct), mentioned accounts, and the author of
+/// the post it answers.
+fn audience_of(
+    author: &Account,
+    visibility: &str,
+    mentioned: Vec<Account>,
+    parent_author: Option<Account>,
+) -> Audience {
+    let mut accounts = mentioned;
+    if visibility != "direct" {
+        accounts.extend(parent_author);
+    }
+    Audience {
+        followers_of: (visibility != "direct").then_some(author.id),
+        accounts,
+    }
+}
+
+/// Posts a status.
+pub async fn post(data: &Data, me: Account, new: NewPost) -> Result<Status, FederationError> {
+    let mentioned = mentioned_accounts(data, &new.text).await;
+    let urls = data.urls.clone();
+    let id = kith_storage::id::new_id();
+    let handles: Vec<(String, String)> = mentioned
+        .iter()
+        .map(|a| (a.acct(), a.url.clone().unwrap_or_else(|| a.ap_id.clone())))
+        .collect();
+    let domain = urls.domain().to_owned();
+    let link_for = |h: &str| {
+        handles
+            .iter()
+            .find(|(acct, _)| {
+                acct.eq_ignore_ascii_case(h) || format!("{acct}@{domain}").eq_ignore_ascii_case(h)
+            })
+            .map(|(_, url)| url.clone())
+    };
+    let base = urls.base().clone();
+    let html = text::to_html(&new.text, &link_for, &|t| format!("{base}tags/{t}"));
+    let tags = text::hashtags(&new.text);
+    let status = Status {
+        id,
+        ap_id: urls.status(&me.username, id).to_string(),
+        url: Some(urls.status_page(&me.username, id).to_string()),
+        account_id: me.id,
+        local: true,
+        visibility: new.visibility.as_str().to_owned(),
+        in_reply_to_id: new.in_reply_to.as_ref().map(|p| p.id),
+        in_reply_to_ap_id: new.in_reply_to.as_ref().map(|p| p.ap_id.clone()),
+        in_reply_to_account_id: new.in_reply_to.as_ref().map(|p| p.account_id),
+        reblog_of_id: None,
+        content: html,
+        source_text: Some(new.text.clone()),
+        spoiler_text: new.spoiler_text.clone(),
+        sensitive: new.sensitive || !new.spoiler_text.is_empty(),
+        language: new.language.clone(),
+        conversation: new
+            .in_reply_to
+            .as_ref()
+            .and_then(|p| p.conversation.clone())
+            .or_else(|| Some(urls.activity("Context").to_string())),
+        attachments: "[]".into(),
+        created_at: kith_storage::id::timestamp_of(id),
+        edited_at: None,
+    };
+    let row = status.clone();
+    let stored = data
+        .db
+        .write(move |c| {
+            let ids: Vec<i64> = mentioned.iter().map(|a| a.id).collect();
+            statuses::insert(c, &row, &ids, &tags)?;
+            distribute(c, &row, &me, &mentioned)?;
+            let parent_author = match row.in_reply_to_account_id {
+                Some(pid) if pid != me.id => Some(accounts::by_id(c, pid)?),
+                _ => None,
+            };
+            let note = note_out(c, &row, &me)?;
+            let create = outbound::note_activity(&urls, "Create", &me, &note);
+            outbound::send(
+                c,
+                &urls,
+                &me,
+                create,
+                &audience_of(&me, &row.visibility, mentioned, parent_author),
+            )?;
+            Ok(row)
+        })
+        .await?;
+    wake(data);
+    Ok(stored)
+}
+
+/// Replaces a local post's text (an edit), and sends `Update` to its audience.
+pub async fn edit(
+    data: &Data,
+    me: Account,
+    status: Status,
+    text_: String,
+    spoiler_text: String,
+    sensitive: bool,
+) -> Result<Status, FederationError> {
+    let base = data.urls.base().clone();
+    let mentioned_before = status.id;
+    let urls = data.urls.clone();
+    let html = text::to_html(&text_, &|_| None, &|t| format!("{base}tags/{t}"));
+    let stored = data
+        .db
+        .write(move |c| {
+            // Keep the mention links of the original where the handles are the same.
+            let mentioned: Vec<Account> = statuses::mentions(c, mentioned_before)?
+                .into_iter()
+                .map(|id| accounts::by_id(c, id))
+                .collect::<Result<_, _>>()?;
+            let handles: Vec<(String, String)> = mentioned
+                .iter()
+                .map(|a| (a.acct(), a.url.clone().unwrap_or_else(|| a.ap_id.clone())))
+                .collect();
+            let link_for = |h: &str| {
+                handles
+                    .iter()
+                    .find(|(acct, _)| acct.eq_ignore_ascii_case(h))
+                    .map(|(_, u)| u.clone())
+            };
+            let content = if mentioned.is_empty() {
+                html
+            } else {
+                text::to_html(&text_, &link_for, &|t| format!("{base}tags/{t}"))
+            };
+            let change = StatusEdit {
+                content,
+                source_text: Some(text_),
+                sensitive: sensitive || !spoiler_text.is_empty(),
+                spoiler_text,
+                attachments: status.attachments.clone(),
+                edited_at: Some(kith_storage::now()),
+            };
+            statuses::edit(c, status.id, &change)?;
+            let row = statuses::by_id(c, status.id)?;
+            for booster in statuses::local_reblogger_ids(c, row.id)? {
+                acts::notify(c, &notification(booster, me.id, "update", Some(row.id)))?;
+            }
+            let note = note_out(c, &row, &me)?;
+            let update = outbound::note_activity(&urls, "Update", &me, &note);
+            outbound::send(
+                c,
+                &urls,
+                &me,
+                update,
+                &audience_of(&me, &row.visibility, mentioned, None),
+            )?;
+            Ok(row)
+        })
+        .await?;
+    wake(data);
+    Ok(stored)
+}
+
+/// Deletes a local post (or boost) and sends `Delete` (or `Undo`) to its audience.
+pub async fn delete(data: &Data, me: Account, status: Status) -> Result<(), FederationError> {
+    let urls = data.urls.clone();
+    data.db
+        .write(move |c| {
+            let mentioned: Vec<Account> = statuses::mentions(c, status.id)?
+                .into_iter()
+                .map(|id| accounts::by_id(c, id))
+                .collect::<Result<_, _>>()?;
+            let activity = match status.reblog_of_id {
+                Some(target) => {
+                    let original = statuses::by_id(c, target)?;
+                    let author = accounts::by_id(c, original.account_id)?;
+                    let inner =
+                        outbound::announce(&me, &status.ap_id, &original.ap_id, &author.ap_id, "");
+                    outbound::undo(&urls, &me, inner)
+                }
+                None => {
+                    let note = note_out(c, &status, &me)?;
+                    outbound::delete_note(&urls, &me, &status.ap_id, note.to, note.cc)
+                }
+            };
+            statuses::delete(c, status.id)?;
+            outbound::send(
+                c,
+                &urls,
+                &me,
+                activity,
+                &audience_of(&me, &status.visibility, mentioned, None),
+            )
+        })
+        .await?;
+    wake(data);
+    Ok(())
+}
+
+/// Favourites a post `me` can see.
+pub async fn favourite(data: &Data, me: Account, status: Status) -> Result<(), FederationError> {
+    let urls = data.urls.clone();
+    data.db
+        .write(move |c| {
+            let id = urls.activity("Like").to_string();
+            if !acts::favourite(c, kith_storage::id::new_id(), me.id, status.id, &id)? {
+                return Ok(());
+            }
+            let author = accounts::by_id(c, status.account_id)?;
+            if author.is_local() {
+                if author.id != me.id {
+                    acts::notify(
+                        c,
+                        &notification(author.id, me.id, "favourite", Some(status.id)),
+                    )?;
+                }
+                return Ok(());
+            }
+            let like = outbound::like(&me, &id, &status.ap_id, &author.ap_id);
+            outbound::send(
+                c,
+                &urls,
+                &me,
+                like,
+                &Audience {
+                    accounts: vec![author],
+                    ..Default::default()
+                },
+            )
+        })
+        .await?;
+    wake(data);
+    Ok(())
+}
+
+/// Takes a favourite back.
+pub async fn unfavourite(data: &Data, me: Account, status: Status) -> Result<(), FederationError> {
+    let urls = data.urls.clone();
+    data.db
+        .write(move |c| {
+            let Some(like_id) = acts::unfavourite(c, me.id, status.id)? else {
+                return Ok(());
+            };
+            let author = accounts::by_id(c, status.account_id)?;
+            if author.is_local() {
+                return Ok(());
+            }
+            let undo = outbound::undo(
+                &urls,
+                &me,
+                outbound::like(&me, &like_id, &status.ap_id, &author.ap_id),
+            );
+            outbound::send(
+                c,
+                &urls,
+                &me,
+                undo,
+                &Audience {
+                    accounts: vec![author],
+                    ..Default::default()
+                },
+            )
+        })
+        .await?;
+    wake(data);
+    Ok(())
+}
+
+/// Boosts a public or unlisted post; returns the boost.
+pub async fn reblog(data: &Data, me: Account, status: Status) -> Result<Status, FederationError> {
+    if !matches!(status.visibility.as_str(), "public" | "unlisted") {
+        return Err(FederationError::Invalid(
+            "only public and unlisted posts can be boosted".into(),
+        ));
+    }
+    let urls = data.urls.clone();
+    let boost = data
+        .db
+        .write(move |c| {
+            if let Some(existing) = statuses::reblog_by(c, me.id, status.id).optional()? {
+                return Ok(existing);
+            }
+            let id = kith_storage::id::new_id();
+            let boost = Status {
+                id,
+                ap_id: format!("{}/activity", urls.status(&me.username, id)),
+                url: None,
+                account_id: me.id,
+                local: true,
+                visibility: "public".into(),
+                in_reply_to_id: None,
+                in_reply_to_ap_id: None,
+                in_reply_to_account_id: None,
+                reblog_of_id: Some(status.id),
+                content: String::new(),
+                source_text: None,
+                spoiler_text: String::new(),
+                sensitive: false,
+                language: None,
+                conversation: None,
+                attachments: "[]".into(),
+                created_at: kith_storage::id::timestamp_of(id),
+                edited_at: None,
+            };
+            statuses::insert(c, &boost, &[], &[])?;
+            distribute(c, &boost, &me, &[])?;
+            let author = accounts::by_id(c, status.account_id)?;
+            if author.is_local() && author.id != me.id {
+                acts::notify(
+                    c,
+                    &notification(author.id, me.id, "reblog", Some(status.id)),
+                )?;
+            }
+            let published = chrono::DateTime::<chrono::Utc>::from_naive_utc_and_offset(
+                boost.created_at,
+                chrono::Utc,
+            )
+            .to_rfc3339();
+            let announce =
+                outbound::announce(&me, &boost.ap_id, &status.ap_id, &author.ap_id, &published);
+            outbound::send(
+                c,
+                &urls,
+                &me,
+                announce,
+                &Audience {
+                    followers_of: Some(me.id),
+                    accounts: vec![author],
+                },
+            )?;
+            Ok(boost)
+        })
+        .await?;
+    wake(data);
+    Ok(boost)
+}
+
+/// Sends `Update(Person)` after a profile edit.
+pub async fn profile_updated(data: &Data, me: Account) -> Result<(), FederationError> {
+    let person = serde_json::to_value(ApAccount::new(me.clone())?.into_json(data).await?)?;
+    let urls = data.urls.clone();
+    data.db
+        .write(move |c| {
+            let update = outbound::update_person(&urls, &me, person);
+            outbound::send(
+                c,
+                &urls,
+                &me,
+                update,
+                &Audience {
+                    followers_of: Some(me.id),
+                    ..Default::default()
+                },
+            )
+        })
+        .await?;
+    wake(data);
+    Ok(())
+}

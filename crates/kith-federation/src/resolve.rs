@@ -1,0 +1,143 @@
+//! Finding accounts and posts elsewhere: `@user@domain` through WebFinger, URLs by fetching.
+
+use crate::objects::account::ApAccount;
+use crate::objects::status::ApStatus;
+use crate::{Data, FederationError};
+use activitypub_federation::fetch::object_id::ObjectId;
+use kith_storage::accounts::{self, Account};
+use kith_storage::statuses::Status;
+use kith_storage::OptionalExt;
+use serde::Deserialize;
+use url::Url;
+
+/// The largest WebFinger document read.
+const MAX_WEBFINGER_BYTES: usize = 64 * 1024;
+
+#[derive(Deserialize)]
+struct Jrd {
+    #[serde(default)]
+    links: Vec<JrdLink>,
+}
+
+#[derive(Deserialize)]
+struct JrdLink {
+    rel: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    href: Option<String>,
+}
+
+/// Splits `@user@domain` / `user@domain`; a bare `user` is local.
+pub fn split_handle(handle: &str) -> Option<(String, Option<String>)> {
+    let h = handle.trim().trim_start_matches('@');
+    let h = h.strip_prefix("acct:").unwrap_or(h);
+    let (user, domain) = match h.split_once('@') {
+        Some((u, d)) => (u, Some(d.to_lowercase())),
+        None => (h, None),
+    };
+    let ok = !user.is_empty()
+        && user
+            .chars()
+            .all(|c| c.is_alphanumeric() || "_.-".contains(c));
+    ok.then(|| (user.to_owned(), domain))
+}
+
+/// An account by handle: local, already known, or found through WebFinger when `resolve`.
+pub async fn account_by_handle(
+    handle: &str,
+    resolve: bool,
+    data: &Data,
+) -> Result<Option<Account>, FederationError> {
+    let Some((user, domain)) = split_handle(handle) else {
+        return Ok(None);
+    };
+    let domain = domain.filter(|d| d != data.urls.domain());
+    let (u, d) = (user.clone(), domain.clone());
+    let known = data
+        .db
+        .read(move |c| match d {
+            None => accounts::local_by_username(c, &u).optional(),
+            Some(d) => accounts::remote_by_username(c, &u, &d).optional(),
+        })
+        .await?
+        .filter(|a| a.actor_type != "Application" || a.domain.is_some());
+    if known.is_some() || !resolve {
+        return Ok(known);
+    }
+    let Some(domain) = domain else {
+        return Ok(None);
+    };
+    let actor_url = webfinger(&user, &domain, data).await?;
+    Ok(Some(
+        ObjectId::<ApAccount>::from(actor_url)
+            .dereference(data)
+            .await?
+            .into_account(),
+    ))
+}
+
+async fn webfinger(user: &str, domain: &str, data: &Data) -> Result<Url, FederationError> {
+    let scheme = if data.instance.dev_mode {
+        "http"
+    } else {
+        "https"
+    };
+    let mut url = Url::parse(&format!("{scheme}://{domain}/.well-known/webfinger"))?;
+    url.query_pairs_mut()
+        .append_pair("resource", &format!("acct:{user}@{domain}"));
+    let mut res = data
+        .http
+        .get(url)
+        .header("accept", "application/jrd+json, application/json")
+        .send()
+        .await
+        .map_err(|e| FederationError::Invalid(format!("WebFinger request failed: {e}")))?;
+    if !res.status().is_success() {
+        return Err(FederationError::NotFound);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = res
+        .chunk()
+        .await
+        .map_err(|e| FederationError::Invalid(e.to_string()))?
+    {
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_WEBFINGER_BYTES {
+            return Err(FederationError::Invalid(
+                "WebFinger document too large".into(),
+            ));
+        }
+    }
+    let jrd: Jrd = serde_json::from_slice(&body)
+        .map_err(|e| FederationError::Invalid(format!("bad WebFinger document: {e}")))?;
+    jrd.links
+        .into_iter()
+        .filter(|l| l.rel.as_deref() == Some("self"))
+        .filter(|l| {
+            l.kind
+                .as_deref()
+                .is_some_and(|k| k.contains("activity+json") || k.contains("ld+json"))
+        })
+        .find_map(|l| l.href.and_then(|h| Url::parse(&h).ok()))
+        .ok_or(FederationError::NotFound)
+}
+
+/// What a URL turned out to be.
+pub enum Resolved {
+    /// An actor.
+    Account(Account),
+    /// A post.
+    Status(Status),
+}
+
+/// Fetches (or finds) whatever a URL names: an actor or a post.
+pub async fn by_url(url: Url, data: &Data) -> Result<Resolved, FederationError> {
+    if let Ok(a) = ObjectId::<ApAccount>::from(url.clone())
+        .dereference(data)
+        .await
+    {
+        return Ok(Resolved::Account(a.into_account()));
+    }
+    let s = ObjectId::<ApStatus>::from(url).dereference(data).await?;
+    Ok(Resolved::Status(s.into_status()))
+}

@@ -1,0 +1,183 @@
+//! Notifications, favourites, and the ids of activities already received.
+
+use crate::pool::DbConn;
+use crate::schema::{favourites, notifications, received_activities};
+use crate::StorageError;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+/// A notification for a local account.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = notifications)]
+pub struct Notification {
+    pub id: i64,
+    pub account_id: i64,
+    pub from_account_id: i64,
+    pub kind: String,
+    pub status_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+/// Stores a notification.
+pub fn notify(conn: &mut DbConn, n: &Notification) -> Result<(), StorageError> {
+    diesel::insert_into(notifications::table)
+        .values(n)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// An account's notifications, newest first, optionally only some kinds.
+pub fn notifications_for(
+    conn: &mut DbConn,
+    account_id: i64,
+    kinds: Option<Vec<String>>,
+    max_id: Option<i64>,
+    since_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Notification>, StorageError> {
+    let mut q = notifications::table
+        .filter(notifications::account_id.eq(account_id))
+        .into_boxed();
+    if let Some(k) = kinds {
+        q = q.filter(notifications::kind.eq_any(k));
+    }
+    if let Some(m) = max_id {
+        q = q.filter(notifications::id.lt(m));
+    }
+    if let Some(s) = since_id {
+        q = q.filter(notifications::id.gt(s));
+    }
+    Ok(q.order(notifications::id.desc())
+        .limit(limit.clamp(1, 80))
+        .select(Notification::as_select())
+        .load(conn)?)
+}
+
+/// Removes follow-request notifications once the request is settled.
+pub fn clear_follow_request(
+    conn: &mut DbConn,
+    account_id: i64,
+    from: i64,
+) -> Result<(), StorageError> {
+    diesel::delete(
+        notifications::table
+            .filter(notifications::account_id.eq(account_id))
+            .filter(notifications::from_account_id.eq(from))
+            .filter(notifications::kind.eq("follow_request")),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Records a favourite; returns false if it existed already.
+pub fn favourite(
+    conn: &mut DbConn,
+    id: i64,
+    account_id: i64,
+    status_id: i64,
+    ap_id: &str,
+) -> Result<bool, StorageError> {
+    if is_favourited(conn, account_id, status_id)? {
+        return Ok(false);
+    }
+    diesel::insert_into(favourites::table)
+        .values((
+            favourites::id.eq(id),
+            favourites::account_id.eq(account_id),
+            favourites::status_id.eq(status_id),
+            favourites::ap_id.eq(ap_id),
+            favourites::created_at.eq(crate::now()),
+        ))
+        .execute(conn)?;
+    Ok(true)
+}
+
+/// Removes a favourite; returns the Like's id if there was one.
+pub fn unfavourite(
+    conn: &mut DbConn,
+    account_id: i64,
+    status_id: i64,
+) -> Result<Option<String>, StorageError> {
+    let found: Option<(i64, String)> = favourites::table
+        .filter(favourites::account_id.eq(account_id))
+        .filter(favourites::status_id.eq(status_id))
+        .select((favourites::id, favourites::ap_id))
+        .first(conn)
+        .optional()?;
+    if let Some((id, _)) = &found {
+        diesel::delete(favourites::table.find(id)).execute(conn)?;
+    }
+    Ok(found.map(|(_, ap)| ap))
+}
+
+/// Removes the favourite whose Like had this id; returns (account, status) if there was one.
+pub fn unfavourite_by_ap_id(
+    conn: &mut DbConn,
+    ap_id: &str,
+) -> Result<Option<(i64, i64)>, StorageError> {
+    let found: Option<(i64, i64, i64)> = favourites::table
+        .filter(favourites::ap_id.eq(ap_id))
+        .select((
+            favourites::id,
+            favourites::account_id,
+            favourites::status_id,
+        ))
+        .first(conn)
+        .optional()?;
+    if let Some((id, _, _)) = found {
+        diesel::delete(favourites::table.find(id)).execute(conn)?;
+    }
+    Ok(found.map(|(_, a, s)| (a, s)))
+}
+
+/// Whether `account_id` favourited `status_id`.
+pub fn is_favourited(
+    conn: &mut DbConn,
+    account_id: i64,
+    status_id: i64,
+) -> Result<bool, StorageError> {
+    Ok(favourites::table
+        .filter(favourites::account_id.eq(account_id))
+        .filter(favourites::status_id.eq(status_id))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0)
+}
+
+/// Number of favourites of a status.
+pub fn count_favourites(conn: &mut DbConn, status_id: i64) -> Result<i64, StorageError> {
+    Ok(favourites::table
+        .filter(favourites::status_id.eq(status_id))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Whether recording `ap_id` would be its first receipt (it was not seen yet).
+pub fn first_receipt_would_be(conn: &mut DbConn, ap_id: &str) -> Result<bool, StorageError> {
+    Ok(received_activities::table
+        .find(ap_id)
+        .count()
+        .get_result::<i64>(conn)?
+        == 0)
+}
+
+/// Records that an activity was received; false if it was seen before.
+/// Call it inside the transaction that applies the activity, so both happen or neither.
+pub fn first_receipt(conn: &mut DbConn, ap_id: &str) -> Result<bool, StorageError> {
+    // Look first: a failed insert would abort the whole transaction on PostgreSQL.
+    let seen = received_activities::table
+        .find(ap_id)
+        .count()
+        .get_result::<i64>(conn)?
+        > 0;
+    if seen {
+        return Ok(false);
+    }
+    diesel::insert_into(received_activities::table)
+        .values((
+            received_activities::ap_id.eq(ap_id),
+            received_activities::received_at.eq(crate::now()),
+        ))
+        .execute(conn)?;
+    Ok(true)
+}

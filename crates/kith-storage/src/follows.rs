@@ -1,0 +1,235 @@
+//! Follows (accepted or pending) and blocks between accounts.
+
+use crate::accounts::Account;
+use crate::pool::DbConn;
+use crate::schema::{accounts, blocks, follows};
+use crate::StorageError;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+/// A follow; `accepted` is false while it is a request.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = follows)]
+pub struct Follow {
+    pub id: i64,
+    pub account_id: i64,
+    pub target_account_id: i64,
+    pub ap_id: String,
+    pub accepted: bool,
+    pub created_at: NaiveDateTime,
+}
+
+/// Stores a follow or request; an existing one between the same pair is kept.
+pub fn insert(conn: &mut DbConn, follow: &Follow) -> Result<Follow, StorageError> {
+    if let Some(existing) = between(conn, follow.account_id, follow.target_account_id)? {
+        return Ok(existing);
+    }
+    diesel::insert_into(follows::table)
+        .values(follow)
+        .execute(conn)?;
+    Ok(follow.clone())
+}
+
+/// The follow from `account_id` to `target`, accepted or not.
+pub fn between(
+    conn: &mut DbConn,
+    account_id: i64,
+    target: i64,
+) -> Result<Option<Follow>, StorageError> {
+    Ok(follows::table
+        .filter(follows::account_id.eq(account_id))
+        .filter(follows::target_account_id.eq(target))
+        .select(Follow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The follow whose Follow activity had this id.
+pub fn by_ap_id(conn: &mut DbConn, ap_id: &str) -> Result<Option<Follow>, StorageError> {
+    Ok(follows::table
+        .filter(follows::ap_id.eq(ap_id))
+        .select(Follow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Marks a follow accepted.
+pub fn accept(conn: &mut DbConn, id: i64) -> Result<(), StorageError> {
+    diesel::update(follows::table.find(id))
+        .set(follows::accepted.eq(true))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Removes the follow (or request) between a pair; returns it if there was one.
+pub fn remove(
+    conn: &mut DbConn,
+    account_id: i64,
+    target: i64,
+) -> Result<Option<Follow>, StorageError> {
+    let existing = between(conn, account_id, target)?;
+    if let Some(f) = &existing {
+        diesel::delete(follows::table.find(f.id)).execute(conn)?;
+    }
+    Ok(existing)
+}
+
+/// Accepted followers of an account, newest first, paged by follow id.
+pub fn followers(
+    conn: &mut DbConn,
+    target: i64,
+    max_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<(i64, Account)>, StorageError> {
+    let mut q = follows::table
+        .inner_join(accounts::table.on(accounts::id.eq(follows::account_id)))
+        .filter(follows::target_account_id.eq(target))
+        .filter(follows::accepted.eq(true))
+        .into_boxed();
+    if let Some(max) = max_id {
+        q = q.filter(follows::id.lt(max));
+    }
+    Ok(q.order(follows::id.desc())
+        .limit(limit)
+        .select((follows::id, Account::as_select()))
+        .load(conn)?)
+}
+
+/// Accounts an account follows (accepted), newest first, paged by follow id.
+pub fn following(
+    conn: &mut DbConn,
+    account_id: i64,
+    max_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<(i64, Account)>, StorageError> {
+    let mut q = follows::table
+        .inner_join(accounts::table.on(accounts::id.eq(follows::target_account_id)))
+        .filter(follows::account_id.eq(account_id))
+        .filter(follows::accepted.eq(true))
+        .into_boxed();
+    if let Some(max) = max_id {
+        q = q.filter(follows::id.lt(max));
+    }
+    Ok(q.order(follows::id.desc())
+        .limit(limit)
+        .select((follows::id, Account::as_select()))
+        .load(conn)?)
+}
+
+/// Pending requests to follow `target`, oldest first.
+pub fn requests(conn: &mut DbConn, target: i64) -> Result<Vec<(Follow, Account)>, StorageError> {
+    Ok(follows::table
+        .inner_join(accounts::table.on(accounts::id.eq(follows::account_id)))
+        .filter(follows::target_account_id.eq(target))
+        .filter(follows::accepted.eq(false))
+        .order(follows::id.asc())
+        .select((Follow::as_select(), Account::as_select()))
+        .load(conn)?)
+}
+
+/// Ids of the local accounts that follow `target` (accepted): whose home feeds get its posts.
+pub fn local_follower_ids(conn: &mut DbConn, target: i64) -> Result<Vec<i64>, StorageError> {
+    Ok(follows::table
+        .inner_join(accounts::table.on(accounts::id.eq(follows::account_id)))
+        .filter(follows::target_account_id.eq(target))
+        .filter(follows::accepted.eq(true))
+        .filter(accounts::domain.is_null())
+        .select(accounts::id)
+        .load(conn)?)
+}
+
+/// Inboxes of the remote followers of `target`: shared inboxes where offered, each once.
+pub fn remote_follower_inboxes(
+    conn: &mut DbConn,
+    target: i64,
+) -> Result<Vec<String>, StorageError> {
+    let rows: Vec<(String, Option<String>)> = follows::table
+        .inner_join(accounts::table.on(accounts::id.eq(follows::account_id)))
+        .filter(follows::target_account_id.eq(target))
+        .filter(follows::accepted.eq(true))
+        .filter(accounts::domain.is_not_null())
+        .select((accounts::inbox_url, accounts::shared_inbox_url))
+        .load(conn)?;
+    let mut inboxes: Vec<String> = rows
+        .into_iter()
+        .map(|(inbox, shared)| shared.unwrap_or(inbox))
+        .collect();
+    inboxes.sort();
+    inboxes.dedup();
+    Ok(inboxes)
+}
+
+/// (followers, following) counts of an account.
+pub fn counts(conn: &mut DbConn, account_id: i64) -> Result<(i64, i64), StorageError> {
+    let followers = follows::table
+        .filter(follows::target_account_id.eq(account_id))
+        .filter(follows::accepted.eq(true))
+        .count()
+        .get_result(conn)?;
+    let following = follows::table
+        .filter(follows::account_id.eq(account_id))
+        .filter(follows::accepted.eq(true))
+        .count()
+        .get_result(conn)?;
+    Ok((followers, following))
+}
+
+/// Number of pending requests to follow an account.
+pub fn count_requests(conn: &mut DbConn, target: i64) -> Result<i64, StorageError> {
+    Ok(follows::table
+        .filter(follows::target_account_id.eq(target))
+        .filter(follows::accepted.eq(false))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Records a block (and ends follows both ways, as Mastodon does).
+pub fn block(
+    conn: &mut DbConn,
+    id: i64,
+    account_id: i64,
+    target: i64,
+    ap_id: &str,
+) -> Result<(), StorageError> {
+    remove(conn, account_id, target)?;
+    remove(conn, target, account_id)?;
+    let exists = blocks::table
+        .filter(blocks::account_id.eq(account_id))
+        .filter(blocks::target_account_id.eq(target))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0;
+    if !exists {
+        diesel::insert_into(blocks::table)
+            .values((
+                blocks::id.eq(id),
+                blocks::account_id.eq(account_id),
+                blocks::target_account_id.eq(target),
+                blocks::ap_id.eq(ap_id),
+                blocks::created_at.eq(crate::now()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Removes a block.
+pub fn unblock(conn: &mut DbConn, account_id: i64, target: i64) -> Result<(), StorageError> {
+    diesel::delete(
+        blocks::table
+            .filter(blocks::account_id.eq(account_id))
+            .filter(blocks::target_account_id.eq(target)),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Whether `account_id` blocks `target`.
+pub fn blocks(conn: &mut DbConn, account_id: i64, target: i64) -> Result<bool, StorageError> {
+    Ok(blocks::table
+        .filter(blocks::account_id.eq(account_id))
+        .filter(blocks::target_account_id.eq(target))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0)
+}

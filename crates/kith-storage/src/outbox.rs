@@ -1,0 +1,233 @@
+//! The persistent outbox: activities recorded in the same transaction as the change that
+//! caused them, one delivery row per remote inbox, claimed by workers with a lease.
+//! On PostgreSQL, claims use `FOR UPDATE SKIP LOCKED`, so several Kith processes can work one
+//! outbox without sending anything twice; on SQLite one process owns the file.
+
+use crate::pool::DbConn;
+use crate::schema::{deliveries, instances, outbox_activities};
+use crate::StorageError;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+/// A delivery claimed for sending.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    /// Delivery row id.
+    pub id: i64,
+    /// Where to send.
+    pub inbox_url: String,
+    /// Its host (for per-host limits and health).
+    pub host: String,
+    /// Earlier tries.
+    pub attempts: i32,
+    /// The activity body.
+    pub body: String,
+    /// The activity's id.
+    pub activity_ap_id: String,
+    /// The local account that signs it.
+    pub actor_account_id: i64,
+}
+
+/// Records an activity and one delivery per inbox. Inboxes of hosts marked unreachable are
+/// still recorded; the worker skips them until the host answers again.
+pub fn enqueue(
+    conn: &mut DbConn,
+    ap_id: &str,
+    actor_account_id: i64,
+    body: &str,
+    inboxes: &[(String, String)],
+) -> Result<i64, StorageError> {
+    let now = crate::now();
+    let activity_id = crate::id::new_id();
+    diesel::insert_into(outbox_activities::table)
+        .values((
+            outbox_activities::id.eq(activity_id),
+            outbox_activities::ap_id.eq(ap_id),
+            outbox_activities::actor_account_id.eq(actor_account_id),
+            outbox_activities::body.eq(body),
+            outbox_activities::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    for (inbox, host) in inboxes {
+        diesel::insert_into(deliveries::table)
+            .values((
+                deliveries::id.eq(crate::id::new_id()),
+                deliveries::activity_id.eq(activity_id),
+                deliveries::inbox_url.eq(inbox),
+                deliveries::host.eq(host),
+                deliveries::attempts.eq(0),
+                deliveries::next_attempt_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(activity_id)
+}
+
+/// Claims up to `limit` due deliveries for `lease` seconds (call inside `Db::write`).
+pub fn claim_due(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    lease_secs: i64,
+    limit: i64,
+) -> Result<Vec<Claimed>, StorageError> {
+    let due = deliveries::table
+        .filter(deliveries::next_attempt_at.le(now))
+        .filter(
+            deliveries::locked_until
+                .is_null()
+                .or(deliveries::locked_until.lt(now)),
+        )
+        .order(deliveries::next_attempt_at.asc())
+        .limit(limit)
+        .select(deliveries::id);
+    let ids: Vec<i64> = match conn {
+        DbConn::Postgresql(pg) => due.for_update().skip_locked().load(pg)?,
+        DbConn::Sqlite(lite) => due.load(lite)?,
+    };
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    diesel::update(deliveries::table.filter(deliveries::id.eq_any(&ids)))
+        .set(deliveries::locked_until.eq(now + chrono::Duration::seconds(lease_secs)))
+        .execute(conn)?;
+    let rows: Vec<(i64, String, String, i32, String, String, i64)> = deliveries::table
+        .inner_join(outbox_activities::table)
+        .filter(deliveries::id.eq_any(&ids))
+        .select((
+            deliveries::id,
+            deliveries::inbox_url,
+            deliveries::host,
+            deliveries::attempts,
+            outbox_activities::body,
+            outbox_activities::ap_id,
+            outbox_activities::actor_account_id,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, inbox_url, host, attempts, body, activity_ap_id, actor_account_id)| Claimed {
+                id,
+                inbox_url,
+                host,
+                attempts,
+                body,
+                activity_ap_id,
+                actor_account_id,
+            },
+        )
+        .collect())
+}
+
+/// A delivery went through (or was refused for good): forget it, and note the host is alive.
+pub fn finish(conn: &mut DbConn, id: i64, host: &str, delivered: bool) -> Result<(), StorageError> {
+    diesel::delete(deliveries::table.find(id)).execute(conn)?;
+    if delivered {
+        mark_host_alive(conn, host)?;
+    }
+    Ok(())
+}
+
+/// A delivery failed for now: try again at `next`.
+pub fn retry_later(
+    conn: &mut DbConn,
+    id: i64,
+    next: NaiveDateTime,
+    error: &str,
+) -> Result<(), StorageError> {
+    diesel::update(deliveries::table.find(id))
+        .set((
+            deliveries::attempts.eq(deliveries::attempts + 1),
+            deliveries::next_attempt_at.eq(next),
+            deliveries::locked_until.eq(None::<NaiveDateTime>),
+            deliveries::last_error.eq(error),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes outbox activities that no delivery needs any more.
+pub fn prune_sent(conn: &mut DbConn) -> Result<usize, StorageError> {
+    let pending = deliveries::table.select(deliveries::activity_id);
+    Ok(
+        diesel::delete(outbox_activities::table.filter(outbox_activities::id.ne_all(pending)))
+            .execute(conn)?,
+    )
+}
+
+/// Number of deliveries still waiting.
+pub fn pending(conn: &mut DbConn) -> Result<i64, StorageError> {
+    Ok(deliveries::table.count().get_result(conn)?)
+}
+
+fn mark_host_alive(conn: &mut DbConn, host: &str) -> Result<(), StorageError> {
+    let now = crate::now();
+    let n = diesel::update(instances::table.find(host))
+        .set((
+            instances::failing_since.eq(None::<NaiveDateTime>),
+            instances::unreachable.eq(false),
+            instances::last_success_at.eq(now),
+        ))
+        .execute(conn)?;
+    if n == 0 {
+        diesel::insert_into(instances::table)
+            .values((
+                instances::host.eq(host),
+                instances::unreachable.eq(false),
+                instances::last_success_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Notes a failure for `host`; once it has failed for longer than `unreachable_after`, it is
+/// marked unreachable. Returns whether it is unreachable now.
+pub fn mark_host_failing(
+    conn: &mut DbConn,
+    host: &str,
+    now: NaiveDateTime,
+    unreachable_after: chrono::Duration,
+) -> Result<bool, StorageError> {
+    let current: Option<(Option<NaiveDateTime>, bool)> = instances::table
+        .find(host)
+        .select((instances::failing_since, instances::unreachable))
+        .first(conn)
+        .optional()?;
+    let since = match current {
+        None => {
+            diesel::insert_into(instances::table)
+                .values((
+                    instances::host.eq(host),
+                    instances::failing_since.eq(now),
+                    instances::unreachable.eq(false),
+                ))
+                .execute(conn)?;
+            now
+        }
+        Some((None, _)) => {
+            diesel::update(instances::table.find(host))
+                .set(instances::failing_since.eq(now))
+                .execute(conn)?;
+            now
+        }
+        Some((Some(since), _)) => since,
+    };
+    let unreachable = now - since > unreachable_after;
+    if unreachable {
+        diesel::update(instances::table.find(host))
+            .set(instances::unreachable.eq(true))
+            .execute(conn)?;
+    }
+    Ok(unreachable)
+}
+
+/// Whether a host is marked unreachable.
+pub fn is_unreachable(conn: &mut DbConn, host: &str) -> Result<bool, StorageError> {
+    Ok(instances::table
+        .find(host)
+        .select(instances::unreachable)
+        .first(conn)
+        .optional()?
+        .unwrap_or(false))
+}

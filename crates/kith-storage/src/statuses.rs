@@ -1,0 +1,382 @@
+//! Statuses (posts and boosts), their mentions and tags, and the queries that list them.
+//! Every list query takes the viewer and applies the visibility rule in SQL, so no read path
+//! can return a post its reader was not addressed to.
+
+use crate::pool::DbConn;
+use crate::schema::{follows, home_feed, status_mentions, status_tags, statuses};
+use crate::StorageError;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+/// One status row.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[diesel(table_name = statuses)]
+pub struct Status {
+    pub id: i64,
+    pub ap_id: String,
+    pub url: Option<String>,
+    pub account_id: i64,
+    pub local: bool,
+    pub visibility: String,
+    pub in_reply_to_id: Option<i64>,
+    pub in_reply_to_ap_id: Option<String>,
+    pub in_reply_to_account_id: Option<i64>,
+    pub reblog_of_id: Option<i64>,
+    pub content: String,
+    pub source_text: Option<String>,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub language: Option<String>,
+    pub conversation: Option<String>,
+    pub attachments: String,
+    pub created_at: NaiveDateTime,
+    pub edited_at: Option<NaiveDateTime>,
+}
+
+/// The fields an edit replaces.
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = statuses)]
+#[diesel(treat_none_as_null = true)]
+pub struct StatusEdit {
+    pub content: String,
+    pub source_text: Option<String>,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub attachments: String,
+    pub edited_at: Option<NaiveDateTime>,
+}
+
+/// Pagination as Mastodon clients ask for it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Page {
+    /// Only ids below this.
+    pub max_id: Option<i64>,
+    /// Only ids above this (newest first).
+    pub since_id: Option<i64>,
+    /// Only ids above this, the ones right after it (oldest first, returned newest first).
+    pub min_id: Option<i64>,
+    /// At most this many.
+    pub limit: i64,
+}
+
+/// Stores a status with the accounts it mentions and its tags.
+pub fn insert(
+    conn: &mut DbConn,
+    status: &Status,
+    mentions: &[i64],
+    tags: &[String],
+) -> Result<(), StorageError> {
+    diesel::insert_into(statuses::table)
+        .values(status)
+        .execute(conn)?;
+    for account_id in mentions {
+        diesel::insert_into(status_mentions::table)
+            .values((
+                status_mentions::status_id.eq(status.id),
+                status_mentions::account_id.eq(account_id),
+            ))
+            .execute(conn)?;
+    }
+    for name in tags {
+        diesel::insert_into(status_tags::table)
+            .values((
+                status_tags::status_id.eq(status.id),
+                status_tags::name.eq(name),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The status with this id.
+pub fn by_id(conn: &mut DbConn, id: i64) -> Result<Status, StorageError> {
+    Ok(statuses::table
+        .find(id)
+        .select(Status::as_select())
+        .first(conn)?)
+}
+
+/// The status with this ActivityPub id.
+pub fn by_ap_id(conn: &mut DbConn, ap_id: &str) -> Result<Status, StorageError> {
+    Ok(statuses::table
+        .filter(statuses::ap_id.eq(ap_id))
+        .select(Status::as_select())
+        .first(conn)?)
+}
+
+/// Several statuses by id, in no particular order.
+pub fn by_ids(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<Status>, StorageError> {
+    Ok(statuses::table
+        .filter(statuses::id.eq_any(ids))
+        .select(Status::as_select())
+        .load(conn)?)
+}
+
+/// Applies an edit.
+pub fn edit(conn: &mut DbConn, id: i64, edit: &StatusEdit) -> Result<(), StorageError> {
+    diesel::update(statuses::table.find(id))
+        .set(edit)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes a status (its boosts, mentions, favourites and feed entries go with it).
+pub fn delete(conn: &mut DbConn, id: i64) -> Result<(), StorageError> {
+    diesel::delete(statuses::table.filter(statuses::reblog_of_id.eq(id))).execute(conn)?;
+    diesel::delete(statuses::table.find(id)).execute(conn)?;
+    Ok(())
+}
+
+/// The boost of `status_id` by `account_id`, if there is one.
+pub fn reblog_by(
+    conn: &mut DbConn,
+    account_id: i64,
+    status_id: i64,
+) -> Result<Status, StorageError> {
+    Ok(statuses::table
+        .filter(statuses::account_id.eq(account_id))
+        .filter(statuses::reblog_of_id.eq(status_id))
+        .select(Status::as_select())
+        .first(conn)?)
+}
+
+/// Local accounts that boosted a status.
+pub fn local_reblogger_ids(conn: &mut DbConn, status_id: i64) -> Result<Vec<i64>, StorageError> {
+    use crate::schema::accounts;
+    Ok(statuses::table
+        .inner_join(accounts::table)
+        .filter(statuses::reblog_of_id.eq(status_id))
+        .filter(accounts::domain.is_null())
+        .select(accounts::id)
+        .load(conn)?)
+}
+
+/// Ids of the accounts a status mentions.
+pub fn mentions(conn: &mut DbConn, status_id: i64) -> Result<Vec<i64>, StorageError> {
+    Ok(status_mentions::table
+        .filter(status_mentions::status_id.eq(status_id))
+        .select(status_mentions::account_id)
+        .load(conn)?)
+}
+
+/// Tags of a status.
+pub fn tags(conn: &mut DbConn, status_id: i64) -> Result<Vec<String>, StorageError> {
+    Ok(status_tags::table
+        .filter(status_tags::status_id.eq(status_id))
+        .select(status_tags::name)
+        .load(conn)?)
+}
+
+/// Replies to a status that are stored here.
+pub fn replies(conn: &mut DbConn, parent_id: i64) -> Result<Vec<Status>, StorageError> {
+    Ok(statuses::table
+        .filter(statuses::in_reply_to_id.eq(parent_id))
+        .select(Status::as_select())
+        .order(statuses::id.asc())
+        .load(conn)?)
+}
+
+/// Links replies that arrived before their parent to it, once the parent is stored.
+pub fn adopt_orphans(conn: &mut DbConn, parent: &Status) -> Result<(), StorageError> {
+    diesel::update(
+        statuses::table
+            .filter(statuses::in_reply_to_ap_id.eq(&parent.ap_id))
+            .filter(statuses::in_reply_to_id.is_null()),
+    )
+    .set((
+        statuses::in_reply_to_id.eq(parent.id),
+        statuses::in_reply_to_account_id.eq(parent.account_id),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Number of boosts of a status.
+pub fn count_reblogs(conn: &mut DbConn, status_id: i64) -> Result<i64, StorageError> {
+    Ok(statuses::table
+        .filter(statuses::reblog_of_id.eq(status_id))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Number of replies to a status stored here.
+pub fn count_replies(conn: &mut DbConn, status_id: i64) -> Result<i64, StorageError> {
+    Ok(statuses::table
+        .filter(statuses::in_reply_to_id.eq(status_id))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Number of posts (not boosts) by an account.
+pub fn count_by_account(conn: &mut DbConn, account_id: i64) -> Result<i64, StorageError> {
+    Ok(statuses::table
+        .filter(statuses::account_id.eq(account_id))
+        .filter(statuses::reblog_of_id.is_null())
+        .count()
+        .get_result(conn)?)
+}
+
+/// Number of posts made here.
+pub fn count_local(conn: &mut DbConn) -> Result<i64, StorageError> {
+    Ok(statuses::table
+        .filter(statuses::local.eq(true))
+        .filter(statuses::reblog_of_id.is_null())
+        .count()
+        .get_result(conn)?)
+}
+
+type BoxedStatuses<'a> = statuses::BoxedQuery<'a, crate::pool::MultiBackend>;
+
+/// Restricts a query to what `viewer` may see: public and unlisted posts; followers-only posts
+/// of accounts the viewer follows; anything the viewer wrote or is mentioned in.
+fn visible_to(query: BoxedStatuses<'static>, viewer: Option<i64>) -> BoxedStatuses<'static> {
+    let open = statuses::visibility.eq_any(["public", "unlisted"]);
+    match viewer {
+        None => query.filter(open),
+        Some(v) => {
+            let followed = follows::table
+                .filter(follows::account_id.eq(v))
+                .filter(follows::accepted.eq(true))
+                .select(follows::target_account_id);
+            let mentioned = status_mentions::table
+                .filter(status_mentions::account_id.eq(v))
+                .select(status_mentions::status_id);
+            query.filter(
+                open.or(statuses::account_id.eq(v))
+                    .or(statuses::id.eq_any(mentioned))
+                    .or(statuses::visibility
+                        .eq("private")
+                        .and(statuses::account_id.eq_any(followed))),
+            )
+        }
+    }
+}
+
+fn paginate(mut query: BoxedStatuses<'static>, page: Page) -> BoxedStatuses<'static> {
+    if let Some(max) = page.max_id {
+        query = query.filter(statuses::id.lt(max));
+    }
+    if let Some(since) = page.since_id {
+        query = query.filter(statuses::id.gt(since));
+    }
+    let limit = page.limit.clamp(1, 40);
+    match page.min_id {
+        Some(min) => query
+            .filter(statuses::id.gt(min))
+            .order(statuses::id.asc())
+            .limit(limit),
+        None => query.order(statuses::id.desc()).limit(limit),
+    }
+}
+
+fn load_page(
+    conn: &mut DbConn,
+    query: BoxedStatuses<'static>,
+    page: Page,
+) -> Result<Vec<Status>, StorageError> {
+    let mut rows: Vec<Status> = paginate(query, page)
+        .select(Status::as_select())
+        .load(conn)?;
+    if page.min_id.is_some() {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+/// Whether `viewer` may see the status with this id (the one rule, as a query).
+pub fn is_visible(conn: &mut DbConn, id: i64, viewer: Option<i64>) -> Result<bool, StorageError> {
+    let query = visible_to(
+        statuses::table.filter(statuses::id.eq(id)).into_boxed(),
+        viewer,
+    );
+    Ok(query.count().get_result::<i64>(conn)? > 0)
+}
+
+/// An account's posts and boosts that `viewer` may see, newest first.
+pub fn by_account(
+    conn: &mut DbConn,
+    account_id: i64,
+    viewer: Option<i64>,
+    page: Page,
+) -> Result<Vec<Status>, StorageError> {
+    let query = visible_to(
+        statuses::table
+            .filter(statuses::account_id.eq(account_id))
+            .into_boxed(),
+        viewer,
+    );
+    load_page(conn, query, page)
+}
+
+/// The public timeline: public posts (no boosts), optionally only local or only remote ones.
+pub fn public(
+    conn: &mut DbConn,
+    local: Option<bool>,
+    page: Page,
+) -> Result<Vec<Status>, StorageError> {
+    let mut query = statuses::table
+        .filter(statuses::visibility.eq("public"))
+        .filter(statuses::reblog_of_id.is_null())
+        .into_boxed();
+    if let Some(l) = local {
+        query = query.filter(statuses::local.eq(l));
+    }
+    load_page(conn, query, page)
+}
+
+/// `account_id`'s home timeline, from the materialized feed, still filtered by visibility.
+pub fn home(conn: &mut DbConn, account_id: i64, page: Page) -> Result<Vec<Status>, StorageError> {
+    let in_feed = home_feed::table
+        .filter(home_feed::account_id.eq(account_id))
+        .select(home_feed::status_id);
+    let query = visible_to(
+        statuses::table
+            .filter(statuses::id.eq_any(in_feed))
+            .into_boxed(),
+        Some(account_id),
+    );
+    load_page(conn, query, page)
+}
+
+/// Puts a status into these accounts' home feeds.
+pub fn add_to_feeds(
+    conn: &mut DbConn,
+    status_id: i64,
+    account_ids: &[i64],
+) -> Result<(), StorageError> {
+    for account_id in account_ids {
+        let exists = home_feed::table
+            .filter(home_feed::account_id.eq(account_id))
+            .filter(home_feed::status_id.eq(status_id))
+            .count()
+            .get_result::<i64>(conn)?
+            > 0;
+        if !exists {
+            diesel::insert_into(home_feed::table)
+                .values((
+                    home_feed::account_id.eq(account_id),
+                    home_feed::status_id.eq(status_id),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes an account's posts from a feed (after an unfollow).
+pub fn remove_author_from_feed(
+    conn: &mut DbConn,
+    feed_owner: i64,
+    author: i64,
+) -> Result<(), StorageError> {
+    let authored = statuses::table
+        .filter(statuses::account_id.eq(author))
+        .select(statuses::id);
+    diesel::delete(
+        home_feed::table
+            .filter(home_feed::account_id.eq(feed_owner))
+            .filter(home_feed::status_id.eq_any(authored)),
+    )
+    .execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,12 @@
+DROP TABLE instances;
+DROP TABLE deliveries;
+DROP TABLE outbox_activities;
+DROP TABLE received_activities;
+DROP TABLE home_feed;
+DROP TABLE notifications;
+DROP TABLE blocks;
+DROP TABLE favourites;
+DROP TABLE follows;
+DROP TABLE status_tags;
+DROP TABLE status_mentions;
+DROP TABLE statuses;
