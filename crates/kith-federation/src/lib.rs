@@ -17,6 +17,7 @@ pub mod outbound;
 pub mod protocol;
 pub mod publish;
 pub mod resolve;
+pub mod signatures;
 pub mod text;
 pub mod webfinger;
 

@@ -18,11 +18,21 @@ pub(super) async fn receive(
     actor: Account,
     data: &Data,
 ) -> Result<(), FederationError> {
+    // Lemmy's communities announce whole activities; Kith does not follow groups yet.
+    if let Some(kind) = activity["object"].get("type").and_then(Value::as_str) {
+        if !crate::protocol::note::NOTE_TYPES.contains(&kind) {
+            return Ok(());
+        }
+    }
     let object = Url::parse(&super::object_id(activity).ok_or(FederationError::NotFound)?)?;
-    let target = ObjectId::<ApStatus>::from(object)
-        .dereference(data)
-        .await?
-        .into_status();
+    // Fetch by id, never trusting an embedded copy; what cannot be fetched is ignored.
+    let target = match ObjectId::<ApStatus>::from(object).dereference(data).await {
+        Ok(s) => s.into_status(),
+        Err(e) => {
+            tracing::debug!(error = %e, "boosted post could not be fetched");
+            return Err(FederationError::NotFound);
+        }
+    };
     if !matches!(target.visibility.as_str(), "public" | "unlisted") {
         return Err(FederationError::Invalid(
             "only public posts can be boosted".into(),

@@ -3,6 +3,7 @@
 mod cli;
 mod discovery;
 mod federation;
+mod inbox;
 mod mastodon;
 mod oauth;
 mod rig;

@@ -1,0 +1,568 @@
+//! The inbox against a hostile or sloppy server: a fake remote server (actix, on loopback)
+//! serves actors whose keys the test holds, and the test signs requests itself, so it can
+//! send valid, unsigned, wrongly signed, stale, digest-mismatched, oversized and malformed
+//! ones. Then the activities of six real server kinds (fixtures) go through the same inbox.
+
+use crate::on_each_backend;
+use crate::rig::{client, Instance};
+use actix_web::{web, App, HttpResponse, HttpServer};
+use base64::Engine;
+use kith_storage::{statuses, OptionalExt};
+use rsa::pkcs1v15::SigningKey;
+use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};
+use rsa::signature::{SignatureEncoding, Signer};
+use rsa::RsaPrivateKey;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+type Docs = Arc<Mutex<HashMap<String, Value>>>;
+
+/// A remote server that serves whatever documents the test puts in it.
+pub struct Fake {
+    pub base: String,
+    pub docs: Docs,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Fake {
+    pub async fn start() -> Fake {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let docs: Docs = Arc::default();
+        let served = docs.clone();
+        let server = HttpServer::new(move || {
+            let docs = served.clone();
+            App::new().default_service(web::to(move |req: actix_web::HttpRequest| {
+                let docs = docs.clone();
+                async move {
+                    let doc = docs.lock().unwrap().get(req.path()).cloned();
+                    match doc {
+                        Some(d) => HttpResponse::Ok()
+                            .content_type("application/activity+json")
+                            .body(d.to_string()),
+                        None => HttpResponse::NotFound().finish(),
+                    }
+                }
+            }))
+        })
+        .workers(1)
+        .listen(listener)
+        .unwrap()
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Fake {
+            base: format!("http://localhost:{port}"),
+            docs,
+            handle,
+        }
+    }
+
+    pub fn serve(&self, url: &str, doc: Value) {
+        let path = url::Url::parse(url).unwrap().path().to_owned();
+        self.docs.lock().unwrap().insert(path, doc);
+    }
+
+    pub async fn stop(self) {
+        self.handle.stop(false).await;
+    }
+}
+
+pub struct Key {
+    private: RsaPrivateKey,
+    pub public_pem: String,
+}
+
+pub fn key() -> Key {
+    let pair = kith_core::keys::generate_rsa_2048().unwrap();
+    let private = RsaPrivateKey::from_pkcs8_pem(&pair.private_pem).unwrap();
+    let public_pem = rsa::RsaPublicKey::from(&private)
+        .to_public_key_pem(rsa::pkcs8::LineEnding::LF)
+        .unwrap();
+    Key {
+        private,
+        public_pem,
+    }
+}
+
+fn actor_doc(id: &str, key_id: &str, pem: &str) -> Value {
+    json!({
+        "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+        "id": id, "type": "Person", "preferredUsername": id.rsplit('/').next().unwrap(),
+        "inbox": format!("{id}/inbox"), "outbox": format!("{id}/outbox"), "followers": format!("{id}/followers"),
+        "publicKey": { "id": key_id, "owner": id, "publicKeyPem": pem }
+    })
+}
+
+/// How to spoil a signed request.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Spoil {
+    None,
+    Unsigned,
+    StaleDate,
+    DigestMismatch,
+}
+
+/// POSTs `body` to `inbox`, signed draft-cavage style with `key` as `key_id`.
+pub async fn post_signed(inbox: &str, body: &[u8], key_id: &str, key: &Key, spoil: Spoil) -> u16 {
+    let url = url::Url::parse(inbox).unwrap();
+    let host = url.authority().to_owned();
+    let when = if spoil == Spoil::StaleDate {
+        chrono::Utc::now() - chrono::Duration::hours(13)
+    } else {
+        chrono::Utc::now()
+    };
+    let date = when.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    let digest = format!(
+        "SHA-256={}",
+        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body))
+    );
+    let signing = format!(
+        "(request-target): post {}\nhost: {host}\ndate: {date}\ndigest: {digest}",
+        url.path()
+    );
+    let signature = SigningKey::<Sha256>::new(key.private.clone()).sign(signing.as_bytes());
+    let header = format!(
+        "keyId=\"{key_id}\",algorithm=\"rsa-sha256\",headers=\"(request-target) host date digest\",signature=\"{}\"",
+        base64::engine::general_purpose::STANDARD.encode(signature.to_bytes())
+    );
+    let mut req = client()
+        .post(inbox)
+        .header("content-type", "application/activity+json")
+        .header("date", date);
+    if spoil != Spoil::Unsigned {
+        req = req.header("signature", header);
+    }
+    let sent_body = if spoil == Spoil::DigestMismatch {
+        [body, b" "].concat()
+    } else {
+        body.to_vec()
+    };
+    req.header("digest", digest)
+        .body(sent_body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn stored(i: &Instance, ap_id: &str) -> Option<kith_storage::statuses::Status> {
+    let ap_id = ap_id.to_owned();
+    i.context
+        .db
+        .read(move |c| statuses::by_ap_id(c, &ap_id).optional())
+        .await
+        .unwrap()
+}
+
+fn note(actor: &str, id: &str, content: &str) -> Value {
+    json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{id}/activity"), "type": "Create", "actor": actor,
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "object": { "id": id, "type": "Note", "attributedTo": actor, "content": content,
+                    "to": ["https://www.w3.org/ns/activitystreams#Public"] }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_requests_are_refused_and_change_nothing() {
+    on_each_backend!(async |i: &Instance| {
+        let fake = Fake::start().await;
+        let (k, other) = (key(), key());
+        let eve = format!("{}/users/eve", fake.base);
+        let eve_key = format!("{eve}#main-key");
+        fake.serve(&eve, actor_doc(&eve, &eve_key, &k.public_pem));
+        let inbox = i.url("/inbox");
+        let body = |n: u32, content: &str| {
+            note(&eve, &format!("{}/notes/{n}", fake.base), content)
+                .to_string()
+                .into_bytes()
+        };
+
+        // A good one goes in, once, with its HTML cleaned.
+        let good = body(
+            1,
+            r#"<p>hi <script>alert(1)</script><a href="javascript:x()">x</a><img src=x onerror=alert(1)></p>"#,
+        );
+        assert_eq!(
+            post_signed(&inbox, &good, &eve_key, &k, Spoil::None).await,
+            202
+        );
+        assert_eq!(
+            post_signed(&inbox, &good, &eve_key, &k, Spoil::None).await,
+            202,
+            "a repeat is acknowledged"
+        );
+        let s = stored(i, &format!("{}/notes/1", fake.base))
+            .await
+            .expect("stored");
+        assert!(
+            !s.content.contains("script")
+                && !s.content.contains("onerror")
+                && !s.content.contains("javascript"),
+            "{}",
+            s.content
+        );
+        let author = s.account_id;
+        let count = i
+            .context
+            .db
+            .read(move |c| statuses::count_by_account(c, author))
+            .await
+            .unwrap();
+        assert_eq!(count, 1, "a repeated activity is applied once");
+
+        // Refusals: nothing of them is stored.
+        for (n, spoil, key_id, signer, want) in [
+            (2, Spoil::Unsigned, eve_key.as_str(), &k, 401),
+            (3, Spoil::None, eve_key.as_str(), &other, 401),
+            (4, Spoil::StaleDate, eve_key.as_str(), &k, 401),
+            (5, Spoil::DigestMismatch, eve_key.as_str(), &k, 401),
+        ] {
+            assert_eq!(
+                post_signed(&inbox, &body(n, "no"), key_id, signer, spoil).await,
+                want,
+                "case {n}"
+            );
+            assert!(
+                stored(i, &format!("{}/notes/{n}", fake.base))
+                    .await
+                    .is_none(),
+                "case {n} stored"
+            );
+        }
+        // Too big; not JSON; no id; an id on another host than the actor; a local actor.
+        let big = vec![b' '; 1024 * 1024 + 10];
+        assert_eq!(
+            post_signed(&inbox, &big, &eve_key, &k, Spoil::None).await,
+            413
+        );
+        assert_eq!(
+            post_signed(&inbox, b"{not json", &eve_key, &k, Spoil::None).await,
+            400
+        );
+        let mut no_id = note(&eve, &format!("{}/notes/6", fake.base), "x");
+        no_id.as_object_mut().unwrap().remove("id");
+        assert_eq!(
+            post_signed(
+                &inbox,
+                no_id.to_string().as_bytes(),
+                &eve_key,
+                &k,
+                Spoil::None
+            )
+            .await,
+            400
+        );
+        let mut foreign = note(&eve, &format!("{}/notes/7", fake.base), "x");
+        foreign["id"] = json!("https://elsewhere.example/activity/7");
+        assert_eq!(
+            post_signed(
+                &inbox,
+                foreign.to_string().as_bytes(),
+                &eve_key,
+                &k,
+                Spoil::None
+            )
+            .await,
+            400
+        );
+        let fake_local = note(&i.url("/users/ana"), &i.url("/users/ana/statuses/1"), "x");
+        assert_eq!(
+            post_signed(
+                &inbox,
+                fake_local.to_string().as_bytes(),
+                &eve_key,
+                &k,
+                Spoil::None
+            )
+            .await,
+            401
+        );
+
+        // Spoofing: eve's Create of a note attributed to mallory, or hosted elsewhere.
+        let mallory = format!("{}/users/mallory", fake.base);
+        fake.serve(
+            &mallory,
+            actor_doc(&mallory, &format!("{mallory}#main-key"), &other.public_pem),
+        );
+        let mut spoof = note(&eve, &format!("{}/notes/8", fake.base), "I am mallory");
+        spoof["object"]["attributedTo"] = json!(mallory);
+        assert_eq!(
+            post_signed(
+                &inbox,
+                spoof.to_string().as_bytes(),
+                &eve_key,
+                &k,
+                Spoil::None
+            )
+            .await,
+            400
+        );
+        let mut elsewhere = note(&eve, &format!("{}/notes/9", fake.base), "x");
+        elsewhere["object"]["id"] = json!("https://victim.example/notes/9");
+        assert_eq!(
+            post_signed(
+                &inbox,
+                elsewhere.to_string().as_bytes(),
+                &eve_key,
+                &k,
+                Spoil::None
+            )
+            .await,
+            400
+        );
+        // Signed by eve, claiming to be mallory.
+        let as_mallory = note(&mallory, &format!("{}/notes/10", fake.base), "x");
+        assert_eq!(
+            post_signed(
+                &inbox,
+                as_mallory.to_string().as_bytes(),
+                &eve_key,
+                &k,
+                Spoil::None
+            )
+            .await,
+            401
+        );
+        // Wrong types.
+        let mut bad_to = note(&eve, &format!("{}/notes/11", fake.base), "x");
+        bad_to["object"]["content"] = json!({"html": 1});
+        assert_eq!(
+            post_signed(
+                &inbox,
+                bad_to.to_string().as_bytes(),
+                &eve_key,
+                &k,
+                Spoil::None
+            )
+            .await,
+            400
+        );
+        let mut num_to = note(&eve, &format!("{}/notes/12", fake.base), "fine");
+        num_to["object"]["to"] = json!(42);
+        num_to["to"] = json!(42);
+        let code = post_signed(
+            &inbox,
+            num_to.to_string().as_bytes(),
+            &eve_key,
+            &k,
+            Spoil::None,
+        )
+        .await;
+        assert!(code == 202 || code == 400, "{code}");
+        if let Some(s) = stored(i, &format!("{}/notes/12", fake.base)).await {
+            assert_eq!(
+                s.visibility, "direct",
+                "unreadable addressing is never public"
+            );
+        }
+        for n in [2, 3, 4, 5, 6, 7, 8, 9, 10, 11] {
+            assert!(
+                stored(i, &format!("{}/notes/{n}", fake.base))
+                    .await
+                    .is_none(),
+                "note {n} stored"
+            );
+        }
+        assert!(stored(i, "https://victim.example/notes/9").await.is_none());
+        // Eve cannot delete someone else's post.
+        let del = json!({"id": format!("{}/del/1", fake.base), "type": "Delete", "actor": mallory, "object": format!("{}/notes/1", fake.base)});
+        assert_eq!(
+            post_signed(
+                &inbox,
+                del.to_string().as_bytes(),
+                &eve_key,
+                &k,
+                Spoil::None
+            )
+            .await,
+            401
+        );
+        assert!(stored(i, &format!("{}/notes/1", fake.base)).await.is_some());
+        // Unknown activity types are acknowledged and ignored.
+        let odd = json!({"id": format!("{}/odd/1", fake.base), "type": "Arrive", "actor": eve, "object": eve});
+        assert_eq!(
+            post_signed(
+                &inbox,
+                odd.to_string().as_bytes(),
+                &eve_key,
+                &k,
+                Spoil::None
+            )
+            .await,
+            202
+        );
+
+        // Key rotation: eve's server now serves a new key; the inbox refetches and accepts.
+        let rotated = key();
+        fake.serve(&eve, actor_doc(&eve, &eve_key, &rotated.public_pem));
+        assert_eq!(
+            post_signed(
+                &inbox,
+                &body(13, "new key"),
+                &eve_key,
+                &rotated,
+                Spoil::None
+            )
+            .await,
+            202
+        );
+        assert!(stored(i, &format!("{}/notes/13", fake.base))
+            .await
+            .is_some());
+        // GoToSocial's key ids end in /main-key.
+        let gts = format!("{}/users/gts", fake.base);
+        let gts_key = format!("{gts}/main-key");
+        fake.serve(&gts, actor_doc(&gts, &gts_key, &k.public_pem));
+        let g = note(&gts, &format!("{}/notes/14", fake.base), "from gts");
+        assert_eq!(
+            post_signed(&inbox, g.to_string().as_bytes(), &gts_key, &k, Spoil::None).await,
+            202
+        );
+        fake.stop().await;
+    });
+}
+
+/// Loads a fixture family with its hosts rewritten to the fake server and the instance.
+fn family(dir: &str, host: &str, fake: &str, kith: &str) -> Vec<(String, Value)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/activitypub")
+        .join(dir);
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&root).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let text = text
+            .replace(&format!("https://{host}"), fake)
+            .replace("https://kith.example", kith);
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        out.push((name, serde_json::from_str(&text).unwrap()));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// The order a conversation happens in.
+fn rank(name: &str) -> u32 {
+    [
+        "follow",
+        "create",
+        "announce",
+        "like",
+        "emoji",
+        "dislike",
+        "update_note",
+        "update_person",
+        "delete",
+        "undo",
+        "accept",
+    ]
+    .iter()
+    .position(|p| name.starts_with(p))
+    .unwrap_or(99) as u32
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn activities_of_six_server_kinds_are_handled() {
+    on_each_backend!(async |i: &Instance| {
+        i.create_user("bob", "correct horse").await;
+        let k = key();
+        for (dir, host) in [
+            ("mastodon", "mastodon.example"),
+            ("gotosocial", "gts.example"),
+            ("misskey", "misskey.example"),
+            ("akkoma", "akkoma.example"),
+            ("lemmy", "lemmy.example"),
+            ("pixelfed", "pixelfed.example"),
+        ] {
+            let fake = Fake::start().await;
+            let mut docs = family(dir, host, &fake.base, &i.base);
+            // Serve the actors with the test's key, and every post so boosts can be fetched.
+            let mut key_ids = HashMap::new();
+            for (name, doc) in docs.iter_mut() {
+                if name == "actor" || name == "group" {
+                    doc["publicKey"]["publicKeyPem"] = json!(k.public_pem);
+                    let id = doc["id"].as_str().unwrap().to_owned();
+                    key_ids.insert(
+                        id.clone(),
+                        doc["publicKey"]["id"].as_str().unwrap().to_owned(),
+                    );
+                    fake.serve(&id, doc.clone());
+                }
+                if name.starts_with("create") && doc["object"]["id"].is_string() {
+                    let mut object = doc["object"].clone();
+                    object["@context"] = json!("https://www.w3.org/ns/activitystreams");
+                    fake.serve(doc["object"]["id"].as_str().unwrap(), object);
+                }
+            }
+            docs.retain(|(n, _)| n != "actor" && n != "group");
+            docs.sort_by_key(|(n, _)| rank(n));
+            let mut created = Vec::new();
+            for (name, doc) in &docs {
+                let actor = doc["actor"].as_str().unwrap();
+                let key_id = &key_ids[actor];
+                let code = post_signed(
+                    &i.url("/inbox"),
+                    doc.to_string().as_bytes(),
+                    key_id,
+                    &k,
+                    Spoil::None,
+                )
+                .await;
+                assert_eq!(code, 202, "{dir}/{name}");
+                if name.starts_with("create")
+                    && NOTE_LIKE.contains(&doc["object"]["type"].as_str().unwrap_or(""))
+                {
+                    created.push((
+                        name.clone(),
+                        doc["object"]["id"].as_str().unwrap().to_owned(),
+                    ));
+                }
+                if *name == "follow" && doc["object"] == json!(i.url("/users/bob")) {
+                    let bob_followers = i.context.db.read(|c| {
+                        let bob = kith_storage::accounts::local_by_username(c, "bob")?;
+                        kith_storage::follows::counts(c, bob.id)
+                    });
+                    assert_eq!(bob_followers.await.unwrap().0, 1, "{dir}: follow recorded");
+                }
+            }
+            assert!(
+                !created.is_empty() || dir == "lemmy",
+                "{dir}: no post among the fixtures"
+            );
+            for (name, id) in &created {
+                let deleted_later = docs
+                    .iter()
+                    .any(|(n, d)| n.starts_with("delete") && d.to_string().contains(id.as_str()));
+                match stored(i, id).await {
+                    Some(s) => {
+                        assert!(!deleted_later, "{dir}/{name}: deleted post still stored");
+                        assert!(!s.content.contains("<script"), "{dir}/{name}");
+                        if name.ends_with("followers_only") {
+                            assert_eq!(s.visibility, "private", "{dir}/{name}");
+                        }
+                        if name.ends_with("direct") {
+                            assert_eq!(s.visibility, "direct", "{dir}/{name}");
+                        }
+                    }
+                    None => assert!(deleted_later, "{dir}/{name}: post not stored"),
+                }
+            }
+            // Undo(Follow) ended the follow.
+            let followers = i.context.db.read(|c| {
+                let bob = kith_storage::accounts::local_by_username(c, "bob")?;
+                kith_storage::follows::counts(c, bob.id)
+            });
+            assert_eq!(followers.await.unwrap().0, 0, "{dir}: undo_follow");
+            fake.stop().await;
+        }
+    });
+}
+
+const NOTE_LIKE: &[&str] = &["Note", "Article", "Page", "Question"];
