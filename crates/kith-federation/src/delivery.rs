@@ -38,7 +38,8 @@ impl Default for DeliverySettings {
         DeliverySettings {
             concurrency: 64,
             per_host: 4,
-            lease_secs: 120,
+            // Longer than a request may take (10 s timeout), so a live claim is never taken over.
+            lease_secs: 30,
             max_attempts: 18,
         }
     }
@@ -80,6 +81,17 @@ impl Activity for StoredActivity {
 
 /// Runs the worker until the process ends.
 pub async fn run(config: FederationConfig, settings: DeliverySettings) {
+    if config.db.backend() == kith_storage::Backend::Sqlite {
+        // One process owns a SQLite file: claims left by a previous run are stale.
+        match config.db.write(outbox::release_leases).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                deliveries = n,
+                "resuming deliveries interrupted by a restart"
+            ),
+            Err(e) => tracing::warn!(error = %e, "cannot release old delivery claims"),
+        }
+    }
     let global = Arc::new(Semaphore::new(settings.concurrency));
     let hosts: Arc<Mutex<HashMap<String, Arc<Semaphore>>>> = Arc::default();
     let wakeup = config.delivery_wakeup.clone();
@@ -132,25 +144,44 @@ async fn deliver(job: Claimed, data: &ApData<crate::KithContext>, max_attempts: 
     let (id, host) = (job.id, job.host.clone());
     let outcome = match result {
         Ok(()) => {
-            data.db
-                .write(move |c| outbox::finish(c, id, &host, true))
-                .await
+            let done = data.db.write(move |c| outbox::finish(c, id)).await;
+            if done.is_ok() {
+                if let Err(e) = data
+                    .db
+                    .write(move |c| outbox::mark_host_alive(c, &host))
+                    .await
+                {
+                    tracing::debug!(error = %e, "delivery: cannot record host health");
+                }
+            }
+            done
         }
         Err(error) => {
             let attempts = job.attempts + 1;
             tracing::info!(inbox = %job.inbox_url, attempts, %error, "delivery failed");
             let next = now() + backoff(attempts);
-            data.db
+            let outcome = data
+                .db
                 .write(move |c| {
-                    outbox::mark_host_failing(c, &host, now(), chrono::Duration::days(1))?;
                     if attempts >= max_attempts {
                         tracing::warn!(delivery = id, "delivery given up after {attempts} tries");
-                        outbox::finish(c, id, &host, false)
+                        outbox::finish(c, id)
                     } else {
                         outbox::retry_later(c, id, next, &error)
                     }
                 })
+                .await;
+            let h = host.clone();
+            if let Err(e) = data
+                .db
+                .write(move |c| {
+                    outbox::mark_host_failing(c, &h, now(), chrono::Duration::days(1)).map(|_| ())
+                })
                 .await
+            {
+                tracing::debug!(error = %e, "delivery: cannot record host health");
+            }
+            outcome
         }
     };
     if let Err(e) = outcome {

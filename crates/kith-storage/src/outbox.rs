@@ -119,12 +119,10 @@ pub fn claim_due(
         .collect())
 }
 
-/// A delivery went through (or was refused for good): forget it, and note the host is alive.
-pub fn finish(conn: &mut DbConn, id: i64, host: &str, delivered: bool) -> Result<(), StorageError> {
+/// A delivery went through (or was refused for good): forget it. Host health is recorded
+/// apart ([`mark_host_alive`]), so that bookkeeping can never undo the delete.
+pub fn finish(conn: &mut DbConn, id: i64) -> Result<(), StorageError> {
     diesel::delete(deliveries::table.find(id)).execute(conn)?;
-    if delivered {
-        mark_host_alive(conn, host)?;
-    }
     Ok(())
 }
 
@@ -155,29 +153,43 @@ pub fn prune_sent(conn: &mut DbConn) -> Result<usize, StorageError> {
     )
 }
 
+/// Releases every claim: for a process that owns the outbox alone (SQLite) after a restart,
+/// so deliveries that were in flight when it died go out at once instead of after the lease.
+pub fn release_leases(conn: &mut DbConn) -> Result<usize, StorageError> {
+    Ok(
+        diesel::update(deliveries::table.filter(deliveries::locked_until.is_not_null()))
+            .set(deliveries::locked_until.eq(None::<NaiveDateTime>))
+            .execute(conn)?,
+    )
+}
+
 /// Number of deliveries still waiting.
 pub fn pending(conn: &mut DbConn) -> Result<i64, StorageError> {
     Ok(deliveries::table.count().get_result(conn)?)
 }
 
-fn mark_host_alive(conn: &mut DbConn, host: &str) -> Result<(), StorageError> {
-    let now = crate::now();
-    let n = diesel::update(instances::table.find(host))
+/// Makes sure a row for `host` exists; several processes may race to make it.
+fn ensure_host(conn: &mut DbConn, host: &str) -> Result<(), StorageError> {
+    let insert = diesel::insert_into(instances::table)
+        .values((instances::host.eq(host), instances::unreachable.eq(false)))
+        .on_conflict_do_nothing();
+    match conn {
+        DbConn::Postgresql(pg) => insert.execute(pg)?,
+        DbConn::Sqlite(lite) => insert.execute(lite)?,
+    };
+    Ok(())
+}
+
+/// Notes that `host` answered.
+pub fn mark_host_alive(conn: &mut DbConn, host: &str) -> Result<(), StorageError> {
+    ensure_host(conn, host)?;
+    diesel::update(instances::table.find(host))
         .set((
             instances::failing_since.eq(None::<NaiveDateTime>),
             instances::unreachable.eq(false),
-            instances::last_success_at.eq(now),
+            instances::last_success_at.eq(crate::now()),
         ))
         .execute(conn)?;
-    if n == 0 {
-        diesel::insert_into(instances::table)
-            .values((
-                instances::host.eq(host),
-                instances::unreachable.eq(false),
-                instances::last_success_at.eq(now),
-            ))
-            .execute(conn)?;
-    }
     Ok(())
 }
 
@@ -189,22 +201,14 @@ pub fn mark_host_failing(
     now: NaiveDateTime,
     unreachable_after: chrono::Duration,
 ) -> Result<bool, StorageError> {
+    ensure_host(conn, host)?;
     let current: Option<(Option<NaiveDateTime>, bool)> = instances::table
         .find(host)
         .select((instances::failing_since, instances::unreachable))
         .first(conn)
         .optional()?;
     let since = match current {
-        None => {
-            diesel::insert_into(instances::table)
-                .values((
-                    instances::host.eq(host),
-                    instances::failing_since.eq(now),
-                    instances::unreachable.eq(false),
-                ))
-                .execute(conn)?;
-            now
-        }
+        None => now,
         Some((None, _)) => {
             diesel::update(instances::table.find(host))
                 .set(instances::failing_since.eq(now))

@@ -1,6 +1,7 @@
 //! Integration tests: real Kith instances on loopback ports, on SQLite and on PostgreSQL.
 
 mod cli;
+mod delivery;
 mod discovery;
 mod federation;
 mod inbox;
