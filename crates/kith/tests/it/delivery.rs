@@ -123,11 +123,6 @@ async fn serve(db: &TestDatabase, dir: &std::path::Path, port: u16, domain: &str
         .await
         .map(|r| r.status().is_success())
         .unwrap_or(false)
-    {base}/health"))
-        .await
-        .map(|r| r.status().is_success())
-        .unwrap_or(false)
-        == false
     {
         assert!(Instant::now() < deadline, "kith did not start");
         tokio::time::sleep(Duration::from_millis(50)).await;
