@@ -55,6 +55,18 @@ async fn receive(req: HttpRequest, body: Bytes, data: Data) -> HttpResponse {
     }
 }
 
+/// Checks an ActivityPub read: a signature, if given, must verify; in authorized-fetch mode
+/// one is required. Returns the signer.
+pub(crate) async fn check_fetch(req: &HttpRequest, data: &Data) -> ApiResult<Option<Account>> {
+    match inbox::signed_get(req, data).await {
+        Ok(None) if data.instance.authorized_fetch => Err(ApiError::Signature(
+            "This server requires signed requests".into(),
+        )),
+        Ok(signer) => Ok(signer),
+        Err(e) => Err(ApiError::Signature(e.to_string())),
+    }
+}
+
 fn activity_json(body: Value) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(FEDERATION_CONTENT_TYPE)
@@ -79,7 +91,12 @@ async fn local_person(data: &Data, username: String) -> ApiResult<Account> {
 
 /// A local post as a Note. Only public and unlisted posts are served: followers-only and
 /// direct posts reach their audience by delivery, never by an anonymous fetch.
-async fn note(path: web::Path<(String, String)>, data: Data) -> ApiResult<HttpResponse> {
+async fn note(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    data: Data,
+) -> ApiResult<HttpResponse> {
+    check_fetch(&req, &data).await?;
     let (username, id) = path.into_inner();
     let id: i64 = id.parse().map_err(|_| ApiError::NotFound)?;
     let author = local_person(&data, username).await?;
@@ -127,10 +144,12 @@ fn collection_page(id: &str, part_of: &str, items: Vec<Value>, next: Option<Stri
 const PAGE_SIZE: i64 = 20;
 
 async fn outbox(
+    req: HttpRequest,
     path: web::Path<String>,
     query: web::Query<CollectionQuery>,
     data: Data,
 ) -> ApiResult<HttpResponse> {
+    check_fetch(&req, &data).await?;
     let author = local_person(&data, path.into_inner()).await?;
     let id = author.outbox_url.clone().unwrap_or_default();
     let urls = data.urls.clone();
@@ -219,17 +238,21 @@ async fn people(
 }
 
 async fn followers(
+    req: HttpRequest,
     path: web::Path<String>,
     query: web::Query<CollectionQuery>,
     data: Data,
 ) -> ApiResult<HttpResponse> {
+    check_fetch(&req, &data).await?;
     people(data, path.into_inner(), query, true).await
 }
 
 async fn following(
+    req: HttpRequest,
     path: web::Path<String>,
     query: web::Query<CollectionQuery>,
     data: Data,
 ) -> ApiResult<HttpResponse> {
+    check_fetch(&req, &data).await?;
     people(data, path.into_inner(), query, false).await
 }

@@ -18,6 +18,9 @@ pub enum ApiError {
     /// 401: no or bad token.
     #[error("The access token is invalid")]
     Unauthorized,
+    /// 401 on an ActivityPub read: a signature is required, or the one given did not verify.
+    #[error("{0}")]
+    Signature(String),
     /// 403: the token lacks a scope, or the action is not allowed.
     #[error("{0}")]
     Forbidden(String),
@@ -68,7 +71,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::Signature(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

@@ -114,6 +114,7 @@ async fn actor(req: HttpRequest, path: web::Path<String>, data: Data) -> ApiResu
     if !wants_activity_json(&req) {
         return pages::profile_page(&account, &data).await;
     }
+    crate::activitypub::check_fetch(&req, &data).await?;
     actor_response(account, &data).await
 }
 

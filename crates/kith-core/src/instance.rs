@@ -13,6 +13,8 @@ pub struct InstanceInfo {
     pub registrations_open: bool,
     /// Development mode: plain http and loopback peers allowed.
     pub dev_mode: bool,
+    /// Authorized-fetch ("secure") mode: ActivityPub reads need a valid HTTP signature.
+    pub authorized_fetch: bool,
 }
 
 /// Kith's own version.

@@ -108,6 +108,50 @@ async fn verified_signer(
     }
 }
 
+/// The actor that signed a GET, Mastodon/GoToSocial style (`(request-target) host date`, no
+/// Digest): `Ok(None)` when the request is not signed, an error when it is signed badly.
+pub async fn signed_get(req: &HttpRequest, data: &Data) -> Result<Option<Account>, InboxError> {
+    if req.headers().get("signature").is_none() {
+        return Ok(None);
+    }
+    date_ok(req)?;
+    let unauthorized = |why: String| InboxError::Unauthorized(why);
+    let signature = signatures::parse(req, false).map_err(unauthorized)?;
+    let key_id = signature.key_id();
+    let owner = key_id
+        .split_once('#')
+        .map(|(o, _)| o)
+        .or_else(|| key_id.strip_suffix("/main-key"))
+        .unwrap_or(key_id);
+    let owner = Url::parse(owner).map_err(|_| unauthorized("keyId is not a URL".into()))?;
+    if data.urls.is_local(&owner) {
+        return Err(unauthorized("keyId claims a local actor".into()));
+    }
+    let id = ObjectId::<ApAccount>::from(owner);
+    let known = id
+        .dereference(data)
+        .await
+        .map_err(|e| unauthorized(format!("the signer could not be fetched: {e}")))?
+        .into_account();
+    if signatures::key_belongs_to(key_id, &known)
+        && signatures::verify(&signature, &known.public_key_pem)
+    {
+        return Ok(Some(known));
+    }
+    let fresh = id
+        .dereference_forced(data)
+        .await
+        .map_err(|e| unauthorized(format!("signature not verified; refetch failed: {e}")))?
+        .into_account();
+    if signatures::key_belongs_to(key_id, &fresh)
+        && signatures::verify(&signature, &fresh.public_key_pem)
+    {
+        Ok(Some(fresh))
+    } else {
+        Err(unauthorized("signature not verified".into()))
+    }
+}
+
 /// Handles one POST to an inbox.
 pub async fn receive(req: &HttpRequest, body: Bytes, data: &Data) -> Result<(), InboxError> {
     if body.len() > MAX_ACTIVITY_BYTES {

@@ -531,3 +531,68 @@ pub async fn profile_updated(data: &Data, me: Account) -> Result<(), FederationE
     wake(data);
     Ok(())
 }
+
+/// Blocks `target`: follows both ways end, its posts leave `me`'s feed, and a remote target's
+/// server is told with `Block` (so it stops delivering to `me`, as Mastodon does).
+pub async fn block(data: &Data, me: Account, target: Account) -> Result<(), FederationError> {
+    if me.id == target.id {
+        return Err(FederationError::Invalid("you cannot block yourself".into()));
+    }
+    let urls = data.urls.clone();
+    data.db
+        .write(move |c| {
+            if follows::blocks(c, me.id, target.id)? {
+                return Ok(());
+            }
+            let id = urls.activity("Block").to_string();
+            follows::block(c, kith_storage::id::new_id(), me.id, target.id, &id)?;
+            statuses::remove_author_from_feed(c, me.id, target.id)?;
+            statuses::remove_author_from_feed(c, target.id, me.id)?;
+            if !target.is_local() {
+                let block = outbound::block(&me, &id, &target);
+                outbound::send(
+                    c,
+                    &urls,
+                    &me,
+                    block,
+                    &Audience {
+                        accounts: vec![target],
+                        ..Default::default()
+                    },
+                )?;
+            }
+            Ok(())
+        })
+        .await?;
+    wake(data);
+    Ok(())
+}
+
+/// Lifts a block, telling a remote target's server with `Undo(Block)`.
+pub async fn unblock(data: &Data, me: Account, target: Account) -> Result<(), FederationError> {
+    let urls = data.urls.clone();
+    data.db
+        .write(move |c| {
+            let Some(id) = follows::block_id(c, me.id, target.id)? else {
+                return Ok(());
+            };
+            follows::unblock(c, me.id, target.id)?;
+            if !target.is_local() {
+                let undo = outbound::undo(&urls, &me, outbound::block(&me, &id, &target));
+                outbound::send(
+                    c,
+                    &urls,
+                    &me,
+                    undo,
+                    &Audience {
+                        accounts: vec![target],
+                        ..Default::default()
+                    },
+                )?;
+            }
+            Ok(())
+        })
+        .await?;
+    wake(data);
+    Ok(())
+}

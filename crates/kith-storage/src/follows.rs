@@ -224,6 +224,20 @@ pub fn unblock(conn: &mut DbConn, account_id: i64, target: i64) -> Result<(), St
     Ok(())
 }
 
+/// The id of the Block activity of `account_id` against `target`, if it blocks it.
+pub fn block_id(
+    conn: &mut DbConn,
+    account_id: i64,
+    target: i64,
+) -> Result<Option<String>, StorageError> {
+    Ok(blocks::table
+        .filter(blocks::account_id.eq(account_id))
+        .filter(blocks::target_account_id.eq(target))
+        .select(blocks::ap_id)
+        .first(conn)
+        .optional()?)
+}
+
 /// Whether `account_id` blocks `target`.
 pub fn blocks(conn: &mut DbConn, account_id: i64, target: i64) -> Result<bool, StorageError> {
     Ok(blocks::table

@@ -25,6 +25,8 @@ pub struct Config {
     pub database_max_connections: u32,
     /// Development mode: plain http ids and loopback/private peers. Never in production.
     pub dev_mode: bool,
+    /// Require HTTP signatures on ActivityPub reads (Mastodon's "secure mode").
+    pub authorized_fetch: bool,
     /// The instance's name.
     pub instance_title: String,
     /// A short description of the instance.
@@ -44,6 +46,7 @@ impl Default for Config {
             database_url: String::new(),
             database_max_connections: 8,
             dev_mode: false,
+            authorized_fetch: false,
             instance_title: "Kith".into(),
             instance_description: "A small community on the fediverse.".into(),
             contact_email: String::new(),
@@ -60,6 +63,7 @@ const KEYS: &[&str] = &[
     "database_url",
     "database_max_connections",
     "dev_mode",
+    "authorized_fetch",
     "instance_title",
     "instance_description",
     "contact_email",
@@ -131,6 +135,7 @@ impl Config {
             contact_email: self.contact_email.clone(),
             registrations_open: false,
             dev_mode: self.dev_mode,
+            authorized_fetch: self.authorized_fetch,
         }
     }
 }

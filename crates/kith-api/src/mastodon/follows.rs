@@ -18,6 +18,8 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     )
     .route("/api/v1/accounts/{id}/follow", web::post().to(follow))
     .route("/api/v1/accounts/{id}/unfollow", web::post().to(unfollow))
+    .route("/api/v1/accounts/{id}/block", web::post().to(block))
+    .route("/api/v1/accounts/{id}/unblock", web::post().to(unblock))
     .route("/api/v1/accounts/{id}/followers", web::get().to(followers))
     .route("/api/v1/accounts/{id}/following", web::get().to(following))
     .route(
@@ -205,4 +207,25 @@ async fn authorize(path: web::Path<String>, auth: Auth, data: Data) -> ApiResult
 
 async fn reject(path: web::Path<String>, auth: Auth, data: Data) -> ApiResult<HttpResponse> {
     answer(path, auth, data, false).await
+}
+
+async fn block(path: web::Path<String>, auth: Auth, data: Data) -> ApiResult<HttpResponse> {
+    let me = auth.account("write:blocks")?.clone();
+    let target = account_by_id(&data, &path).await?;
+    let target_id = target.id;
+    publish::block(&data, me.clone(), target)
+        .await
+        .map_err(|e| match e {
+            kith_federation::FederationError::Invalid(m) => ApiError::Unprocessable(m),
+            other => other.into(),
+        })?;
+    relationship_response(&data, me.id, target_id).await
+}
+
+async fn unblock(path: web::Path<String>, auth: Auth, data: Data) -> ApiResult<HttpResponse> {
+    let me = auth.account("write:blocks")?.clone();
+    let target = account_by_id(&data, &path).await?;
+    let target_id = target.id;
+    publish::unblock(&data, me.clone(), target).await?;
+    relationship_response(&data, me.id, target_id).await
 }

@@ -223,10 +223,11 @@ impl Object for ApAccount {
             updated_at: now,
             fetched_at: Some(now),
         };
-        let account = data
-            .db
-            .write(move |c| {
-                let mut row = incoming;
+        // Two tasks can meet the same new actor at once (a fetch and a delivery): the one that
+        // loses the insert tries again, and then finds the row to update.
+        let upsert =
+            move |c: &mut kith_storage::DbConn| -> Result<Account, kith_storage::StorageError> {
+                let mut row = incoming.clone();
                 match accounts::by_ap_id(c, &row.ap_id).optional()? {
                     Some(existing) => {
                         // Keep our id and first-seen time.
@@ -249,8 +250,12 @@ impl Object for ApAccount {
                     }
                 }
                 Ok(row)
-            })
-            .await?;
+            };
+        let again = upsert.clone();
+        let account = match data.db.write(upsert).await {
+            Err(kith_storage::StorageError::Conflict(_)) => data.db.write(again).await?,
+            other => other?,
+        };
         ApAccount::new(account)
     }
 }

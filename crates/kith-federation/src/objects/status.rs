@@ -173,7 +173,8 @@ pub async fn store_remote_note(
             Tag::Mention(_) => None,
         })
         .collect();
-    Ok(data
+    let ap_id = status.ap_id.clone();
+    let stored = data
         .db
         .write(move |c| {
             if let Some(existing) = statuses::by_ap_id(c, &status.ap_id).optional()? {
@@ -204,7 +205,15 @@ pub async fn store_remote_note(
             kith_core::statuses::distribute(c, &status, &author, &mentioned)?;
             Ok((status, parent_missing))
         })
-        .await?)
+        .await;
+    match stored {
+        // The same post arrived twice at once (a delivery and a fetch): the other copy won.
+        Err(StorageError::Conflict(_)) => Ok((
+            data.db.read(move |c| statuses::by_ap_id(c, &ap_id)).await?,
+            false,
+        )),
+        other => Ok(other?),
+    }
 }
 
 /// Fetches the parents of a reply that arrived without them, up to `depth` levels.

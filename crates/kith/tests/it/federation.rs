@@ -378,3 +378,66 @@ async fn locked_accounts_approve_remote_followers() {
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secure_mode_instance_federates_and_blocks_travel() {
+    let (db_a, db_b) = two_databases();
+    let a = Instance::start(&db_a).await;
+    let b = Instance::start_with(&db_b, |c| c.authorized_fetch = true).await;
+    let ana = User::new(&a, "ana").await;
+    let bo = User::new(&b, "bo").await;
+    // A's fetch of bo's actor is signed by A's instance actor; B verifies it.
+    let bo_at_a = ana.resolve(&format!("@bo@{}", b.domain)).await;
+    ana.post(&format!("/api/v1/accounts/{bo_at_a}/follow"), json!({}))
+        .await;
+    eventually("Accept from a secure-mode instance", || async {
+        let rels = ana
+            .json(&format!("/api/v1/accounts/relationships?id[]={bo_at_a}"))
+            .await;
+        (rels[0]["following"] == true).then_some(())
+    })
+    .await;
+    let s = bo
+        .post("/api/v1/statuses", json!({"status": "secure hello"}))
+        .await;
+    arrives_home(&ana, s["uri"].as_str().unwrap()).await;
+
+    // Bo blocks ana: the follow ends on both sides, and his posts stop reaching her.
+    let ana_at_b = bo.resolve(&format!("@ana@{}", a.domain)).await;
+    let rel = bo
+        .post(&format!("/api/v1/accounts/{ana_at_b}/block"), json!({}))
+        .await;
+    assert_eq!(rel["blocking"], true);
+    eventually("Block arrives", || async {
+        let rels = ana
+            .json(&format!("/api/v1/accounts/relationships?id[]={bo_at_a}"))
+            .await;
+        (rels[0]["following"] == false && rels[0]["blocked_by"] == true).then_some(())
+    })
+    .await;
+    assert!(bo
+        .json(&format!("/api/v1/accounts/{}/followers", bo.id))
+        .await
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let refused = crate::rig::client()
+        .post(a.url(&format!("/api/v1/accounts/{bo_at_a}/follow")))
+        .bearer_auth(&ana.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403, "no following someone who blocks you");
+    // Unblock travels too.
+    bo.post(&format!("/api/v1/accounts/{ana_at_b}/unblock"), json!({}))
+        .await;
+    eventually("Undo(Block) arrives", || async {
+        let rels = ana
+            .json(&format!("/api/v1/accounts/relationships?id[]={bo_at_a}"))
+            .await;
+        (rels[0]["blocked_by"] == false).then_some(())
+    })
+    .await;
+    a.stop().await;
+    b.stop().await;
+}

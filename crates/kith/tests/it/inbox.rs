@@ -7,6 +7,7 @@ use crate::on_each_backend;
 use crate::rig::{client, Instance};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use base64::Engine;
+use kith_storage::testing::TestDatabase;
 use kith_storage::{statuses, OptionalExt};
 use rsa::pkcs1v15::SigningKey;
 use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};
@@ -566,3 +567,128 @@ async fn activities_of_six_server_kinds_are_handled() {
 }
 
 const NOTE_LIKE: &[&str] = &["Note", "Article", "Page", "Question"];
+
+/// GETs `url` signed Mastodon style (`(request-target) host date`).
+async fn get_signed(url: &str, key_id: &str, key: &Key) -> u16 {
+    let u = url::Url::parse(url).unwrap();
+    let date = chrono::Utc::now()
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string();
+    let signing = format!(
+        "(request-target): get {}\nhost: {}\ndate: {date}",
+        u.path(),
+        u.authority()
+    );
+    let signature = SigningKey::<Sha256>::new(key.private.clone()).sign(signing.as_bytes());
+    let header = format!(
+        "keyId=\"{key_id}\",algorithm=\"hs2019\",headers=\"(request-target) host date\",signature=\"{}\"",
+        base64::engine::general_purpose::STANDARD.encode(signature.to_bytes())
+    );
+    client()
+        .get(url)
+        .header("accept", "application/activity+json")
+        .header("date", date)
+        .header("signature", header)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorized_fetch_requires_valid_signatures_on_reads() {
+    for db in TestDatabase::each_backend() {
+        let i = Instance::start_with(&db, |c| c.authorized_fetch = true).await;
+        i.create_user("ana", "correct horse").await;
+        let fake = Fake::start().await;
+        let (k, other) = (key(), key());
+        let eve = format!("{}/users/eve", fake.base);
+        fake.serve(
+            &eve,
+            actor_doc(&eve, &format!("{eve}#main-key"), &k.public_pem),
+        );
+        let gts = format!("{}/users/gts", fake.base);
+        fake.serve(
+            &gts,
+            actor_doc(&gts, &format!("{gts}/main-key"), &k.public_pem),
+        );
+        let ana = i.url("/users/ana");
+        let plain = client()
+            .get(&ana)
+            .header("accept", "application/activity+json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(plain.status(), 401, "unsigned reads are refused");
+        for path in ["/users/ana/outbox", "/users/ana/followers"] {
+            let res = client()
+                .get(i.url(path))
+                .header("accept", "application/activity+json")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 401, "{path}");
+        }
+        // The instance actor stays readable, or nobody could verify our own signed fetches.
+        let actor = client()
+            .get(i.url("/actor"))
+            .header("accept", "application/activity+json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(actor.status(), 200);
+        // People (browsers) still see the profile page.
+        assert_eq!(
+            client()
+                .get(&ana)
+                .header("accept", "text/html")
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+        assert_eq!(get_signed(&ana, &format!("{eve}#main-key"), &k).await, 200);
+        assert_eq!(
+            get_signed(&ana, &format!("{gts}/main-key"), &k).await,
+            200,
+            "GoToSocial-style key id"
+        );
+        assert_eq!(
+            get_signed(&ana, &format!("{eve}#main-key"), &other).await,
+            401,
+            "wrong key"
+        );
+        assert_eq!(
+            get_signed(&i.url("/users/ana/outbox"), &format!("{eve}#main-key"), &k).await,
+            200
+        );
+        fake.stop().await;
+        i.stop().await;
+    }
+    // Without authorized fetch, unsigned reads work, and a bad signature is still refused.
+    let db = TestDatabase::sqlite();
+    let i = Instance::start(&db).await;
+    i.create_user("ana", "correct horse").await;
+    let plain = client()
+        .get(i.url("/users/ana"))
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.status(), 200);
+    let fake = Fake::start().await;
+    let k = key();
+    let eve = format!("{}/users/eve", fake.base);
+    fake.serve(
+        &eve,
+        actor_doc(&eve, &format!("{eve}#main-key"), &key().public_pem),
+    );
+    assert_eq!(
+        get_signed(&i.url("/users/ana"), &format!("{eve}#main-key"), &k).await,
+        401
+    );
+    fake.stop().await;
+    i.stop().await;
+}

@@ -17,6 +17,11 @@ pub struct Instance {
 impl Instance {
     /// Starts an instance on `db` in development mode (plain http, loopback peers).
     pub async fn start(db: &TestDatabase) -> Instance {
+        Instance::start_with(db, |_| {}).await
+    }
+
+    /// Starts an instance with a configuration tweak.
+    pub async fn start_with(db: &TestDatabase, tweak: impl FnOnce(&mut Config)) -> Instance {
         // Logs show up for failing tests (the test harness captures them); RUST_LOG tunes them.
         let _ = tracing_subscriber::fmt()
             .with_env_filter(
@@ -28,7 +33,7 @@ impl Instance {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
         let port = listener.local_addr().unwrap().port();
         let data_dir = tempfile::tempdir().unwrap();
-        let config = Config {
+        let mut config = Config {
             domain: format!("localhost:{port}"),
             bind: format!("127.0.0.1:{port}"),
             data_dir: data_dir.path().to_owned(),
@@ -38,6 +43,7 @@ impl Instance {
             instance_title: "Kith test".into(),
             ..Config::default()
         };
+        tweak(&mut config);
         let started = kith::serve::start(config, Some(listener))
             .await
             .expect("start instance");
