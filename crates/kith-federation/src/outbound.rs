@@ -34,13 +34,16 @@ pub fn send(
         inboxes.extend(follows::remote_follower_inboxes(conn, owner)?);
     }
     for a in &audience.accounts {
-        if !a.is_local() {
-            inboxes.push(
-                a.shared_inbox_url
-                    .clone()
-                    .unwrap_or_else(|| a.inbox_url.clone()),
-            );
+        if a.is_local() {
+            continue;
         }
+        // A fan-out batches by server (shared inboxes); a one-to-one activity (Follow, Accept,
+        // Like, Block, …) goes to the person's own inbox, as Mastodon does.
+        let inbox = match (&audience.followers_of, &a.shared_inbox_url) {
+            (Some(_), Some(shared)) => shared.clone(),
+            _ => a.inbox_url.clone(),
+        };
+        inboxes.push(inbox);
     }
     let mut targets: Vec<(String, String)> = inboxes
         .into_iter()
@@ -96,8 +99,12 @@ pub fn answer_follow(
 /// `Undo` of an earlier activity of the actor's.
 pub fn undo(urls: &InstanceUrls, actor: &Account, inner: Value) -> Value {
     let to = inner.get("to").cloned().unwrap_or(json!([]));
+    let cc = inner.get("cc").cloned();
     let mut v = base(urls.activity("Undo"), "Undo", actor, inner);
     v["to"] = to;
+    if let Some(cc) = cc {
+        v["cc"] = cc;
+    }
     v
 }
 
@@ -139,7 +146,16 @@ pub fn like(actor: &Account, id: &str, object: &str, author: &str) -> Value {
 }
 
 /// `Announce` (boost) of `object`, public.
-pub fn announce(actor: &Account, id: &str, object: &str, author: &str, published: &str) -> Value {
+pub fn announce(
+    actor: &Account,
+    id: &str,
+    object: &str,
+    author: &str,
+    published: chrono::NaiveDateTime,
+) -> Value {
+    let published =
+        chrono::DateTime::<chrono::Utc>::from_naive_utc_and_offset(published, chrono::Utc)
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     json!({
         "id": id, "type": "Announce", "actor": actor.ap_id, "object": object, "published": published,
         "to": [PUBLIC], "cc": [author, actor.followers_url],

@@ -344,27 +344,31 @@ pub async fn delete(data: &Data, me: Account, status: Status) -> Result<(), Fede
                 .into_iter()
                 .map(|id| accounts::by_id(c, id))
                 .collect::<Result<_, _>>()?;
-            let activity = match status.reblog_of_id {
+            // A boost's Undo also goes to the boosted post's author.
+            let (activity, boosted_author) = match status.reblog_of_id {
                 Some(target) => {
                     let original = statuses::by_id(c, target)?;
                     let author = accounts::by_id(c, original.account_id)?;
-                    let inner =
-                        outbound::announce(&me, &status.ap_id, &original.ap_id, &author.ap_id, "");
-                    outbound::undo(&urls, &me, inner)
+                    let inner = outbound::announce(
+                        &me,
+                        &status.ap_id,
+                        &original.ap_id,
+                        &author.ap_id,
+                        status.created_at,
+                    );
+                    (outbound::undo(&urls, &me, inner), Some(author))
                 }
                 None => {
                     let note = note_out(c, &status, &me)?;
-                    outbound::delete_note(&urls, &me, &status.ap_id, note.to, note.cc)
+                    (
+                        outbound::delete_note(&urls, &me, &status.ap_id, note.to, note.cc),
+                        None,
+                    )
                 }
             };
             statuses::delete(c, status.id)?;
-            outbound::send(
-                c,
-                &urls,
-                &me,
-                activity,
-                &audience_of(&me, &status.visibility, mentioned, None),
-            )
+            let audience = audience_of(&me, &status.visibility, mentioned, boosted_author);
+            outbound::send(c, &urls, &me, activity, &audience)
         })
         .await?;
     wake(data);
@@ -485,13 +489,13 @@ pub async fn reblog(data: &Data, me: Account, status: Status) -> Result<Status, 
                     &notification(author.id, me.id, "reblog", Some(status.id)),
                 )?;
             }
-            let published = chrono::DateTime::<chrono::Utc>::from_naive_utc_and_offset(
+            let announce = outbound::announce(
+                &me,
+                &boost.ap_id,
+                &status.ap_id,
+                &author.ap_id,
                 boost.created_at,
-                chrono::Utc,
-            )
-            .to_rfc3339();
-            let announce =
-                outbound::announce(&me, &boost.ap_id, &status.ap_id, &author.ap_id, &published);
+            );
             outbound::send(
                 c,
                 &urls,

@@ -128,7 +128,10 @@ impl Db {
         let manager = ConnectionManager::<DbConn>::new(manager_url);
         let mut builder = Pool::builder()
             .max_size(max_connections.max(1))
-            .min_idle(Some(1))
+            // No connections opened ahead of demand: a background connect still in progress
+            // when a short command exits races libpq's TLS against OpenSSL's teardown (seen as
+            // a crash at exit on PostgreSQL).
+            .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(10));
         if backend == Backend::Sqlite {
             builder = builder.connection_customizer(Box::new(SqlitePragmas));

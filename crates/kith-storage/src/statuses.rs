@@ -216,6 +216,25 @@ pub fn count_by_account(conn: &mut DbConn, account_id: i64) -> Result<i64, Stora
         .get_result(conn)?)
 }
 
+/// When an account last posted (posts and boosts).
+pub fn last_status_at(
+    conn: &mut DbConn,
+    account_id: i64,
+) -> Result<Option<NaiveDateTime>, StorageError> {
+    Ok(statuses::table
+        .filter(statuses::account_id.eq(account_id))
+        .select(diesel::dsl::max(statuses::created_at))
+        .first(conn)?)
+}
+
+/// Number of posts received from elsewhere (for benchmarks).
+pub fn count_remote_for_bench(conn: &mut DbConn) -> Result<i64, StorageError> {
+    Ok(statuses::table
+        .filter(statuses::local.eq(false))
+        .count()
+        .get_result(conn)?)
+}
+
 /// Number of posts made here.
 pub fn count_local(conn: &mut DbConn) -> Result<i64, StorageError> {
     Ok(statuses::table

@@ -7,11 +7,15 @@ Environment:
                             (default postgres://postgres@127.0.0.1:5432/postgres)
   KITH_CONFORMANCE_DIR      folder with mastodon-openapi-schema.json (default: ../shared/conformance
                             beside the repository); required when CI is set
+  KITH_TEST_LOG_DIR         where the kith.log of each instance of a failed test is copied
+                            (default: kith-test-logs in the system's temporary folder)
 """
 
+import contextlib
 import json
 import os
 import pathlib
+import re
 import socket
 import subprocess
 import secrets
@@ -68,7 +72,7 @@ class Kith:
     def cli(self, *args: str) -> str:
         out = subprocess.run([self.bin, *args], env=self.env, cwd=self.workdir,
                              capture_output=True, text=True, timeout=120)
-        assert out.returncode == 0, out.stderr
+        assert out.returncode == 0, f"kith {' '.join(args)}: exit {out.returncode}: {out.stderr}"
         return out.stdout.strip()
 
     def start(self):
@@ -98,21 +102,62 @@ class Kith:
         self.log.close()
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Remembers each phase's report on the test, so fixtures know whether it failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+def failed(request) -> bool:
+    return any(getattr(getattr(request.node, f"report_{when}", None), "failed", False)
+               for when in ("setup", "call"))
+
+
 @pytest.fixture
-def kith():
-    backend = os.environ.get("KITH_TEST_BACKEND", "sqlite")
-    assert backend in ("sqlite", "postgres"), backend
-    pg = PostgresDatabase() if backend == "postgres" else None
-    with tempfile.TemporaryDirectory() as tmp:
-        server = Kith(pathlib.Path(tmp), pg.url if pg else "")
-        try:
-            server.cli("admin", "create-user", "ana", "--password", PASSWORD, "--email", "ana@mail.example")
-            server.start()
-            yield server
-        finally:
-            server.stop()
+def kith_factory(request):
+    """Returns make(backend=None, users=()) which starts one more Kith instance and returns it.
+
+    Each instance has its own port, data folder and database: `backend` is "sqlite" or "postgres"
+    (default KITH_TEST_BACKEND); `users` are created (password PASSWORD, email NAME@mail.example)
+    before it starts. All instances are stopped and their databases dropped after the test; when
+    the test failed, their kith.log files are kept in KITH_TEST_LOG_DIR."""
+    logs = pathlib.Path(os.environ.get("KITH_TEST_LOG_DIR", pathlib.Path(tempfile.gettempdir()) / "kith-test-logs"))
+
+    def stop(server: Kith):
+        server.stop()
+        log = server.workdir / "kith.log"
+        if failed(request) and log.exists():
+            logs.mkdir(parents=True, exist_ok=True)
+            test = re.sub(r"[^\w.-]", "_", request.node.name)
+            copy = logs / f"{test}-{server.backend}-{server.port}.log"
+            copy.write_text(re.sub(r"\x1b\[[0-9;]*m", "", log.read_text(errors="replace")))
+            print(f"kept {server.domain}'s log ({server.backend}): {copy}")
+
+    with contextlib.ExitStack() as cleanup:  # runs every step, in reverse, even when one fails
+        def make(backend=None, users=()):
+            backend = backend or os.environ.get("KITH_TEST_BACKEND", "sqlite")
+            assert backend in ("sqlite", "postgres"), backend
+            pg = PostgresDatabase() if backend == "postgres" else None
             if pg:
-                pg.drop()
+                cleanup.callback(pg.drop)
+            workdir = pathlib.Path(cleanup.enter_context(tempfile.TemporaryDirectory()))
+            server = Kith(workdir, pg.url if pg else "")
+            server.backend = backend
+            cleanup.callback(stop, server)
+            for name in users:
+                server.cli("admin", "create-user", name, "--password", PASSWORD, "--email", f"{name}@mail.example")
+            server.start()
+            return server
+
+        yield make
+
+
+@pytest.fixture
+def kith(kith_factory):
+    """One instance on KITH_TEST_BACKEND with the user ana."""
+    return kith_factory(users=["ana"])
 
 
 @pytest.fixture(scope="session")

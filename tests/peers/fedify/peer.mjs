@@ -457,7 +457,16 @@ federation
     // returning nothing: Fedify answers 401
   })
   .onError((_ctx, error) => {
-    state.errors.push({ at: new Date().toISOString(), listener: "onError", error: String(error?.stack ?? error) });
+    // Fedify could not take the activity (e.g. it does not parse): keep what was posted.
+    const raw = requestStore.getStore()?.raw;
+    state.errors.push({
+      at: new Date().toISOString(),
+      listener: "onError",
+      id: typeof raw?.body?.id === "string" ? raw.body.id : null,
+      error: String(error?.stack ?? error),
+      raw: raw?.body ?? null,
+      headers: raw?.headers ?? null,
+    });
     log.error("inbox error: {e}", { e: String(error?.stack ?? error) });
   });
 
@@ -936,18 +945,18 @@ async function handle(req, res) {
   for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
   const hasBody = req.method !== "GET" && req.method !== "HEAD";
   const body = hasBody ? await readAll(req) : undefined;
+  let rawOfThisRequest = null;
   if (req.method === "POST" && body?.length) {
     try {
       const parsed = JSON.parse(body.toString("utf8"));
-      if (typeof parsed?.id === "string") {
-        rememberRaw(parsed.id, { body: parsed, headers: Object.fromEntries(headers.entries()) });
-      }
+      rawOfThisRequest = { body: parsed, headers: Object.fromEntries(headers.entries()) };
+      if (typeof parsed?.id === "string") rememberRaw(parsed.id, rawOfThisRequest);
     } catch {
       // Fedify answers 400 itself
     }
   }
   const request = new Request(url, { method: req.method, headers, body });
-  const store = { after: [] };
+  const store = { after: [], raw: rawOfThisRequest };
   let response;
   try {
     response = await requestStore.run(store, () =>

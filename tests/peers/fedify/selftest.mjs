@@ -2,16 +2,17 @@
 //
 //   node --test selftest.mjs
 //
-// Ports: FEDIFY_SELFTEST_PORTS="47001,47002" (default).
+// Ports: FEDIFY_SELFTEST_PORTS="47001,47002" (default: two free ports).
 // Extra peer flags: FEDIFY_SELFTEST_ARGS="--queue" (for example).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import net from "node:net";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const [PORT1, PORT2] = (process.env.FEDIFY_SELFTEST_PORTS ?? "47001,47002").split(",").map(Number);
+let [PORT1, PORT2] = (process.env.FEDIFY_SELFTEST_PORTS ?? "").split(",").filter(Boolean).map(Number);
 const STARTUP_TIMEOUT_MS = 30_000;
 const REQUEST_TIMEOUT_MS = 40_000;
 const WAIT_MS = 10_000; // how long the peers' long-polls wait for an activity
@@ -107,8 +108,29 @@ const PUBLIC = ["https://www.w3.org/ns/activitystreams#Public", "as:Public", "Pu
 let p1, p2;
 let note; // the public note peer 2 posts
 
+/** A port nothing listens on right now. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
 before(async () => {
-  [p1, p2] = await Promise.all([startPeer(PORT1), startPeer(PORT2)]);
+  if (!PORT1 || !PORT2) {
+    PORT1 = await freePort();
+    do PORT2 = await freePort(); while (PORT2 === PORT1);
+  }
+  // If one peer fails to start, stop the other (else it keeps the test process alive).
+  const started = await Promise.allSettled([startPeer(PORT1), startPeer(PORT2)]);
+  [p1, p2] = started.map((r) => (r.status === "fulfilled" ? r.value : undefined));
+  const failed = started.find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
 });
 
 after(async () => {

@@ -103,7 +103,7 @@ pub fn account_view(
 ) -> Result<Account, StorageError> {
     let (followers, following) = follows::counts(c, row.id)?;
     let statuses = statuses::count_by_account(c, row.id)?;
-    Ok(account_to_api(
+    let mut account = account_to_api(
         row,
         Counts {
             followers,
@@ -111,7 +111,10 @@ pub fn account_view(
             statuses,
         },
         urls,
-    ))
+    );
+    account.last_status_at =
+        statuses::last_status_at(c, row.id)?.map(|t| t.format("%Y-%m-%d").to_string());
+    Ok(account)
 }
 
 fn attachments(row: &StatusRow) -> Vec<serde_json::Value> {
@@ -167,10 +170,12 @@ pub fn status_view(
             name,
         })
         .collect();
+    // A boost shows the viewer's relation to the boosted post, as Mastodon does.
+    let subject = row.reblog_of_id.unwrap_or(row.id);
     let (favourited, reblogged) = match viewer {
         Some(v) => (
-            Some(acts::is_favourited(c, v, row.id)?),
-            Some(statuses::reblog_by(c, v, row.id).is_ok()),
+            Some(acts::is_favourited(c, v, subject)?),
+            Some(statuses::reblog_by(c, v, subject).is_ok()),
         ),
         None => (None, None),
     };
@@ -239,7 +244,7 @@ pub fn relationship(c: &mut DbConn, me: i64, other: i64) -> Result<Relationship,
     Ok(Relationship {
         id: other.to_string(),
         following: out.as_ref().is_some_and(|f| f.accepted),
-        showing_reblogs: out.as_ref().is_some_and(|f| f.accepted),
+        showing_reblogs: out.is_some(),
         notifying: false,
         languages: None,
         followed_by: inc.as_ref().is_some_and(|f| f.accepted),
