@@ -97,7 +97,13 @@ impl Db {
     pub fn connect(url: &str, max_connections: u32) -> Result<Db, StorageError> {
         let backend = Backend::of_url(url);
         let manager_url = match backend {
-            Backend::Postgres => url.to_owned(),
+            Backend::Postgres => {
+                // Connect once directly: the pool opens connections lazily, and its errors
+                // would hide libpq's reason (refused, bad password, no such database).
+                PgConnection::establish(url)
+                    .map_err(|e| StorageError::Unavailable(e.to_string().trim().to_owned()))?;
+                url.to_owned()
+            }
             Backend::Sqlite => {
                 let path = sqlite_path(url);
                 if path.is_empty() || path == ":memory:" {
