@@ -108,6 +108,25 @@ async fn two_instances_follow_and_converse() {
     .await;
     assert_eq!(mention["status"]["uri"], uris["direct"]);
 
+    // A post can be found by its URL (search with resolve), as apps do for links.
+    let found = cy
+        .json(&format!(
+            "/api/v2/search?resolve=true&type=statuses&q={}",
+            crate::rig::urlencode(&uris["public"])
+        ))
+        .await;
+    assert_eq!(found["statuses"][0]["id"], *public, "{found}");
+    let hidden = cy
+        .json(&format!(
+            "/api/v2/search?resolve=true&type=statuses&q={}",
+            crate::rig::urlencode(&uris["private"])
+        ))
+        .await;
+    assert!(
+        hidden["statuses"].as_array().unwrap().is_empty(),
+        "search must not show a followers-only post"
+    );
+
     // Who must not see what: cy (same instance, not a follower) and anonymous readers.
     for (vis, expect) in [
         ("public", 200),

@@ -258,3 +258,113 @@ async fn profile_edits_arrive_as_multipart_too() {
         assert_eq!(me["display_name"], "Ana (multipart)");
     });
 }
+
+fn link(res: &reqwest::Response, rel: &str) -> String {
+    let header = res.headers()["link"].to_str().unwrap().to_owned();
+    let part = header
+        .split(", ")
+        .find(|p| p.ends_with(&format!("rel=\"{rel}\"")))
+        .unwrap()
+        .to_owned();
+    part.trim_start_matches('<')
+        .split('>')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timelines_are_chronological_and_paginate_with_link_headers() {
+    on_each_backend!(async |i: &Instance| {
+        let ana = crate::rig::User::new(i, "ana").await;
+        let mut ids = Vec::new();
+        for n in 0..5 {
+            let s = ana
+                .post(
+                    "/api/v1/statuses",
+                    serde_json::json!({"status": format!("post {n}")}),
+                )
+                .await;
+            ids.push(s["id"].as_str().unwrap().to_owned());
+        }
+        ids.reverse(); // newest first
+        let c = client();
+        for path in [
+            format!("/api/v1/accounts/{}/statuses", ana.id),
+            "/api/v1/timelines/home".to_owned(),
+            "/api/v1/timelines/public?local=true".to_owned(),
+        ] {
+            let first = c
+                .get(i.url(&format!(
+                    "{path}{}limit=2",
+                    if path.contains('?') { "&" } else { "?" }
+                )))
+                .bearer_auth(&ana.token)
+                .send()
+                .await
+                .unwrap();
+            let next = link(&first, "next");
+            let page1: Vec<String> = first
+                .json::<Value>()
+                .await
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["id"].as_str().unwrap().to_owned())
+                .collect();
+            assert_eq!(page1, ids[0..2], "{path}");
+            assert!(
+                next.contains(&format!("max_id={}", ids[1])) && next.contains("limit=2"),
+                "{next}"
+            );
+            let second = c.get(&next).bearer_auth(&ana.token).send().await.unwrap();
+            let prev = link(&second, "prev");
+            let page2: Vec<String> = second
+                .json::<Value>()
+                .await
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["id"].as_str().unwrap().to_owned())
+                .collect();
+            assert_eq!(page2, ids[2..4], "{path}");
+            // min_id: the page right after, newest first.
+            let back: Vec<String> = c
+                .get(&prev)
+                .bearer_auth(&ana.token)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["id"].as_str().unwrap().to_owned())
+                .collect();
+            assert_eq!(back, ids[0..2], "{path} prev");
+            let since: Vec<String> = c
+                .get(i.url(&format!(
+                    "{path}{}since_id={}",
+                    if path.contains('?') { "&" } else { "?" },
+                    ids[1]
+                )))
+                .bearer_auth(&ana.token)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["id"].as_str().unwrap().to_owned())
+                .collect();
+            assert_eq!(since, ids[0..1], "{path} since_id");
+        }
+    });
+}
