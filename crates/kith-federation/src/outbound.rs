@@ -20,6 +20,16 @@ pub struct Audience {
     pub accounts: Vec<Account>,
 }
 
+impl Audience {
+    /// Just this account: a one-to-one activity (Follow, Accept, Like, Block, …).
+    pub fn to(account: Account) -> Audience {
+        Audience {
+            accounts: vec![account],
+            ..Default::default()
+        }
+    }
+}
+
 /// Wraps an activity with the context and records it for delivery to `audience`. Local
 /// recipients are left out: their side of the change is made in the same transaction.
 pub fn send(

@@ -18,6 +18,17 @@ fn wake(data: &Data) {
     data.delivery_wakeup.notify_one();
 }
 
+/// Runs a change in one transaction, then wakes the delivery worker for what it queued.
+async fn record<T, F>(data: &Data, change: F) -> Result<T, FederationError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut kith_storage::DbConn) -> Result<T, StorageError> + Send + 'static,
+{
+    let out = data.db.write(change).await?;
+    wake(data);
+    Ok(out)
+}
+
 /// Follows `target`. Local open accounts are followed at once; locked ones and remote ones
 /// get a request (remote ones answer with `Accept`).
 pub async fn follow(data: &Data, me: Account, target: Account) -> Result<Follow, FederationError> {
@@ -55,16 +66,7 @@ pub async fn follow(data: &Data, me: Account, target: Account) -> Result<Follow,
                 acts::notify(c, &notification(target.id, me.id, kind, None))?;
             } else {
                 let activity = outbound::follow(&urls, &me, &target, &id);
-                outbound::send(
-                    c,
-                    &urls,
-                    &me,
-                    activity,
-                    &Audience {
-                        accounts: vec![target],
-                        ..Default::default()
-                    },
-                )?;
+                outbound::send(c, &urls, &me, activity, &Audience::to(target))?;
             }
             Ok(row)
         })
@@ -82,31 +84,19 @@ pub async fn follow(data: &Data, me: Account, target: Account) -> Result<Follow,
 /// Stops following (or withdraws a request).
 pub async fn unfollow(data: &Data, me: Account, target: Account) -> Result<(), FederationError> {
     let urls = data.urls.clone();
-    data.db
-        .write(move |c| {
-            let Some(f) = follows::remove(c, me.id, target.id)? else {
-                return Ok(());
-            };
-            statuses::remove_author_from_feed(c, me.id, target.id)?;
-            if !target.is_local() {
-                let inner = outbound::follow(&urls, &me, &target, &f.ap_id);
-                let undo = outbound::undo(&urls, &me, inner);
-                outbound::send(
-                    c,
-                    &urls,
-                    &me,
-                    undo,
-                    &Audience {
-                        accounts: vec![target],
-                        ..Default::default()
-                    },
-                )?;
-            }
-            Ok(())
-        })
-        .await?;
-    wake(data);
-    Ok(())
+    record(data, move |c| {
+        let Some(f) = follows::remove(c, me.id, target.id)? else {
+            return Ok(());
+        };
+        statuses::remove_author_from_feed(c, me.id, target.id)?;
+        if !target.is_local() {
+            let inner = outbound::follow(&urls, &me, &target, &f.ap_id);
+            let undo = outbound::undo(&urls, &me, inner);
+            outbound::send(c, &urls, &me, undo, &Audience::to(target))?;
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// Approves (`accept`) or rejects a request from `follower` to follow `me`.
@@ -117,36 +107,24 @@ pub async fn answer_request(
     accept: bool,
 ) -> Result<(), FederationError> {
     let urls = data.urls.clone();
-    data.db
-        .write(move |c| {
-            let f = follows::between(c, follower.id, me.id)?
-                .filter(|f| !f.accepted)
-                .ok_or(StorageError::NotFound)?;
-            acts::clear_follow_request(c, me.id, follower.id)?;
-            if accept {
-                follows::accept(c, f.id)?;
-            } else {
-                follows::remove(c, follower.id, me.id)?;
-            }
-            if !follower.is_local() {
-                let kind = if accept { "Accept" } else { "Reject" };
-                let answer = outbound::answer_follow(&urls, kind, &me, &f.ap_id, &follower);
-                outbound::send(
-                    c,
-                    &urls,
-                    &me,
-                    answer,
-                    &Audience {
-                        accounts: vec![follower],
-                        ..Default::default()
-                    },
-                )?;
-            }
-            Ok(())
-        })
-        .await?;
-    wake(data);
-    Ok(())
+    record(data, move |c| {
+        let f = follows::between(c, follower.id, me.id)?
+            .filter(|f| !f.accepted)
+            .ok_or(StorageError::NotFound)?;
+        acts::clear_follow_request(c, me.id, follower.id)?;
+        if accept {
+            follows::accept(c, f.id)?;
+        } else {
+            follows::remove(c, follower.id, me.id)?;
+        }
+        if !follower.is_local() {
+            let kind = if accept { "Accept" } else { "Reject" };
+            let answer = outbound::answer_follow(&urls, kind, &me, &f.ap_id, &follower);
+            outbound::send(c, &urls, &me, answer, &Audience::to(follower))?;
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// A new post as the client API describes it.
@@ -338,110 +316,83 @@ pub async fn edit(
 /// Deletes a local post (or boost) and sends `Delete` (or `Undo`) to its audience.
 pub async fn delete(data: &Data, me: Account, status: Status) -> Result<(), FederationError> {
     let urls = data.urls.clone();
-    data.db
-        .write(move |c| {
-            let mentioned: Vec<Account> = statuses::mentions(c, status.id)?
-                .into_iter()
-                .map(|id| accounts::by_id(c, id))
-                .collect::<Result<_, _>>()?;
-            // A boost's Undo also goes to the boosted post's author.
-            let (activity, boosted_author) = match status.reblog_of_id {
-                Some(target) => {
-                    let original = statuses::by_id(c, target)?;
-                    let author = accounts::by_id(c, original.account_id)?;
-                    let inner = outbound::announce(
-                        &me,
-                        &status.ap_id,
-                        &original.ap_id,
-                        &author.ap_id,
-                        status.created_at,
-                    );
-                    (outbound::undo(&urls, &me, inner), Some(author))
-                }
-                None => {
-                    let note = note_out(c, &status, &me)?;
-                    (
-                        outbound::delete_note(&urls, &me, &status.ap_id, note.to, note.cc),
-                        None,
-                    )
-                }
-            };
-            statuses::delete(c, status.id)?;
-            let audience = audience_of(&me, &status.visibility, mentioned, boosted_author);
-            outbound::send(c, &urls, &me, activity, &audience)
-        })
-        .await?;
-    wake(data);
-    Ok(())
+    record(data, move |c| {
+        let mentioned: Vec<Account> = statuses::mentions(c, status.id)?
+            .into_iter()
+            .map(|id| accounts::by_id(c, id))
+            .collect::<Result<_, _>>()?;
+        // A boost's Undo also goes to the boosted post's author.
+        let (activity, boosted_author) = match status.reblog_of_id {
+            Some(target) => {
+                let original = statuses::by_id(c, target)?;
+                let author = accounts::by_id(c, original.account_id)?;
+                let inner = outbound::announce(
+                    &me,
+                    &status.ap_id,
+                    &original.ap_id,
+                    &author.ap_id,
+                    status.created_at,
+                );
+                (outbound::undo(&urls, &me, inner), Some(author))
+            }
+            None => {
+                let note = note_out(c, &status, &me)?;
+                (
+                    outbound::delete_note(&urls, &me, &status.ap_id, note.to, note.cc),
+                    None,
+                )
+            }
+        };
+        statuses::delete(c, status.id)?;
+        let audience = audience_of(&me, &status.visibility, mentioned, boosted_author);
+        outbound::send(c, &urls, &me, activity, &audience)
+    })
+    .await
 }
 
 /// Favourites a post `me` can see.
 pub async fn favourite(data: &Data, me: Account, status: Status) -> Result<(), FederationError> {
     let urls = data.urls.clone();
-    data.db
-        .write(move |c| {
-            let id = urls.activity("Like").to_string();
-            if !acts::favourite(c, kith_storage::id::new_id(), me.id, status.id, &id)? {
-                return Ok(());
+    record(data, move |c| {
+        let id = urls.activity("Like").to_string();
+        if !acts::favourite(c, kith_storage::id::new_id(), me.id, status.id, &id)? {
+            return Ok(());
+        }
+        let author = accounts::by_id(c, status.account_id)?;
+        if author.is_local() {
+            if author.id != me.id {
+                acts::notify(
+                    c,
+                    &notification(author.id, me.id, "favourite", Some(status.id)),
+                )?;
             }
-            let author = accounts::by_id(c, status.account_id)?;
-            if author.is_local() {
-                if author.id != me.id {
-                    acts::notify(
-                        c,
-                        &notification(author.id, me.id, "favourite", Some(status.id)),
-                    )?;
-                }
-                return Ok(());
-            }
-            let like = outbound::like(&me, &id, &status.ap_id, &author.ap_id);
-            outbound::send(
-                c,
-                &urls,
-                &me,
-                like,
-                &Audience {
-                    accounts: vec![author],
-                    ..Default::default()
-                },
-            )
-        })
-        .await?;
-    wake(data);
-    Ok(())
+            return Ok(());
+        }
+        let like = outbound::like(&me, &id, &status.ap_id, &author.ap_id);
+        outbound::send(c, &urls, &me, like, &Audience::to(author))
+    })
+    .await
 }
 
 /// Takes a favourite back.
 pub async fn unfavourite(data: &Data, me: Account, status: Status) -> Result<(), FederationError> {
     let urls = data.urls.clone();
-    data.db
-        .write(move |c| {
-            let Some(like_id) = acts::unfavourite(c, me.id, status.id)? else {
-                return Ok(());
-            };
-            let author = accounts::by_id(c, status.account_id)?;
-            if author.is_local() {
-                return Ok(());
-            }
-            let undo = outbound::undo(
-                &urls,
-                &me,
-                outbound::like(&me, &like_id, &status.ap_id, &author.ap_id),
-            );
-            outbound::send(
-                c,
-                &urls,
-                &me,
-                undo,
-                &Audience {
-                    accounts: vec![author],
-                    ..Default::default()
-                },
-            )
-        })
-        .await?;
-    wake(data);
-    Ok(())
+    record(data, move |c| {
+        let Some(like_id) = acts::unfavourite(c, me.id, status.id)? else {
+            return Ok(());
+        };
+        let author = accounts::by_id(c, status.account_id)?;
+        if author.is_local() {
+            return Ok(());
+        }
+        let undo = outbound::undo(
+            &urls,
+            &me,
+            outbound::like(&me, &like_id, &status.ap_id, &author.ap_id),
+        );
+        outbound::send(c, &urls, &me, undo, &Audience::to(author))
+    })
+    .await
 }
 
 /// Boosts a public or unlisted post; returns the boost.
@@ -517,23 +468,20 @@ pub async fn reblog(data: &Data, me: Account, status: Status) -> Result<Status, 
 pub async fn profile_updated(data: &Data, me: Account) -> Result<(), FederationError> {
     let person = serde_json::to_value(ApAccount::new(me.clone())?.into_json(data).await?)?;
     let urls = data.urls.clone();
-    data.db
-        .write(move |c| {
-            let update = outbound::update_person(&urls, &me, person);
-            outbound::send(
-                c,
-                &urls,
-                &me,
-                update,
-                &Audience {
-                    followers_of: Some(me.id),
-                    ..Default::default()
-                },
-            )
-        })
-        .await?;
-    wake(data);
-    Ok(())
+    record(data, move |c| {
+        let update = outbound::update_person(&urls, &me, person);
+        outbound::send(
+            c,
+            &urls,
+            &me,
+            update,
+            &Audience {
+                followers_of: Some(me.id),
+                ..Default::default()
+            },
+        )
+    })
+    .await
 }
 
 /// Blocks `target`: follows both ways end, its posts leave `me`'s feed, and a remote target's
@@ -543,60 +491,36 @@ pub async fn block(data: &Data, me: Account, target: Account) -> Result<(), Fede
         return Err(FederationError::Invalid("you cannot block yourself".into()));
     }
     let urls = data.urls.clone();
-    data.db
-        .write(move |c| {
-            if follows::blocks(c, me.id, target.id)? {
-                return Ok(());
-            }
-            let id = urls.activity("Block").to_string();
-            follows::block(c, kith_storage::id::new_id(), me.id, target.id, &id)?;
-            statuses::remove_author_from_feed(c, me.id, target.id)?;
-            statuses::remove_author_from_feed(c, target.id, me.id)?;
-            if !target.is_local() {
-                let block = outbound::block(&me, &id, &target);
-                outbound::send(
-                    c,
-                    &urls,
-                    &me,
-                    block,
-                    &Audience {
-                        accounts: vec![target],
-                        ..Default::default()
-                    },
-                )?;
-            }
-            Ok(())
-        })
-        .await?;
-    wake(data);
-    Ok(())
+    record(data, move |c| {
+        if follows::blocks(c, me.id, target.id)? {
+            return Ok(());
+        }
+        let id = urls.activity("Block").to_string();
+        follows::block(c, kith_storage::id::new_id(), me.id, target.id, &id)?;
+        statuses::remove_author_from_feed(c, me.id, target.id)?;
+        statuses::remove_author_from_feed(c, target.id, me.id)?;
+        if !target.is_local() {
+            let block = outbound::block(&me, &id, &target);
+            outbound::send(c, &urls, &me, block, &Audience::to(target))?;
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// Lifts a block, telling a remote target's server with `Undo(Block)`.
 pub async fn unblock(data: &Data, me: Account, target: Account) -> Result<(), FederationError> {
     let urls = data.urls.clone();
-    data.db
-        .write(move |c| {
-            let Some(id) = follows::block_id(c, me.id, target.id)? else {
-                return Ok(());
-            };
-            follows::unblock(c, me.id, target.id)?;
-            if !target.is_local() {
-                let undo = outbound::undo(&urls, &me, outbound::block(&me, &id, &target));
-                outbound::send(
-                    c,
-                    &urls,
-                    &me,
-                    undo,
-                    &Audience {
-                        accounts: vec![target],
-                        ..Default::default()
-                    },
-                )?;
-            }
-            Ok(())
-        })
-        .await?;
-    wake(data);
-    Ok(())
+    record(data, move |c| {
+        let Some(id) = follows::block_id(c, me.id, target.id)? else {
+            return Ok(());
+        };
+        follows::unblock(c, me.id, target.id)?;
+        if !target.is_local() {
+            let undo = outbound::undo(&urls, &me, outbound::block(&me, &id, &target));
+            outbound::send(c, &urls, &me, undo, &Audience::to(target))?;
+        }
+        Ok(())
+    })
+    .await
 }

@@ -22,16 +22,7 @@ pub(super) async fn receive(
         .write(move |c| {
             if follows::blocks(c, target.id, actor.id)? {
                 let reject = outbound::answer_follow(&urls, "Reject", &target, &follow_id, &actor);
-                return outbound::send(
-                    c,
-                    &urls,
-                    &target,
-                    reject,
-                    &Audience {
-                        accounts: vec![actor],
-                        ..Default::default()
-                    },
-                );
+                return outbound::send(c, &urls, &target, reject, &Audience::to(actor));
             }
             let existing = follows::between(c, actor.id, target.id)?;
             let row = Follow {
@@ -54,16 +45,7 @@ pub(super) async fn receive(
             if stored.accepted {
                 // Also for a repeated Follow: the first Accept may have been lost.
                 let accept = outbound::answer_follow(&urls, "Accept", &target, &follow_id, &actor);
-                outbound::send(
-                    c,
-                    &urls,
-                    &target,
-                    accept,
-                    &Audience {
-                        accounts: vec![actor],
-                        ..Default::default()
-                    },
-                )?;
+                outbound::send(c, &urls, &target, accept, &Audience::to(actor))?;
             }
             Ok(())
         })
