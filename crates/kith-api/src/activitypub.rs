@@ -133,10 +133,21 @@ fn collection(id: &str, total: i64, first: Option<String>) -> Value {
     with_context(v)
 }
 
-fn collection_page(id: &str, part_of: &str, items: Vec<Value>, next: Option<String>) -> Value {
-    let mut v = json!({ "id": id, "type": "OrderedCollectionPage", "partOf": part_of, "orderedItems": items });
-    if let Some(n) = next {
-        v["next"] = json!(n);
+/// One page of a collection paged by `max_id`; `next` is offered when the page is full.
+fn collection_page(
+    id: &str,
+    max_id: Option<i64>,
+    items: Vec<Value>,
+    last_id: Option<i64>,
+    full: bool,
+) -> Value {
+    let page_id = format!(
+        "{id}?page=true{}",
+        max_id.map(|m| format!("&max_id={m}")).unwrap_or_default()
+    );
+    let mut v = json!({ "id": page_id, "type": "OrderedCollectionPage", "partOf": id, "orderedItems": items });
+    if let (true, Some(last)) = (full, last_id) {
+        v["next"] = json!(format!("{id}?page=true&max_id={last}"));
     }
     with_context(v)
 }
@@ -169,12 +180,7 @@ async fn outbox(
                 let total = statuses::count_by_account(c, author.id)?;
                 return Ok(collection(&id, total, Some(format!("{id}?page=true"))));
             }
-            let next = (rows.len() as i64 == PAGE_SIZE).then(|| {
-                format!(
-                    "{id}?page=true&max_id={}",
-                    rows.last().map(|r| r.id).unwrap_or(0)
-                )
-            });
+            let (last_id, full) = (rows.last().map(|r| r.id), rows.len() as i64 == PAGE_SIZE);
             let mut items = Vec::new();
             for s in rows.iter().filter(|s| s.reblog_of_id.is_none()) {
                 let note = note_out(c, s, &author)?;
@@ -182,11 +188,7 @@ async fn outbox(
                 create.as_object_mut().map(|m| m.remove("@context"));
                 items.push(create);
             }
-            let page_id = format!(
-                "{id}?page=true{}",
-                max_id.map(|m| format!("&max_id={m}")).unwrap_or_default()
-            );
-            Ok(collection_page(&page_id, &id, items, next))
+            Ok(collection_page(&id, max_id, items, last_id, full))
         })
         .await?;
     Ok(activity_json(body))
@@ -196,13 +198,12 @@ async fn people(
     data: Data,
     username: String,
     query: web::Query<CollectionQuery>,
-    followers_side: bool,
+    side: follows::Side,
 ) -> ApiResult<HttpResponse> {
     let owner = local_person(&data, username).await?;
-    let id = if followers_side {
-        owner.followers_url.clone()
-    } else {
-        owner.following_url.clone()
+    let id = match side {
+        follows::Side::Followers => owner.followers_url.clone(),
+        follows::Side::Following => owner.following_url.clone(),
     }
     .unwrap_or_default();
     let max_id = query.max_id.as_deref().and_then(|m| m.parse().ok());
@@ -211,27 +212,18 @@ async fn people(
         .db
         .read(move |c| {
             let (followers, following) = follows::counts(c, owner.id)?;
-            let total = if followers_side { followers } else { following };
+            let total = if side == follows::Side::Followers {
+                followers
+            } else {
+                following
+            };
             if !wants_page {
                 return Ok(collection(&id, total, Some(format!("{id}?page=true"))));
             }
-            let rows = if followers_side {
-                follows::followers(c, owner.id, max_id, PAGE_SIZE)?
-            } else {
-                follows::following(c, owner.id, max_id, PAGE_SIZE)?
-            };
-            let next = (rows.len() as i64 == PAGE_SIZE).then(|| {
-                format!(
-                    "{id}?page=true&max_id={}",
-                    rows.last().map(|r| r.0).unwrap_or(0)
-                )
-            });
+            let rows = follows::list(c, side, owner.id, max_id, PAGE_SIZE)?;
+            let (last_id, full) = (rows.last().map(|r| r.0), rows.len() as i64 == PAGE_SIZE);
             let items = rows.into_iter().map(|(_, a)| json!(a.ap_id)).collect();
-            let page_id = format!(
-                "{id}?page=true{}",
-                max_id.map(|m| format!("&max_id={m}")).unwrap_or_default()
-            );
-            Ok(collection_page(&page_id, &id, items, next))
+            Ok(collection_page(&id, max_id, items, last_id, full))
         })
         .await?;
     Ok(activity_json(body))
@@ -244,7 +236,7 @@ async fn followers(
     data: Data,
 ) -> ApiResult<HttpResponse> {
     check_fetch(&req, &data).await?;
-    people(data, path.into_inner(), query, true).await
+    people(data, path.into_inner(), query, follows::Side::Followers).await
 }
 
 async fn following(
@@ -254,5 +246,5 @@ async fn following(
     data: Data,
 ) -> ApiResult<HttpResponse> {
     check_fetch(&req, &data).await?;
-    people(data, path.into_inner(), query, false).await
+    people(data, path.into_inner(), query, follows::Side::Following).await
 }

@@ -74,46 +74,52 @@ pub fn remove(
     Ok(existing)
 }
 
-/// Accepted followers of an account, newest first, paged by follow id.
-pub fn followers(
-    conn: &mut DbConn,
-    target: i64,
-    max_id: Option<i64>,
-    limit: i64,
-) -> Result<Vec<(i64, Account)>, StorageError> {
-    let mut q = follows::table
-        .inner_join(accounts::table.on(accounts::id.eq(follows::account_id)))
-        .filter(follows::target_account_id.eq(target))
-        .filter(follows::accepted.eq(true))
-        .into_boxed();
-    if let Some(max) = max_id {
-        q = q.filter(follows::id.lt(max));
-    }
-    Ok(q.order(follows::id.desc())
-        .limit(limit)
-        .select((follows::id, Account::as_select()))
-        .load(conn)?)
+/// Which side of an account's follows to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// Accounts that follow it.
+    Followers,
+    /// Accounts it follows.
+    Following,
 }
 
-/// Accounts an account follows (accepted), newest first, paged by follow id.
-pub fn following(
+/// One side of an account's accepted follows, newest first, paged by follow id; each row is
+/// (follow id, the account on the other end).
+pub fn list(
     conn: &mut DbConn,
+    side: Side,
     account_id: i64,
     max_id: Option<i64>,
     limit: i64,
 ) -> Result<Vec<(i64, Account)>, StorageError> {
-    let mut q = follows::table
-        .inner_join(accounts::table.on(accounts::id.eq(follows::target_account_id)))
-        .filter(follows::account_id.eq(account_id))
-        .filter(follows::accepted.eq(true))
-        .into_boxed();
-    if let Some(max) = max_id {
-        q = q.filter(follows::id.lt(max));
+    // The two sides join `accounts` on different columns, which diesel types apart; the rest
+    // of the query is the same.
+    macro_rules! page {
+        ($joined:expr, $owner:expr) => {{
+            let mut q = $joined
+                .filter($owner.eq(account_id))
+                .filter(follows::accepted.eq(true))
+                .into_boxed();
+            if let Some(max) = max_id {
+                q = q.filter(follows::id.lt(max));
+            }
+            q.order(follows::id.desc())
+                .limit(limit)
+                .select((follows::id, Account::as_select()))
+                .load(conn)?
+        }};
     }
-    Ok(q.order(follows::id.desc())
-        .limit(limit)
-        .select((follows::id, Account::as_select()))
-        .load(conn)?)
+    Ok(match side {
+        Side::Followers => page!(
+            follows::table.inner_join(accounts::table.on(accounts::id.eq(follows::account_id))),
+            follows::target_account_id
+        ),
+        Side::Following => page!(
+            follows::table
+                .inner_join(accounts::table.on(accounts::id.eq(follows::target_account_id))),
+            follows::account_id
+        ),
+    })
 }
 
 /// Pending requests to follow `target`, oldest first.

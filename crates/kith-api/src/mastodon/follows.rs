@@ -128,7 +128,15 @@ async fn followers(
     let page = query.page(40, 80);
     let rows = data
         .db
-        .read(move |c| follows::followers(c, account.id, page.max_id, page.limit))
+        .read(move |c| {
+            follows::list(
+                c,
+                follows::Side::Followers,
+                account.id,
+                page.max_id,
+                page.limit,
+            )
+        })
         .await?;
     account_list(&req, &data, rows).await
 }
@@ -143,7 +151,15 @@ async fn following(
     let page = query.page(40, 80);
     let rows = data
         .db
-        .read(move |c| follows::following(c, account.id, page.max_id, page.limit))
+        .read(move |c| {
+            follows::list(
+                c,
+                follows::Side::Following,
+                account.id,
+                page.max_id,
+                page.limit,
+            )
+        })
         .await?;
     account_list(&req, &data, rows).await
 }

@@ -366,5 +366,38 @@ async fn timelines_are_chronological_and_paginate_with_link_headers() {
                 .collect();
             assert_eq!(since, ids[0..1], "{path} since_id");
         }
+        // The ActivityPub outbox pages the same posts as Create activities, newest first.
+        let accept = ("accept", "application/activity+json");
+        let outbox: Value = c
+            .get(i.url("/users/ana/outbox"))
+            .header(accept.0, accept.1)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(outbox["totalItems"], 5);
+        let page: Value = c
+            .get(outbox["first"].as_str().unwrap())
+            .header(accept.0, accept.1)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(page["type"], "OrderedCollectionPage");
+        assert_eq!(page["partOf"], i.url("/users/ana/outbox"));
+        assert_eq!(page["orderedItems"].as_array().unwrap().len(), 5);
+        assert_eq!(page["orderedItems"][0]["type"], "Create");
+        assert!(page["orderedItems"][0]["object"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("post 4"));
+        assert!(
+            page.get("next").is_none(),
+            "a page that is not full offers no next"
+        );
     });
 }
