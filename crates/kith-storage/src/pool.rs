@@ -1,17 +1,22 @@
 //! Connections: one pool type over SQLite (the embedded default) and PostgreSQL, chosen by the
 //! database URL, with migrations embedded for each backend.
 //!
-//! Diesel is blocking, so every query runs on tokio's blocking pool through [`Db::read`] and
-//! [`Db::write`]; nothing here may be called from an async thread directly. SQLite allows one
-//! writer at a time: `write` takes a process-wide lock for SQLite so that write transactions queue
-//! here instead of failing with `SQLITE_BUSY`, and `busy_timeout` covers other processes (the CLI).
+//! Diesel is blocking, so every query runs off the async threads: reads on tokio's blocking pool
+//! through [`Db::read`], writes through [`Db::write`]. SQLite allows one writer at a time, so on
+//! SQLite every write goes to one writer thread that **commits in groups**: it takes whatever
+//! writes are queued (up to [`MAX_GROUP`]), runs each in its own savepoint inside one
+//! transaction, commits once, and only then answers each caller. A write that fails rolls back
+//! its own savepoint and nothing else; a failed commit fails the whole group. Nothing waits on
+//! `SQLITE_BUSY` inside the process, and `busy_timeout` covers other processes (the CLI). The
+//! writer does not checkpoint the WAL (that caused latency spikes inside the single writer);
+//! a checkpointer thread does, beside it.
 
 use crate::StorageError;
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc;
 use std::time::Duration;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
@@ -71,13 +76,22 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
     }
 }
 
+/// The most writes the SQLite writer commits in one transaction.
+pub const MAX_GROUP: usize = 256;
+
+/// What a queued write hands back once it has run in its savepoint: a completion that takes
+/// the group's commit outcome and answers the caller.
+type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
+/// A write queued for the SQLite writer thread.
+type Job = Box<dyn FnOnce(&mut DbConn) -> Completion + Send>;
+
 /// A pooled database handle; cheap to clone.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<ConnectionManager<DbConn>>,
     backend: Backend,
-    /// Serialises write transactions on SQLite; unused on PostgreSQL.
-    write_lock: Arc<Mutex<()>>,
+    /// The SQLite writer thread's queue; `None` on PostgreSQL.
+    writer: Option<mpsc::Sender<Job>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -131,6 +145,10 @@ impl Db {
                 path.to_owned()
             }
         };
+        let writer = match backend {
+            Backend::Sqlite => Some(spawn_sqlite_writer(&manager_url)?),
+            Backend::Postgres => None,
+        };
         let manager = ConnectionManager::<DbConn>::new(manager_url);
         let mut builder = Pool::builder()
             .max_size(max_connections.max(1))
@@ -148,7 +166,7 @@ impl Db {
         Ok(Db {
             pool,
             backend,
-            write_lock: Arc::new(Mutex::new(())),
+            writer,
         })
     }
 
@@ -199,24 +217,148 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<T, StorageError> + Send + 'static,
     {
         let db = self.clone();
+        if let Some(writer) = &db.writer {
+            // Queue it for the writer thread and wait without holding a blocking thread.
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            writer
+                .send(job(f, move |r| {
+                    let _ = tx.send(r);
+                }))
+                .map_err(|_| StorageError::Task("the SQLite writer has stopped".into()))?;
+            return rx
+                .await
+                .map_err(|_| StorageError::Task("the write panicked".into()))?;
+        }
         tokio::task::spawn_blocking(move || db.write_blocking(f))
             .await
             .map_err(|e| StorageError::Task(e.to_string()))?
     }
 
-    /// The blocking form of [`Db::write`], for the command line and tests.
+    /// The blocking form of [`Db::write`], for the command line and tests. Do not call it
+    /// from inside another write: on SQLite that would wait on itself.
     pub fn write_blocking<T, F>(&self, f: F) -> Result<T, StorageError>
     where
-        F: FnOnce(&mut DbConn) -> Result<T, StorageError>,
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, StorageError> + Send + 'static,
     {
-        // Lock before taking a connection, so queued writers do not hold pooled connections
-        // that readers need.
-        let _guard = match self.backend {
-            Backend::Sqlite => Some(self.write_lock.lock().unwrap_or_else(|p| p.into_inner())),
-            Backend::Postgres => None,
+        let Some(writer) = &self.writer else {
+            let mut conn = self.conn()?;
+            return conn.transaction(|c: &mut PooledConn| f(c));
         };
-        let mut conn = self.conn()?;
-        conn.transaction(|c: &mut PooledConn| f(c))
+        let (tx, rx) = mpsc::sync_channel(1);
+        writer
+            .send(job(f, move |r| {
+                let _ = tx.send(r);
+            }))
+            .map_err(|_| StorageError::Task("the SQLite writer has stopped".into()))?;
+        rx.recv()
+            .map_err(|_| StorageError::Task("the write panicked".into()))?
+    }
+}
+
+/// Wraps a write for the writer thread: `f` runs in its own savepoint (an error rolls back
+/// this write only), and `answer` gets its result once the group's commit is known.
+fn job<T, F, A>(f: F, answer: A) -> Job
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn) -> Result<T, StorageError> + Send + 'static,
+    A: FnOnce(Result<T, StorageError>) + Send + 'static,
+{
+    Box::new(move |c: &mut DbConn| {
+        let result = c.transaction(|c| f(c));
+        Box::new(move |commit: Result<(), String>| {
+            answer(commit.map_err(StorageError::Unavailable).and(result))
+        })
+    })
+}
+
+/// Opens the SQLite writer's own connection and starts the writer and checkpointer threads.
+fn spawn_sqlite_writer(path: &str) -> Result<mpsc::Sender<Job>, StorageError> {
+    let owned = path.to_owned();
+    let open = move || -> Result<DbConn, StorageError> {
+        let path = owned.as_str();
+        let mut conn = SqliteConnection::establish(path)
+            .map_err(|e| StorageError::Unavailable(format!("cannot open {path}: {e}")))?;
+        // Checkpoints are the checkpointer's job, not the writer's.
+        conn.batch_execute(
+            "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; \
+             PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0;",
+        )
+        .map_err(|e| StorageError::Unavailable(format!("cannot set up {path}: {e}")))?;
+        Ok(DbConn::Sqlite(conn))
+    };
+    let conn = open()?;
+    let mut checkpointer = SqliteConnection::establish(path)
+        .map_err(|e| StorageError::Unavailable(format!("cannot open {path}: {e}")))?;
+    let (tx, rx) = mpsc::channel::<Job>();
+    let (wrote, wakeup) = mpsc::sync_channel::<()>(1);
+    std::thread::Builder::new()
+        .name("sqlite-writer".into())
+        .spawn(move || writer_loop(conn, rx, open, wrote))
+        .map_err(|e| StorageError::Task(e.to_string()))?;
+    std::thread::Builder::new()
+        .name("sqlite-checkpoint".into())
+        .spawn(move || {
+            // After writes, at most once every 200 ms; passive, so it never blocks the writer
+            // or readers. Ends when the writer does.
+            while wakeup.recv().is_ok() {
+                if let Err(e) = checkpointer.batch_execute("PRAGMA wal_checkpoint(PASSIVE);") {
+                    tracing::debug!(error = %e, "WAL checkpoint failed");
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        })
+        .map_err(|e| StorageError::Task(e.to_string()))?;
+    Ok(tx)
+}
+
+/// The SQLite writer: commits queued writes in groups until every [`Db`] is dropped.
+fn writer_loop(
+    mut conn: DbConn,
+    jobs: mpsc::Receiver<Job>,
+    reopen: impl Fn() -> Result<DbConn, StorageError>,
+    wrote: mpsc::SyncSender<()>,
+) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut completions: Vec<Completion> = Vec::with_capacity(group.len());
+        let mut panicked = false;
+        let committed = conn.transaction(|c| {
+            for job in group {
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(c))) {
+                    Ok(done) => completions.push(done),
+                    Err(_) => {
+                        // The panicking caller sees its answer channel closed; the others
+                        // are rolled back with it, since the savepoint state is unknown.
+                        panicked = true;
+                        return Err(diesel::result::Error::RollbackTransaction);
+                    }
+                }
+            }
+            Ok(())
+        });
+        let outcome = match (&committed, panicked) {
+            (_, true) => Err("another write in the same group panicked; retry".to_owned()),
+            (Ok(()), false) => Ok(()),
+            (Err(e), false) => Err(format!("commit failed: {e}")),
+        };
+        for done in completions {
+            done(outcome.clone());
+        }
+        if panicked || committed.is_err() {
+            // Start over on a clean connection rather than trust its transaction state.
+            match reopen() {
+                Ok(fresh) => conn = fresh,
+                Err(e) => tracing::error!(error = %e, "cannot reopen the SQLite writer"),
+            }
+        }
+        let _ = wrote.try_send(());
     }
 }
 

@@ -66,7 +66,7 @@ fn accounts_and_users_round_trip_with_unique_rules() {
         let ana = account("Ana", None);
         let stored = ana.clone();
         let u = user(&ana, "ana@mail.example");
-        db.write_blocking(|c| users::insert_with_account(c, &stored, &u))
+        db.write_blocking(move |c| users::insert_with_account(c, &stored, &u))
             .unwrap();
         let mut c = db.conn().unwrap();
         let back = accounts::local_by_username(&mut c, "ana").unwrap();
@@ -87,7 +87,10 @@ fn accounts_and_users_round_trip_with_unique_rules() {
         let twin = account("ANA", None);
         let twin_user = user(&twin, "other@mail.example");
         let err = db
-            .write_blocking(|c| users::insert_with_account(c, &twin, &twin_user))
+            .write_blocking({
+                let twin = twin.clone();
+                move |c| users::insert_with_account(c, &twin, &twin_user)
+            })
             .unwrap_err();
         assert!(matches!(err, StorageError::Conflict(_)), "{err:?}");
         assert!(matches!(
@@ -97,14 +100,18 @@ fn accounts_and_users_round_trip_with_unique_rules() {
 
         // The same username on other domains is fine; twice on one domain is not.
         let remote = account("ana", Some("far.example"));
-        db.write_blocking(|c| accounts::insert(c, &remote)).unwrap();
+        db.write_blocking({
+            let remote = remote.clone();
+            move |c| accounts::insert(c, &remote)
+        })
+        .unwrap();
         let clash = account("ANA", Some("far.example"));
         let clash = Account {
             ap_id: "https://far.example/u/2".into(),
             ..clash
         };
         assert!(matches!(
-            db.write_blocking(|c| accounts::insert(c, &clash)),
+            db.write_blocking(move |c| accounts::insert(c, &clash)),
             Err(StorageError::Conflict(_))
         ));
         assert_eq!(
@@ -117,7 +124,7 @@ fn accounts_and_users_round_trip_with_unique_rules() {
         assert_eq!(accounts::count_known_domains(&mut c).unwrap(), 1);
 
         let edited = db
-            .write_blocking(|c| {
+            .write_blocking(move |c| {
                 accounts::update_profile(
                     c,
                     ana.id,
@@ -145,8 +152,11 @@ fn oauth_rows_round_trip_and_codes_are_taken_once() {
     each(|db| {
         let ana = account("ana", None);
         let u = user(&ana, "ana@mail.example");
-        db.write_blocking(|c| users::insert_with_account(c, &ana, &u))
-            .unwrap();
+        db.write_blocking({
+            let ana = ana.clone();
+            move |c| users::insert_with_account(c, &ana, &u)
+        })
+        .unwrap();
         let app = App {
             id: id::new_id(),
             client_id: "cid".into(),
@@ -157,7 +167,11 @@ fn oauth_rows_round_trip_and_codes_are_taken_once() {
             scopes: "read write".into(),
             created_at: now(),
         };
-        db.write_blocking(|c| oauth::insert_app(c, &app)).unwrap();
+        db.write_blocking({
+            let app = app.clone();
+            move |c| oauth::insert_app(c, &app)
+        })
+        .unwrap();
         let mut c = db.conn().unwrap();
         let back = oauth::app_by_client_id(&mut c, "cid").unwrap();
         assert_eq!(
@@ -175,15 +189,16 @@ fn oauth_rows_round_trip_and_codes_are_taken_once() {
             code_challenge_method: Some("S256".into()),
             expires_at: now(),
         };
-        db.write_blocking(|c| oauth::insert_code(c, &code)).unwrap();
+        db.write_blocking(move |c| oauth::insert_code(c, &code))
+            .unwrap();
         assert_eq!(
-            db.write_blocking(|c| oauth::take_code(c, "h"))
+            db.write_blocking(move |c| oauth::take_code(c, "h"))
                 .unwrap()
                 .account_id,
             ana.id
         );
         assert!(matches!(
-            db.write_blocking(|c| oauth::take_code(c, "h")),
+            db.write_blocking(move |c| oauth::take_code(c, "h")),
             Err(StorageError::NotFound)
         ));
 
@@ -196,16 +211,19 @@ fn oauth_rows_round_trip_and_codes_are_taken_once() {
             created_at: now(),
             revoked_at: None,
         };
-        db.write_blocking(|c| oauth::insert_token(c, &token))
-            .unwrap();
+        db.write_blocking({
+            let token = token.clone();
+            move |c| oauth::insert_token(c, &token)
+        })
+        .unwrap();
         assert_eq!(oauth::live_token(&mut c, "t").unwrap().id, token.id);
         assert!(
-            !db.write_blocking(|c| oauth::revoke_token(c, "t", app.id + 1, now()))
+            !db.write_blocking(move |c| oauth::revoke_token(c, "t", app.id + 1, now()))
                 .unwrap(),
             "another app cannot revoke it"
         );
         assert!(db
-            .write_blocking(|c| oauth::revoke_token(c, "t", app.id, now()))
+            .write_blocking(move |c| oauth::revoke_token(c, "t", app.id, now()))
             .unwrap());
         assert!(matches!(
             oauth::live_token(&mut c, "t"),
@@ -213,7 +231,7 @@ fn oauth_rows_round_trip_and_codes_are_taken_once() {
         ));
 
         // Deleting an account removes its credentials and tokens (foreign keys on, on SQLite too).
-        db.write_blocking(|c| {
+        db.write_blocking(move |c| {
             use diesel::RunQueryDsl;
             diesel::delete(kith_storage::schema::accounts::table).execute(c)?;
             Ok(())
@@ -236,4 +254,63 @@ fn bad_database_urls_are_refused_clearly() {
         Db::connect("postgres://postgres@127.0.0.1:1/none", 1),
         Err(StorageError::Unavailable(_))
     ));
+}
+
+#[test]
+fn concurrent_writes_commit_together_and_fail_alone() {
+    // On SQLite these land in the writer's groups: a write that fails (a taken name) or panics
+    // rolls back only itself, and every other write from the same moment is committed.
+    each(|db| {
+        let taken = account("taken", Some("far.example"));
+        db.write_blocking({
+            let taken = taken.clone();
+            move |c| accounts::insert(c, &taken)
+        })
+        .unwrap();
+        let outcomes: Vec<Result<(), StorageError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..48)
+                .map(|n| {
+                    let db = db.clone();
+                    s.spawn(move || {
+                        let name = if n % 12 == 0 {
+                            "taken".to_owned()
+                        } else {
+                            format!("u{n}")
+                        };
+                        let a = account(&name, Some("far.example"));
+                        db.write_blocking(move |c| accounts::insert(c, &a))
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let refused = outcomes
+            .iter()
+            .filter(|o| matches!(o, Err(StorageError::Conflict(_))))
+            .count();
+        assert_eq!(refused, 4, "{outcomes:?}");
+        assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 44);
+
+        if db.backend() == kith_storage::Backend::Sqlite {
+            // A write that panics on the writer thread is reported as failed, and the writer
+            // keeps going.
+            let panicked = db.write_blocking(|_| -> Result<(), StorageError> {
+                panic!("deliberate panic inside a write")
+            });
+            assert!(
+                matches!(panicked, Err(StorageError::Task(_))),
+                "{panicked:?}"
+            );
+        }
+        let after = account("after", Some("far.example"));
+        db.write_blocking(move |c| accounts::insert(c, &after))
+            .unwrap();
+
+        let mut c = db.conn().unwrap();
+        assert_eq!(accounts::count_known_domains(&mut c).unwrap(), 1);
+        for n in (0..48).filter(|n| n % 12 != 0) {
+            accounts::remote_by_username(&mut c, &format!("u{n}"), "far.example").unwrap();
+        }
+        accounts::remote_by_username(&mut c, "after", "far.example").unwrap();
+    });
 }
