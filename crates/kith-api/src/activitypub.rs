@@ -17,13 +17,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    let big = web::PayloadConfig::new(MAX_ACTIVITY_BYTES);
     for path in ["/inbox", "/users/{username}/inbox", "/actor/inbox"] {
-        cfg.service(
-            web::resource(path)
-                .app_data(big.clone())
-                .route(web::post().to(receive)),
-        );
+        cfg.route(path, web::post().to(receive));
     }
     cfg.route("/users/{username}/statuses/{id}", web::get().to(note))
         .route("/users/{username}/outbox", web::get().to(outbox))
@@ -31,28 +26,47 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/users/{username}/following", web::get().to(following));
 }
 
-async fn receive(req: HttpRequest, body: Bytes, data: Data) -> HttpResponse {
+/// An inbox POST. A slot in the bounded queue is taken before the body is read, so a full
+/// inbox neither reads nor holds more bodies: it answers 503 with `Retry-After`, and senders
+/// retry later (Mastodon, GoToSocial and Fedify all do).
+async fn receive(req: HttpRequest, payload: web::Payload, data: Data) -> HttpResponse {
+    let Ok(_slot) = data.inbox_slots.clone().try_acquire_owned() else {
+        tracing::debug!("inbox full; answered 503");
+        return HttpResponse::ServiceUnavailable()
+            .insert_header(("Retry-After", inbox::RETRY_AFTER_SECS.to_string()))
+            .json(json!({ "error": "busy; retry later" }));
+    };
+    let body: Bytes = match payload.to_bytes_limited(MAX_ACTIVITY_BYTES).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(e)) => {
+            return HttpResponse::BadRequest().json(json!({ "error": format!("body: {e}") }))
+        }
+        Err(_) => return error_response(InboxError::TooLarge),
+    };
     match inbox::receive(&req, body, &data).await {
         Ok(()) => HttpResponse::Accepted().finish(),
-        Err(e) => {
-            let status = match &e {
-                InboxError::BadRequest(_) => actix_web::http::StatusCode::BAD_REQUEST,
-                InboxError::Unauthorized(_) => actix_web::http::StatusCode::UNAUTHORIZED,
-                InboxError::TooLarge => actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
-                InboxError::Internal(detail) => {
-                    tracing::error!(%detail, "inbox failed");
-                    actix_web::http::StatusCode::INTERNAL_SERVER_ERROR
-                }
-            };
-            tracing::info!(status = status.as_u16(), error = %e, "inbox refused a request");
-            let message = if status.is_server_error() {
-                "internal error".to_owned()
-            } else {
-                e.to_string()
-            };
-            HttpResponse::build(status).json(json!({ "error": message }))
-        }
+        Err(e) => error_response(e),
     }
+}
+
+/// The answer to a refused inbox POST: 400, 401, 413 or 500 (without our details).
+fn error_response(e: InboxError) -> HttpResponse {
+    let status = match &e {
+        InboxError::BadRequest(_) => actix_web::http::StatusCode::BAD_REQUEST,
+        InboxError::Unauthorized(_) => actix_web::http::StatusCode::UNAUTHORIZED,
+        InboxError::TooLarge => actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+        InboxError::Internal(detail) => {
+            tracing::error!(%detail, "inbox failed");
+            actix_web::http::StatusCode::INTERNAL_SERVER_ERROR
+        }
+    };
+    tracing::info!(status = status.as_u16(), error = %e, "inbox refused a request");
+    let message = if status.is_server_error() {
+        "internal error".to_owned()
+    } else {
+        e.to_string()
+    };
+    HttpResponse::build(status).json(json!({ "error": message }))
 }
 
 /// Checks an ActivityPub read: a signature, if given, must verify; in authorized-fetch mode

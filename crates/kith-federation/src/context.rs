@@ -24,6 +24,9 @@ pub struct KithContext {
     pub delivery_wakeup: Arc<tokio::sync::Notify>,
     /// Client for requests outside `activitypub_federation` (WebFinger).
     pub http: reqwest::Client,
+    /// The inbox's bounded queue: one permit per activity in progress. When none is left the
+    /// inbox answers 503 with `Retry-After` instead of taking on more than it can finish.
+    pub inbox_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl KithContext {
@@ -40,7 +43,16 @@ impl KithContext {
             instance: Arc::new(instance),
             delivery_wakeup: Arc::new(tokio::sync::Notify::new()),
             http,
+            inbox_slots: Arc::new(tokio::sync::Semaphore::new(
+                crate::inbox::DEFAULT_INBOX_QUEUE,
+            )),
         })
+    }
+
+    /// Sets how many inbox activities may be in progress at once (at least 1).
+    pub fn with_inbox_queue(mut self, slots: usize) -> KithContext {
+        self.inbox_slots = Arc::new(tokio::sync::Semaphore::new(slots.max(1)));
+        self
     }
 }
 

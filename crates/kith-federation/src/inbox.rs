@@ -17,6 +17,11 @@ use url::Url;
 
 /// The largest activity accepted.
 pub const MAX_ACTIVITY_BYTES: usize = 1024 * 1024;
+/// Activities in progress at once by default (`inbox_queue`); beyond it the inbox answers 503.
+/// With bodies of at most 1 MiB this also bounds the memory the inbox can be made to hold.
+pub const DEFAULT_INBOX_QUEUE: usize = 512;
+/// The `Retry-After` (seconds) sent with a 503 from a full inbox.
+pub const RETRY_AFTER_SECS: u64 = 5;
 /// How far a request's `Date` may lie in the past (Mastodon's window) …
 const MAX_AGE: chrono::Duration = chrono::Duration::hours(12);
 /// … and in the future (clock skew).

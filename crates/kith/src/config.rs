@@ -27,6 +27,9 @@ pub struct Config {
     pub dev_mode: bool,
     /// Require HTTP signatures on ActivityPub reads (Mastodon's "secure mode").
     pub authorized_fetch: bool,
+    /// Inbox activities in progress at once; beyond it the inbox answers 503 with
+    /// `Retry-After` (a bounded queue rather than an unbounded pile-up).
+    pub inbox_queue: usize,
     /// The instance's name.
     pub instance_title: String,
     /// A short description of the instance.
@@ -47,6 +50,7 @@ impl Default for Config {
             database_max_connections: 8,
             dev_mode: false,
             authorized_fetch: false,
+            inbox_queue: kith_federation::inbox::DEFAULT_INBOX_QUEUE,
             instance_title: "Kith".into(),
             instance_description: "A small community on the fediverse.".into(),
             contact_email: String::new(),
@@ -64,6 +68,7 @@ const KEYS: &[&str] = &[
     "database_max_connections",
     "dev_mode",
     "authorized_fetch",
+    "inbox_queue",
     "instance_title",
     "instance_description",
     "contact_email",
@@ -102,6 +107,9 @@ impl Config {
         self.bind_addr()?;
         if self.database_max_connections == 0 {
             bail!("database_max_connections must be at least 1");
+        }
+        if self.inbox_queue == 0 {
+            bail!("inbox_queue must be at least 1");
         }
         Ok(())
     }

@@ -692,3 +692,101 @@ async fn authorized_fetch_requires_valid_signatures_on_reads() {
     fake.stop().await;
     i.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_inbox_answers_503_with_retry_after_and_loses_nothing() {
+    use tokio::io::AsyncWriteExt;
+    for db in TestDatabase::each_backend() {
+        let i = Instance::start_with(&db, |c| c.inbox_queue = 1).await;
+        let fake = Fake::start().await;
+        let k = key();
+        let eve = format!("{}/users/eve", fake.base);
+        fake.serve(
+            &eve,
+            actor_doc(&eve, &format!("{eve}#main-key"), &k.public_pem),
+        );
+        let inbox = i.url("/inbox");
+        let key_id = format!("{eve}#main-key");
+
+        // A sender that has not finished its body holds the only slot …
+        let addr = url::Url::parse(&inbox).unwrap();
+        let mut slow = tokio::net::TcpStream::connect(addr.socket_addrs(|| None).unwrap()[0])
+            .await
+            .unwrap();
+        slow.write_all(
+            format!(
+                "POST /inbox HTTP/1.1\r\nHost: {}\r\nContent-Type: application/activity+json\r\nContent-Length: 100\r\n\r\n{{",
+                addr.authority()
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+        // … so the next POST is turned away before its body is read, with a time to come back.
+        let first = note(&eve, &format!("{}/notes/first", fake.base), "first");
+        let busy = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            loop {
+                let res = client()
+                    .post(&inbox)
+                    .header("content-type", "application/activity+json")
+                    .body(first.to_string())
+                    .send()
+                    .await
+                    .unwrap();
+                if res.status() == 503 {
+                    return res;
+                }
+                // The slow request has not reached the handler yet.
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("a 503 while the slot is held");
+        assert_eq!(busy.headers()["retry-after"], "5");
+        drop(slow);
+
+        // A burst: every POST is either accepted and stored, or refused with 503 and not
+        // stored; the refused ones are accepted when sent again.
+        let notes: Vec<(String, Vec<u8>)> = (0..12)
+            .map(|n| {
+                let id = format!("{}/notes/burst-{n}", fake.base);
+                let body = note(&eve, &id, &format!("burst {n}"))
+                    .to_string()
+                    .into_bytes();
+                (id, body)
+            })
+            .collect();
+        let mut pending: Vec<&(String, Vec<u8>)> = notes.iter().collect();
+        let mut refused_total = 0;
+        for round in 0..50 {
+            let statuses = futures::future::join_all(
+                pending
+                    .iter()
+                    .map(|(_, body)| post_signed(&inbox, body, &key_id, &k, Spoil::None)),
+            )
+            .await;
+            let mut again = Vec::new();
+            for (n, status) in pending.iter().zip(statuses) {
+                match status {
+                    202 => assert!(stored(&i, &n.0).await.is_some(), "accepted, so stored"),
+                    503 => {
+                        assert!(stored(&i, &n.0).await.is_none(), "refused, so not stored");
+                        again.push(*n);
+                    }
+                    other => panic!("unexpected {other} in round {round}"),
+                }
+            }
+            refused_total += again.len();
+            pending = again;
+            if pending.is_empty() {
+                break;
+            }
+        }
+        assert!(pending.is_empty(), "all accepted in the end");
+        eprintln!("burst of 12 with one slot: {refused_total} answers were 503");
+        for (id, _) in &notes {
+            assert!(stored(&i, id).await.is_some());
+        }
+        fake.stop().await;
+    }
+}
