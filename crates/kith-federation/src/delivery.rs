@@ -1,20 +1,27 @@
 //! The delivery worker: claims due deliveries from the persistent outbox, signs each request
 //! as its activity's actor and sends it, with a global and a per-host limit on requests in
 //! flight, so a slow or dead host never holds up the others. Failures are retried with
-//! exponential backoff for about a week; a refusal (4xx, including 410 Gone) ends a delivery
-//! at once; a host that keeps failing for a day is marked unreachable, and marked alive again
-//! when it answers.
+//! exponential backoff for about a week; a refusal (4xx other than 408 and 429, including
+//! 410 Gone) ends a delivery at once; a host that keeps failing for a day is marked
+//! unreachable, and marked alive again when it answers.
+//!
+//! Requests are signed here rather than by `activitypub_federation`, whose signer uses the
+//! `rsa` crate (about 2 ms per signature on a small machine): draft-cavage signatures as
+//! Mastodon sends them (`(request-target) host date digest`, built by
+//! `http-signature-normalization`), RSA-SHA256 by `aws-lc-rs` (about 3× faster), with each
+//! actor's parsed key cached. The HTTP client is the context's, whose resolver refuses
+//! loopback and private addresses outside development mode.
 
-use crate::objects::account::ApAccount;
 use crate::{Data, FederationConfig};
-use activitypub_federation::activity_sending::SendActivityTask;
 use activitypub_federation::config::Data as ApData;
-use activitypub_federation::traits::Activity;
-use async_trait::async_trait;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
+use base64::Engine;
 use kith_storage::outbox::{self, Claimed};
 use kith_storage::{accounts, now};
-use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -52,30 +59,86 @@ pub fn backoff(attempts: i32) -> chrono::Duration {
     chrono::Duration::seconds(secs.min(86_400))
 }
 
-/// An activity as stored, for `activitypub_federation`'s signer.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct StoredActivity {
-    id: Url,
-    actor: Url,
-    #[serde(flatten)]
-    rest: serde_json::Map<String, serde_json::Value>,
+/// A local actor's signing key, parsed once.
+struct SigningKey {
+    key_id: String,
+    pair: RsaKeyPair,
 }
 
-#[async_trait]
-impl Activity for StoredActivity {
-    type DataType = crate::KithContext;
-    type Error = crate::FederationError;
-    fn id(&self) -> &Url {
-        &self.id
+/// Parsed signing keys by account id. Local keys never change, so entries never go stale.
+type Keys = Arc<Mutex<HashMap<i64, Arc<SigningKey>>>>;
+
+async fn signing_key(keys: &Keys, data: &Data, account_id: i64) -> Result<Arc<SigningKey>, String> {
+    if let Some(k) = keys
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&account_id)
+    {
+        return Ok(k.clone());
     }
-    fn actor(&self) -> &Url {
-        &self.actor
-    }
-    async fn verify(&self, _: &Data) -> Result<(), Self::Error> {
-        Ok(())
-    }
-    async fn receive(self, _: &Data) -> Result<(), Self::Error> {
-        Ok(())
+    let account = data
+        .db
+        .read(move |c| accounts::by_id(c, account_id))
+        .await
+        .map_err(|e| e.to_string())?;
+    let pem = account
+        .private_key_pem
+        .ok_or("the activity's actor has no private key")?;
+    let key = tokio::task::spawn_blocking(move || -> Result<SigningKey, String> {
+        let der = rsa::RsaPrivateKey::from_pkcs8_pem(&pem)
+            .and_then(|k| k.to_pkcs8_der())
+            .map_err(|e| format!("private key: {e}"))?;
+        let pair =
+            RsaKeyPair::from_pkcs8(der.as_bytes()).map_err(|e| format!("private key: {e}"))?;
+        Ok(SigningKey {
+            key_id: account.public_key_id,
+            pair,
+        })
+    })
+    .await
+    .map_err(|e| e.to_string())??;
+    let key = Arc::new(key);
+    keys.lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(account_id, key.clone());
+    Ok(key)
+}
+
+/// The `Signature` header for a POST of `digest` to `inbox` at `date`.
+fn sign(key: &SigningKey, inbox: &Url, date: &str, digest: &str) -> Result<String, String> {
+    let headers = BTreeMap::from([
+        ("host".to_owned(), authority(inbox)),
+        ("date".to_owned(), date.to_owned()),
+        ("digest".to_owned(), digest.to_owned()),
+    ]);
+    let path = match inbox.query() {
+        Some(q) => format!("{}?{q}", inbox.path()),
+        None => inbox.path().to_owned(),
+    };
+    http_signature_normalization::Config::new()
+        .mastodon_compat()
+        .begin_sign("POST", &path, headers)
+        .map_err(|e| e.to_string())?
+        .sign(key.key_id.clone(), |signing_string| {
+            let mut sig = vec![0; key.pair.public_modulus_len()];
+            key.pair
+                .sign(
+                    &RSA_PKCS1_SHA256,
+                    &SystemRandom::new(),
+                    signing_string.as_bytes(),
+                    &mut sig,
+                )
+                .map_err(|e| e.to_string())?;
+            Ok::<_, String>(base64::engine::general_purpose::STANDARD.encode(sig))
+        })
+        .map(|signed| signed.signature_header())
+}
+
+/// `host[:port]` as the `Host` header carries it.
+fn authority(url: &Url) -> String {
+    match url.port() {
+        Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
+        None => url.host_str().unwrap_or_default().to_owned(),
     }
 }
 
@@ -93,6 +156,7 @@ pub async fn run(config: FederationConfig, settings: DeliverySettings) {
         }
     }
     let global = Arc::new(Semaphore::new(settings.concurrency));
+    let keys: Keys = Arc::default();
     let hosts: Arc<Mutex<HashMap<String, Arc<Semaphore>>>> = Arc::default();
     let wakeup = config.delivery_wakeup.clone();
     loop {
@@ -128,19 +192,19 @@ pub async fn run(config: FederationConfig, settings: DeliverySettings) {
                 .entry(job.host.clone())
                 .or_insert_with(|| Arc::new(Semaphore::new(settings.per_host)))
                 .clone();
-            let config = config.clone();
+            let (config, keys) = (config.clone(), keys.clone());
             let max_attempts = settings.max_attempts;
             tokio::spawn(async move {
                 let _host = host_limit.acquire_owned().await.expect("semaphore open");
-                deliver(job, &config.to_request_data(), max_attempts).await;
+                deliver(job, &config.to_request_data(), &keys, max_attempts).await;
                 drop(permit);
             });
         }
     }
 }
 
-async fn deliver(job: Claimed, data: &ApData<crate::KithContext>, max_attempts: i32) {
-    let result = send_one(&job, data).await;
+async fn deliver(job: Claimed, data: &ApData<crate::KithContext>, keys: &Keys, max_attempts: i32) {
+    let result = send_one(&job, data, keys).await;
     let (id, host) = (job.id, job.host.clone());
     let outcome = match result {
         Ok(()) => {
@@ -189,24 +253,51 @@ async fn deliver(job: Claimed, data: &ApData<crate::KithContext>, max_attempts: 
     }
 }
 
-async fn send_one(job: &Claimed, data: &Data) -> Result<(), String> {
-    let activity: StoredActivity =
-        serde_json::from_str(&job.body).map_err(|e| format!("stored activity: {e}"))?;
-    let actor_id = job.actor_account_id;
-    let actor = data
-        .db
-        .read(move |c| accounts::by_id(c, actor_id))
-        .await
-        .map_err(|e| e.to_string())?;
-    let actor = ApAccount::new(actor).map_err(|e| e.to_string())?;
+/// Signs and POSTs one delivery. `Ok` when it is done with: delivered (2xx) or refused for
+/// good (4xx other than 408 and 429, logged); `Err` when it should be tried again.
+async fn send_one(job: &Claimed, data: &Data, keys: &Keys) -> Result<(), String> {
     let inbox = Url::parse(&job.inbox_url).map_err(|e| e.to_string())?;
-    let tasks = SendActivityTask::prepare(&activity, &actor, vec![inbox], data)
+    match inbox.scheme() {
+        "https" => {}
+        "http" if data.instance.dev_mode => {}
+        other => {
+            tracing::warn!(inbox = %inbox, "delivery dropped: {other} URLs are not delivered to");
+            return Ok(());
+        }
+    }
+    let key = signing_key(keys, data, job.actor_account_id).await?;
+    let body = job.body.clone().into_bytes();
+    let digest = format!(
+        "SHA-256={}",
+        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&body))
+    );
+    let date = chrono::Utc::now()
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string();
+    let signature = sign(&key, &inbox, &date, &digest)?;
+    let response = data
+        .http
+        .post(inbox.as_str())
+        .header(
+            "content-type",
+            activitypub_federation::FEDERATION_CONTENT_TYPE,
+        )
+        .header("date", date)
+        .header("digest", digest)
+        .header("signature", signature)
+        .body(body)
+        .send()
         .await
         .map_err(|e| e.to_string())?;
-    for task in tasks {
-        task.sign_and_send(data).await.map_err(|e| e.to_string())?;
+    let status = response.status();
+    if status.is_success() {
+        Ok(())
+    } else if status.is_client_error() && status != 408 && status != 429 {
+        tracing::info!(inbox = %inbox, activity = %job.activity_ap_id, %status, "delivery refused by the receiver; not retried");
+        Ok(())
+    } else {
+        Err(format!("{status}"))
     }
-    Ok(())
 }
 
 #[cfg(test)]
