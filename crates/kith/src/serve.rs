@@ -4,13 +4,17 @@
 use crate::admin::open_database;
 use crate::config::Config;
 use activitypub_federation::config::FederationMiddleware;
-use actix_web::dev::{Server, ServerHandle};
+use actix_web::dev::{Server, ServerHandle, Service};
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{middleware, App, HttpServer};
 use anyhow::Context;
 use kith_federation::delivery::DeliverySettings;
 use kith_federation::objects::account::ApAccount;
 use kith_federation::{build_federation_config, KithContext};
 use std::net::{SocketAddr, TcpListener};
+
+/// `Server-Timing` (actix has no constant for it).
+const SERVER_TIMING: HeaderName = HeaderName::from_static("server-timing");
 
 /// A started (not yet awaited) instance.
 pub struct Started {
@@ -40,7 +44,8 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> anyhow::Res
     let instance_actor = kith_core::accounts::ensure_instance_actor(&db, &urls)
         .await
         .context("cannot create the instance actor")?;
-    let context = KithContext::new(db, urls.clone(), config.instance_info())?;
+    let context = KithContext::new(db, urls.clone(), config.instance_info())?
+        .with_inbox_queue(config.inbox_queue);
     let federation =
         build_federation_config(context.clone(), &ApAccount::new(instance_actor)?).await?;
     let worker = tokio::spawn(kith_federation::delivery::run(
@@ -51,6 +56,20 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> anyhow::Res
         App::new()
             .wrap(FederationMiddleware::new(federation.clone()))
             .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms"))
+            .wrap_fn(|req, srv| {
+                // How long the handler took, for operators and the benchmarks
+                // (`Server-Timing: app;dur=MILLISECONDS`, as Mastodon's `X-Runtime`).
+                let started = std::time::Instant::now();
+                let response = srv.call(req);
+                async move {
+                    let mut response = response.await?;
+                    let ms = started.elapsed().as_secs_f64() * 1000.0;
+                    if let Ok(v) = HeaderValue::from_str(&format!("app;dur={ms:.3}")) {
+                        response.headers_mut().insert(SERVER_TIMING, v);
+                    }
+                    Ok(response)
+                }
+            })
             .configure(kith_api::configure)
     })
     .shutdown_timeout(10);
