@@ -107,7 +107,10 @@ async fn signing_key(keys: &Keys, data: &Data, account_id: i64) -> Result<Arc<Si
 /// The `Signature` header for a POST of `digest` to `inbox` at `date`.
 fn sign(key: &SigningKey, inbox: &Url, date: &str, digest: &str) -> Result<String, String> {
     let headers = BTreeMap::from([
-        ("host".to_owned(), authority(inbox)),
+        (
+            "host".to_owned(),
+            crate::objects::account::authority(inbox).ok_or("inbox URL has no host")?,
+        ),
         ("date".to_owned(), date.to_owned()),
         ("digest".to_owned(), digest.to_owned()),
     ]);
@@ -132,14 +135,6 @@ fn sign(key: &SigningKey, inbox: &Url, date: &str, digest: &str) -> Result<Strin
             Ok::<_, String>(base64::engine::general_purpose::STANDARD.encode(sig))
         })
         .map(|signed| signed.signature_header())
-}
-
-/// `host[:port]` as the `Host` header carries it.
-fn authority(url: &Url) -> String {
-    match url.port() {
-        Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
-        None => url.host_str().unwrap_or_default().to_owned(),
-    }
 }
 
 /// Runs the worker until the process ends.

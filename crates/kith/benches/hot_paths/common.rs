@@ -212,6 +212,40 @@ pub async fn post(client: &reqwest::Client, inbox: &url::Url, item: &Signed) -> 
         .unwrap_or(0)
 }
 
+/// One activity per actor, so that the server fetches and caches every key before a run.
+pub async fn warm_up(client: &reqwest::Client, inbox: &url::Url, actors: &[Actor], base: &str) {
+    for item in sign_many(actors, base, inbox, 0, actors.len()) {
+        assert_eq!(post(client, inbox, &item).await, 202, "warm-up refused");
+    }
+}
+
+/// Sends `items` at a fixed `rate` per second (open loop, each request on its own task);
+/// each request's latency (ms) and status, in sending order.
+pub async fn paced(
+    client: reqwest::Client,
+    inbox: url::Url,
+    items: Vec<Signed>,
+    rate: f64,
+) -> Vec<(f64, u16)> {
+    let interval = Duration::from_secs_f64(1.0 / rate);
+    let start = tokio::time::Instant::now();
+    let mut sends = Vec::with_capacity(items.len());
+    for (n, item) in items.into_iter().enumerate() {
+        tokio::time::sleep_until(start + interval * n as u32).await;
+        let (client, inbox) = (client.clone(), inbox.clone());
+        sends.push(tokio::spawn(async move {
+            let t = Instant::now();
+            let status = post(&client, &inbox, &item).await;
+            (t.elapsed().as_secs_f64() * 1000.0, status)
+        }));
+    }
+    let mut results = Vec::with_capacity(sends.len());
+    for s in sends {
+        results.push(s.await.unwrap());
+    }
+    results
+}
+
 /// A `kith` command for a database, a port and a working directory.
 pub fn kith(db_url: &str, dir: &std::path::Path, port: u16, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kith"));

@@ -77,33 +77,6 @@ async fn blast(
     (latencies, accepted, busy)
 }
 
-/// Sends `items` at a fixed `rate` per second (open loop); sorted latencies (ms).
-async fn paced(
-    client: &reqwest::Client,
-    inbox: &url::Url,
-    items: &[Signed],
-    rate: f64,
-) -> Vec<f64> {
-    let interval = Duration::from_secs_f64(1.0 / rate);
-    let start = tokio::time::Instant::now();
-    let mut sends = Vec::with_capacity(items.len());
-    for (n, item) in items.iter().enumerate() {
-        tokio::time::sleep_until(start + interval * n as u32).await;
-        let (client, inbox, body) = (client.clone(), inbox.clone(), item.clone());
-        sends.push(tokio::spawn(async move {
-            let t = Instant::now();
-            post(&client, &inbox, &body).await;
-            t.elapsed().as_secs_f64() * 1000.0
-        }));
-    }
-    let mut latencies = Vec::with_capacity(sends.len());
-    for s in sends {
-        latencies.push(s.await.unwrap());
-    }
-    latencies.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    latencies
-}
-
 async fn wait_stored(db: &Db, target: i64) {
     let t = Instant::now();
     while remote_statuses(db).await < target {
@@ -130,10 +103,7 @@ pub async fn run(backend: &str, db_url: &str, s: &Settings) {
     let (base, remote) = remote_server(&actors).await;
     let inbox = url::Url::parse(&server.url("/inbox")).unwrap();
     let client = reqwest::Client::new();
-    // Warm-up: one activity per actor, so every key is fetched and cached.
-    for item in sign_many(&actors, &base, &inbox, 0, s.actors) {
-        assert_eq!(post(&client, &inbox, &item).await, 202, "warm-up refused");
-    }
+    warm_up(&client, &inbox, &actors, &base).await;
 
     // Full load.
     let load = sign_many(&actors, &base, &inbox, s.actors, s.activities);
@@ -155,7 +125,12 @@ pub async fn run(backend: &str, db_url: &str, s: &Settings) {
     let half = rate / 2.0;
     let count = ((half * s.paced_secs) as usize).max(10);
     let items = sign_many(&actors, &base, &inbox, s.actors + s.activities, count);
-    let lat = paced(&client, &inbox, &items, half).await;
+    let mut lat: Vec<f64> = paced(client.clone(), inbox.clone(), items, half)
+        .await
+        .into_iter()
+        .map(|(ms, _)| ms)
+        .collect();
+    lat.sort_by(|a, b| a.partial_cmp(b).unwrap());
     println!(
         "{backend:>8}  inbox accept latency     p50 {:>6.1} ms   p99 {:>6.1} ms   at half the measured rate ({half:.0}/s for {count} activities)",
         quantile(&lat, 0.5),

@@ -7,7 +7,7 @@ use crate::common::*;
 use crate::Settings;
 use kith_storage::statuses::Status;
 use kith_storage::Db;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 fn insert_statuses(
     c: &mut kith_storage::DbConn,
@@ -121,9 +121,7 @@ pub async fn run(backend: &str, db_url: &str, s: &Settings) {
     let (base, remote) = remote_server(&actors).await;
     let inbox = url::Url::parse(&server.url("/inbox")).unwrap();
     let client = reqwest::Client::new();
-    for item in sign_many(&actors, &base, &inbox, 0, s.actors) {
-        assert_eq!(post(&client, &inbox, &item).await, 202, "warm-up refused");
-    }
+    warm_up(&client, &inbox, &actors, &base).await;
     for a in &actors {
         let ap_id = format!("{base}{}", a.path);
         let target = db
@@ -139,22 +137,11 @@ pub async fn run(backend: &str, db_url: &str, s: &Settings) {
     let items = sign_many(&actors, &base, &inbox, s.actors, count);
     let before = remote_statuses(&db).await;
     let ingest = {
-        let (client, inbox) = (client.clone(), inbox.clone());
-        let interval = Duration::from_secs_f64(1.0 / s.ingest_rate);
+        let (client, inbox, rate) = (client.clone(), inbox.clone(), s.ingest_rate);
         tokio::spawn(async move {
-            let start = tokio::time::Instant::now();
-            let mut sends = Vec::with_capacity(items.len());
-            for (n, item) in items.into_iter().enumerate() {
-                tokio::time::sleep_until(start + interval * n as u32).await;
-                let (client, inbox) = (client.clone(), inbox.clone());
-                sends.push(tokio::spawn(
-                    async move { post(&client, &inbox, &item).await },
-                ));
-            }
-            let mut accepted = 0;
-            for s in sends {
-                accepted += (s.await.unwrap() == 202) as usize;
-            }
+            let start = Instant::now();
+            let sent = paced(client, inbox, items, rate).await;
+            let accepted = sent.iter().filter(|(_, status)| *status == 202).count();
             (accepted, start.elapsed())
         })
     };
