@@ -191,7 +191,7 @@ async fn outbox(
             };
             let rows = statuses::by_account(c, author.id, None, page)?;
             if !wants_page {
-                let total = statuses::count_by_account(c, author.id)?;
+                let total = accounts::stats(c, author.id)?.statuses_count;
                 return Ok(collection(&id, total, Some(format!("{id}?page=true"))));
             }
             let (last_id, full) = (rows.last().map(|r| r.id), rows.len() as i64 == PAGE_SIZE);
@@ -225,11 +225,11 @@ async fn people(
     let body = data
         .db
         .read(move |c| {
-            let (followers, following) = follows::counts(c, owner.id)?;
+            let stats = accounts::stats(c, owner.id)?;
             let total = if side == follows::Side::Followers {
-                followers
+                stats.followers_count
             } else {
-                following
+                stats.following_count
             };
             if !wants_page {
                 return Ok(collection(&id, total, Some(format!("{id}?page=true"))));

@@ -1,7 +1,7 @@
 //! Account rows: local people, the instance actor, and remote actors we have seen.
 
 use crate::pool::DbConn;
-use crate::schema::accounts;
+use crate::schema::{account_stats, accounts};
 use crate::StorageError;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -174,4 +174,48 @@ pub fn count_known_domains(conn: &mut DbConn) -> Result<i64, StorageError> {
 diesel::define_sql_function! {
     /// SQL `lower()`, available on both backends.
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// The counters shown on an account, kept by database triggers on every write.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = account_stats)]
+pub struct Stats {
+    pub account_id: i64,
+    /// Posts, not boosts.
+    pub statuses_count: i64,
+    /// Accepted follows of this account.
+    pub followers_count: i64,
+    /// Accepted follows by this account.
+    pub following_count: i64,
+    /// The newest post or boost.
+    pub last_status_at: Option<NaiveDateTime>,
+}
+
+/// The counters of one account (zeros if it has none yet).
+pub fn stats(conn: &mut DbConn, account_id: i64) -> Result<Stats, StorageError> {
+    Ok(account_stats::table
+        .find(account_id)
+        .select(Stats::as_select())
+        .first(conn)
+        .optional()?
+        .unwrap_or(Stats {
+            account_id,
+            ..Stats::default()
+        }))
+}
+
+/// The counters of several accounts, in no particular order (accounts without any are left out).
+pub fn stats_of(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<Stats>, StorageError> {
+    Ok(account_stats::table
+        .filter(account_stats::account_id.eq_any(ids))
+        .select(Stats::as_select())
+        .load(conn)?)
+}
+
+/// Several accounts by id, in no particular order.
+pub fn by_ids(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<Account>, StorageError> {
+    Ok(accounts::table
+        .filter(accounts::id.eq_any(ids))
+        .select(Account::as_select())
+        .load(conn)?)
 }

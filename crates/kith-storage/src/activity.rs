@@ -144,12 +144,29 @@ pub fn is_favourited(
         > 0)
 }
 
-/// Number of favourites of a status.
-pub fn count_favourites(conn: &mut DbConn, status_id: i64) -> Result<i64, StorageError> {
+/// Which of these statuses `account_id` favourited.
+pub fn favourited_among(
+    conn: &mut DbConn,
+    account_id: i64,
+    status_ids: &[i64],
+) -> Result<Vec<i64>, StorageError> {
     Ok(favourites::table
-        .filter(favourites::status_id.eq(status_id))
-        .count()
-        .get_result(conn)?)
+        .filter(favourites::account_id.eq(account_id))
+        .filter(favourites::status_id.eq_any(status_ids))
+        .select(favourites::status_id)
+        .load(conn)?)
+}
+
+/// Favourite counts of several statuses, as (status, count); statuses with none are left out.
+pub fn count_favourites_of(
+    conn: &mut DbConn,
+    status_ids: &[i64],
+) -> Result<Vec<(i64, i64)>, StorageError> {
+    Ok(favourites::table
+        .filter(favourites::status_id.eq_any(status_ids))
+        .group_by(favourites::status_id)
+        .select((favourites::status_id, diesel::dsl::count_star()))
+        .load(conn)?)
 }
 
 /// Whether recording `ap_id` would be its first receipt (it was not seen yet).

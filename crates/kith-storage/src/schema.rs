@@ -217,7 +217,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    account_stats (account_id) {
+        account_id -> BigInt,
+        statuses_count -> BigInt,
+        followers_count -> BigInt,
+        following_count -> BigInt,
+        last_status_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(statuses -> accounts (account_id));
+diesel::joinable!(account_stats -> accounts (account_id));
 diesel::joinable!(status_mentions -> statuses (status_id));
 diesel::joinable!(home_feed -> statuses (status_id));
 diesel::joinable!(deliveries -> outbox_activities (activity_id));
@@ -226,6 +237,7 @@ diesel::joinable!(favourites -> statuses (status_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
+    account_stats,
     statuses,
     status_mentions,
     status_tags,

@@ -191,20 +191,67 @@ pub fn adopt_orphans(conn: &mut DbConn, parent: &Status) -> Result<(), StorageEr
     Ok(())
 }
 
-/// Number of boosts of a status.
-pub fn count_reblogs(conn: &mut DbConn, status_id: i64) -> Result<i64, StorageError> {
-    Ok(statuses::table
-        .filter(statuses::reblog_of_id.eq(status_id))
-        .count()
-        .get_result(conn)?)
+/// (status, mentioned account) pairs of several statuses.
+pub fn mentions_of(conn: &mut DbConn, status_ids: &[i64]) -> Result<Vec<(i64, i64)>, StorageError> {
+    Ok(status_mentions::table
+        .filter(status_mentions::status_id.eq_any(status_ids))
+        .select((status_mentions::status_id, status_mentions::account_id))
+        .load(conn)?)
 }
 
-/// Number of replies to a status stored here.
-pub fn count_replies(conn: &mut DbConn, status_id: i64) -> Result<i64, StorageError> {
-    Ok(statuses::table
-        .filter(statuses::in_reply_to_id.eq(status_id))
-        .count()
-        .get_result(conn)?)
+/// (status, tag) pairs of several statuses.
+pub fn tags_of(conn: &mut DbConn, status_ids: &[i64]) -> Result<Vec<(i64, String)>, StorageError> {
+    Ok(status_tags::table
+        .filter(status_tags::status_id.eq_any(status_ids))
+        .select((status_tags::status_id, status_tags::name))
+        .order((status_tags::status_id, status_tags::name))
+        .load(conn)?)
+}
+
+/// Which of these statuses `account_id` boosted.
+pub fn reblogged_among(
+    conn: &mut DbConn,
+    account_id: i64,
+    status_ids: &[i64],
+) -> Result<Vec<i64>, StorageError> {
+    let ids: Vec<Option<i64>> = statuses::table
+        .filter(statuses::account_id.eq(account_id))
+        .filter(statuses::reblog_of_id.eq_any(status_ids))
+        .select(statuses::reblog_of_id)
+        .load(conn)?;
+    Ok(ids.into_iter().flatten().collect())
+}
+
+/// Boost counts of several statuses, as (status, count); statuses with none are left out.
+pub fn count_reblogs_of(
+    conn: &mut DbConn,
+    status_ids: &[i64],
+) -> Result<Vec<(i64, i64)>, StorageError> {
+    let rows: Vec<(Option<i64>, i64)> = statuses::table
+        .filter(statuses::reblog_of_id.eq_any(status_ids))
+        .group_by(statuses::reblog_of_id)
+        .select((statuses::reblog_of_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, n)| Some((id?, n)))
+        .collect())
+}
+
+/// Reply counts of several statuses, as (status, count); statuses with none are left out.
+pub fn count_replies_of(
+    conn: &mut DbConn,
+    status_ids: &[i64],
+) -> Result<Vec<(i64, i64)>, StorageError> {
+    let rows: Vec<(Option<i64>, i64)> = statuses::table
+        .filter(statuses::in_reply_to_id.eq_any(status_ids))
+        .group_by(statuses::in_reply_to_id)
+        .select((statuses::in_reply_to_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, n)| Some((id?, n)))
+        .collect())
 }
 
 /// Number of posts (not boosts) by an account.
@@ -214,17 +261,6 @@ pub fn count_by_account(conn: &mut DbConn, account_id: i64) -> Result<i64, Stora
         .filter(statuses::reblog_of_id.is_null())
         .count()
         .get_result(conn)?)
-}
-
-/// When an account last posted (posts and boosts).
-pub fn last_status_at(
-    conn: &mut DbConn,
-    account_id: i64,
-) -> Result<Option<NaiveDateTime>, StorageError> {
-    Ok(statuses::table
-        .filter(statuses::account_id.eq(account_id))
-        .select(diesel::dsl::max(statuses::created_at))
-        .first(conn)?)
 }
 
 /// Number of posts received from elsewhere (for benchmarks).
@@ -309,6 +345,21 @@ pub fn is_visible(conn: &mut DbConn, id: i64, viewer: Option<i64>) -> Result<boo
         viewer,
     );
     Ok(query.count().get_result::<i64>(conn)? > 0)
+}
+
+/// Which of these statuses `viewer` may see.
+pub fn visible_among(
+    conn: &mut DbConn,
+    ids: &[i64],
+    viewer: Option<i64>,
+) -> Result<Vec<i64>, StorageError> {
+    let query = visible_to(
+        statuses::table
+            .filter(statuses::id.eq_any(ids.to_vec()))
+            .into_boxed(),
+        viewer,
+    );
+    Ok(query.select(statuses::id).load(conn)?)
 }
 
 /// An account's posts and boosts that `viewer` may see, newest first.

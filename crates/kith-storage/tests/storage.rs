@@ -314,3 +314,132 @@ fn concurrent_writes_commit_together_and_fail_alone() {
         accounts::remote_by_username(&mut c, "after", "far.example").unwrap();
     });
 }
+
+fn status(
+    author: &Account,
+    reblog_of: Option<i64>,
+    minutes: i64,
+) -> kith_storage::statuses::Status {
+    let id = id::new_id();
+    kith_storage::statuses::Status {
+        id,
+        ap_id: format!("{}/statuses/{id}", author.ap_id),
+        url: None,
+        account_id: author.id,
+        local: author.domain.is_none(),
+        visibility: "public".into(),
+        in_reply_to_id: None,
+        in_reply_to_ap_id: None,
+        in_reply_to_account_id: None,
+        reblog_of_id: reblog_of,
+        content: if reblog_of.is_some() {
+            String::new()
+        } else {
+            "<p>hi</p>".into()
+        },
+        source_text: None,
+        spoiler_text: String::new(),
+        sensitive: false,
+        language: None,
+        conversation: None,
+        attachments: "[]".into(),
+        created_at: chrono::DateTime::from_timestamp(1_700_000_000 + minutes * 60, 0)
+            .unwrap()
+            .naive_utc(),
+        edited_at: None,
+    }
+}
+
+#[test]
+fn account_counters_follow_every_write_including_cascades() {
+    use kith_storage::follows::{self, Follow};
+    use kith_storage::statuses;
+    // The counters shown on profiles are kept by triggers; after each kind of write they must
+    // equal what counting the rows gives.
+    each(|db| {
+        let mut c = db.conn().unwrap();
+        let c = &mut c;
+        let [a, b, x] = ["a", "b", "x"].map(|n| account(n, Some("far.example")));
+        for acc in [&a, &b, &x] {
+            accounts::insert(c, acc).unwrap();
+        }
+        let check = |c: &mut kith_storage::DbConn, acc: &Account| {
+            let stats = accounts::stats(c, acc.id).unwrap();
+            let (followers, following) = follows::counts(c, acc.id).unwrap();
+            assert_eq!(
+                (
+                    stats.statuses_count,
+                    stats.followers_count,
+                    stats.following_count
+                ),
+                (
+                    statuses::count_by_account(c, acc.id).unwrap(),
+                    followers,
+                    following
+                ),
+                "{}",
+                acc.username
+            );
+            stats
+        };
+        let fresh = check(c, &a);
+        assert_eq!((fresh.statuses_count, fresh.last_status_at), (0, None));
+
+        let posts: Vec<_> = (0..3).map(|m| status(&a, None, m)).collect();
+        for p in &posts {
+            statuses::insert(c, p, &[], &[]).unwrap();
+        }
+        let theirs = status(&b, None, 1);
+        statuses::insert(c, &theirs, &[], &[]).unwrap();
+        let boost = status(&a, Some(theirs.id), 10);
+        statuses::insert(c, &boost, &[], &[]).unwrap();
+        let follow = |from: &Account, to: &Account, accepted: bool| Follow {
+            id: id::new_id(),
+            account_id: from.id,
+            target_account_id: to.id,
+            ap_id: format!("{}/follows/{}", from.ap_id, to.username),
+            accepted,
+            created_at: now(),
+        };
+        follows::insert(c, &follow(&b, &a, true)).unwrap();
+        let request = follows::insert(c, &follow(&x, &a, false)).unwrap();
+        follows::insert(c, &follow(&a, &b, true)).unwrap();
+        let stats = check(c, &a);
+        assert_eq!(
+            (
+                stats.statuses_count,
+                stats.followers_count,
+                stats.following_count
+            ),
+            (3, 1, 1)
+        );
+        assert_eq!(
+            stats.last_status_at,
+            Some(boost.created_at),
+            "boosts count as activity"
+        );
+
+        follows::accept(c, request.id).unwrap();
+        assert_eq!(check(c, &a).followers_count, 2);
+        statuses::delete(c, posts[0].id).unwrap();
+        statuses::delete(c, boost.id).unwrap();
+        assert_eq!(check(c, &a).statuses_count, 2);
+        follows::remove(c, x.id, a.id).unwrap();
+        assert_eq!(check(c, &a).followers_count, 1);
+
+        // Deleting b cascades to its follows both ways and to its post (and a's boost of it).
+        statuses::insert(c, &status(&a, Some(theirs.id), 11), &[], &[]).unwrap();
+        accounts::delete(c, b.id).unwrap();
+        let stats = check(c, &a);
+        assert_eq!(
+            (
+                stats.statuses_count,
+                stats.followers_count,
+                stats.following_count
+            ),
+            (2, 0, 0)
+        );
+        check(c, &x);
+        assert_eq!(accounts::stats_of(c, &[a.id, b.id, x.id]).unwrap().len(), 2);
+    });
+}

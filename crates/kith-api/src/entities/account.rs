@@ -17,6 +17,16 @@ pub struct Counts {
     pub statuses: i64,
 }
 
+impl From<&kith_storage::accounts::Stats> for Counts {
+    fn from(s: &kith_storage::accounts::Stats) -> Self {
+        Counts {
+            followers: s.followers_count,
+            following: s.following_count,
+            statuses: s.statuses_count,
+        }
+    }
+}
+
 /// A profile field (Kith 0.1 stores none yet).
 #[derive(Debug, Clone, Serialize)]
 pub struct Field {

@@ -4,11 +4,12 @@
 use super::account::{account_to_api, Account, Counts};
 use super::timestamp;
 use kith_core::InstanceUrls;
-use kith_storage::accounts::{self, Account as AccountRow};
+use kith_storage::accounts::{self, Account as AccountRow, Stats as AccountStats};
 use kith_storage::activity::{self as acts, Notification as NotificationRow};
 use kith_storage::statuses::{self, Status as StatusRow};
 use kith_storage::{follows, DbConn, StorageError};
 use serde::Serialize;
+use std::collections::{HashMap, HashSet};
 
 /// Mastodon's `Status`.
 #[derive(Debug, Clone, Serialize)]
@@ -95,26 +96,40 @@ pub struct Notification {
     pub status: Option<Status>,
 }
 
-/// An account with its real counts.
+/// An account with its counts.
 pub fn account_view(
     c: &mut DbConn,
     row: &AccountRow,
     urls: &InstanceUrls,
 ) -> Result<Account, StorageError> {
-    let (followers, following) = follows::counts(c, row.id)?;
-    let statuses = statuses::count_by_account(c, row.id)?;
-    let mut account = account_to_api(
-        row,
-        Counts {
-            followers,
-            following,
-            statuses,
-        },
-        urls,
-    );
-    account.last_status_at =
-        statuses::last_status_at(c, row.id)?.map(|t| t.format("%Y-%m-%d").to_string());
-    Ok(account)
+    let stats = accounts::stats(c, row.id)?;
+    Ok(with_stats(row, &stats, urls))
+}
+
+/// Several accounts with their counts, in the order given (one query for all the counts).
+pub fn accounts_view(
+    c: &mut DbConn,
+    rows: &[AccountRow],
+    urls: &InstanceUrls,
+) -> Result<Vec<Account>, StorageError> {
+    let ids: Vec<i64> = rows.iter().map(|a| a.id).collect();
+    let stats = by_account(accounts::stats_of(c, &ids)?);
+    Ok(rows
+        .iter()
+        .map(|row| with_stats(row, &stats.get(&row.id).copied().unwrap_or_default(), urls))
+        .collect())
+}
+
+fn by_account(stats: Vec<AccountStats>) -> HashMap<i64, AccountStats> {
+    stats.into_iter().map(|s| (s.account_id, s)).collect()
+}
+
+fn with_stats(row: &AccountRow, stats: &AccountStats, urls: &InstanceUrls) -> Account {
+    let mut account = account_to_api(row, Counts::from(stats), urls);
+    account.last_status_at = stats
+        .last_status_at
+        .map(|t| t.format("%Y-%m-%d").to_string());
+    account
 }
 
 fn attachments(row: &StatusRow) -> Vec<serde_json::Value> {
@@ -145,73 +160,9 @@ pub fn status_view(
     viewer: Option<i64>,
     urls: &InstanceUrls,
 ) -> Result<Status, StorageError> {
-    let author = accounts::by_id(c, row.account_id)?;
-    let reblog = match row.reblog_of_id {
-        Some(id) => {
-            let original = statuses::by_id(c, id)?;
-            Some(Box::new(status_view(c, &original, viewer, urls)?))
-        }
-        None => None,
-    };
-    let mut mentions = Vec::new();
-    for id in statuses::mentions(c, row.id)? {
-        let a = accounts::by_id(c, id)?;
-        mentions.push(Mention {
-            id: a.id.to_string(),
-            username: a.username.clone(),
-            url: a.url.clone().unwrap_or_else(|| a.ap_id.clone()),
-            acct: a.acct(),
-        });
-    }
-    let tags = statuses::tags(c, row.id)?
-        .into_iter()
-        .map(|name| Tag {
-            url: format!("{}tags/{name}", urls.base()),
-            name,
-        })
-        .collect();
-    // A boost shows the viewer's relation to the boosted post, as Mastodon does.
-    let subject = row.reblog_of_id.unwrap_or(row.id);
-    let (favourited, reblogged) = match viewer {
-        Some(v) => (
-            Some(acts::is_favourited(c, v, subject)?),
-            Some(statuses::reblog_by(c, v, subject).is_ok()),
-        ),
-        None => (None, None),
-    };
-    Ok(Status {
-        id: row.id.to_string(),
-        uri: row.ap_id.clone(),
-        url: row.url.clone().or_else(|| Some(row.ap_id.clone())),
-        created_at: timestamp(row.created_at),
-        edited_at: row.edited_at.map(timestamp),
-        account: account_view(c, &author, urls)?,
-        content: row.content.clone(),
-        visibility: row.visibility.clone(),
-        sensitive: row.sensitive,
-        spoiler_text: row.spoiler_text.clone(),
-        media_attachments: attachments(row),
-        application: None,
-        mentions,
-        tags,
-        emojis: Vec::new(),
-        reblogs_count: statuses::count_reblogs(c, row.id)?,
-        favourites_count: acts::count_favourites(c, row.id)?,
-        replies_count: statuses::count_replies(c, row.id)?,
-        in_reply_to_id: row.in_reply_to_id.map(|i| i.to_string()),
-        in_reply_to_account_id: row.in_reply_to_account_id.map(|i| i.to_string()),
-        reblog,
-        poll: None,
-        card: None,
-        language: row.language.clone(),
-        text: None,
-        favourited,
-        reblogged,
-        muted: viewer.map(|_| false),
-        bookmarked: viewer.map(|_| false),
-        pinned: None,
-        filtered: Vec::new(),
-    })
+    render(c, std::slice::from_ref(row), viewer, urls, false)?
+        .pop()
+        .ok_or(StorageError::NotFound)
 }
 
 /// Several statuses as `viewer` sees them, dropping any it may not see (belt and braces: the
@@ -222,19 +173,188 @@ pub fn statuses_view(
     viewer: Option<i64>,
     urls: &InstanceUrls,
 ) -> Result<Vec<Status>, StorageError> {
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        if !statuses::is_visible(c, row.id, viewer)? {
-            continue;
-        }
-        if let Some(orig) = row.reblog_of_id {
-            if !statuses::is_visible(c, orig, viewer)? {
-                continue;
-            }
-        }
-        out.push(status_view(c, row, viewer, urls)?);
+    render(c, rows, viewer, urls, true)
+}
+
+/// Everything a set of statuses needs from the database besides their rows, loaded with one
+/// query per kind for the whole set: a page costs about ten queries, whatever its length.
+struct Related {
+    originals: HashMap<i64, StatusRow>,
+    accounts: HashMap<i64, AccountRow>,
+    stats: HashMap<i64, AccountStats>,
+    mentions: HashMap<i64, Vec<i64>>,
+    tags: HashMap<i64, Vec<String>>,
+    reblogs: HashMap<i64, i64>,
+    favourites: HashMap<i64, i64>,
+    replies: HashMap<i64, i64>,
+    /// The viewer's favourites and boosts among these statuses.
+    favourited: HashSet<i64>,
+    reblogged: HashSet<i64>,
+}
+
+fn group<V>(pairs: impl IntoIterator<Item = (i64, V)>) -> HashMap<i64, Vec<V>> {
+    let mut map: HashMap<i64, Vec<V>> = HashMap::new();
+    for (k, v) in pairs {
+        map.entry(k).or_default().push(v);
     }
-    Ok(out)
+    map
+}
+
+impl Related {
+    fn load(c: &mut DbConn, rows: &[StatusRow], viewer: Option<i64>) -> Result<Self, StorageError> {
+        let original_ids: Vec<i64> = rows.iter().filter_map(|r| r.reblog_of_id).collect();
+        let originals: HashMap<i64, StatusRow> = if original_ids.is_empty() {
+            HashMap::new()
+        } else {
+            statuses::by_ids(c, &original_ids)?
+                .into_iter()
+                .map(|s| (s.id, s))
+                .collect()
+        };
+        let all: Vec<&StatusRow> = rows.iter().chain(originals.values()).collect();
+        let ids: Vec<i64> = all.iter().map(|s| s.id).collect();
+        let mentions = group(statuses::mentions_of(c, &ids)?);
+        let mut account_ids: Vec<i64> = all.iter().map(|s| s.account_id).collect();
+        account_ids.sort_unstable();
+        account_ids.dedup();
+        let stats = by_account(accounts::stats_of(c, &account_ids)?);
+        account_ids.extend(mentions.values().flatten());
+        account_ids.sort_unstable();
+        account_ids.dedup();
+        let accounts = accounts::by_ids(c, &account_ids)?
+            .into_iter()
+            .map(|a| (a.id, a))
+            .collect();
+        let (favourited, reblogged) = match viewer {
+            Some(v) => (
+                acts::favourited_among(c, v, &ids)?.into_iter().collect(),
+                statuses::reblogged_among(c, v, &ids)?.into_iter().collect(),
+            ),
+            None => (HashSet::new(), HashSet::new()),
+        };
+        Ok(Related {
+            tags: group(statuses::tags_of(c, &ids)?),
+            reblogs: statuses::count_reblogs_of(c, &ids)?.into_iter().collect(),
+            favourites: acts::count_favourites_of(c, &ids)?.into_iter().collect(),
+            replies: statuses::count_replies_of(c, &ids)?.into_iter().collect(),
+            originals,
+            accounts,
+            stats,
+            mentions,
+            favourited,
+            reblogged,
+        })
+    }
+
+    /// `row` as a `Status`; `None` if what it needs vanished meanwhile (a deleted author or
+    /// boosted post).
+    fn status(&self, row: &StatusRow, viewer: Option<i64>, urls: &InstanceUrls) -> Option<Status> {
+        let author = self.accounts.get(&row.account_id)?;
+        let stats = self.stats.get(&row.account_id).copied().unwrap_or_default();
+        let reblog = match row.reblog_of_id {
+            Some(id) => Some(Box::new(self.status(
+                self.originals.get(&id)?,
+                viewer,
+                urls,
+            )?)),
+            None => None,
+        };
+        let mentions = self
+            .mentions
+            .get(&row.id)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.accounts.get(id))
+            .map(|a| Mention {
+                id: a.id.to_string(),
+                username: a.username.clone(),
+                url: a.url.clone().unwrap_or_else(|| a.ap_id.clone()),
+                acct: a.acct(),
+            })
+            .collect();
+        let tags = self
+            .tags
+            .get(&row.id)
+            .into_iter()
+            .flatten()
+            .map(|name| Tag {
+                url: format!("{}tags/{name}", urls.base()),
+                name: name.clone(),
+            })
+            .collect();
+        // A boost shows the viewer's relation to the boosted post, as Mastodon does.
+        let subject = row.reblog_of_id.unwrap_or(row.id);
+        let count = |map: &HashMap<i64, i64>| map.get(&row.id).copied().unwrap_or(0);
+        Some(Status {
+            id: row.id.to_string(),
+            uri: row.ap_id.clone(),
+            url: row.url.clone().or_else(|| Some(row.ap_id.clone())),
+            created_at: timestamp(row.created_at),
+            edited_at: row.edited_at.map(timestamp),
+            account: with_stats(author, &stats, urls),
+            content: row.content.clone(),
+            visibility: row.visibility.clone(),
+            sensitive: row.sensitive,
+            spoiler_text: row.spoiler_text.clone(),
+            media_attachments: attachments(row),
+            application: None,
+            mentions,
+            tags,
+            emojis: Vec::new(),
+            reblogs_count: count(&self.reblogs),
+            favourites_count: count(&self.favourites),
+            replies_count: count(&self.replies),
+            in_reply_to_id: row.in_reply_to_id.map(|i| i.to_string()),
+            in_reply_to_account_id: row.in_reply_to_account_id.map(|i| i.to_string()),
+            reblog,
+            poll: None,
+            card: None,
+            language: row.language.clone(),
+            text: None,
+            favourited: viewer.map(|_| self.favourited.contains(&subject)),
+            reblogged: viewer.map(|_| self.reblogged.contains(&subject)),
+            muted: viewer.map(|_| false),
+            bookmarked: viewer.map(|_| false),
+            pinned: None,
+            filtered: Vec::new(),
+        })
+    }
+}
+
+fn render(
+    c: &mut DbConn,
+    rows: &[StatusRow],
+    viewer: Option<i64>,
+    urls: &InstanceUrls,
+    check_visibility: bool,
+) -> Result<Vec<Status>, StorageError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let kept: Vec<StatusRow> = if check_visibility {
+        let mut ids: Vec<i64> = rows
+            .iter()
+            .flat_map(|r| std::iter::once(r.id).chain(r.reblog_of_id))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let visible: HashSet<i64> = statuses::visible_among(c, &ids, viewer)?
+            .into_iter()
+            .collect();
+        rows.iter()
+            .filter(|r| {
+                visible.contains(&r.id) && r.reblog_of_id.is_none_or(|o| visible.contains(&o))
+            })
+            .cloned()
+            .collect()
+    } else {
+        rows.to_vec()
+    };
+    let related = Related::load(c, &kept, viewer)?;
+    Ok(kept
+        .iter()
+        .filter_map(|row| related.status(row, viewer, urls))
+        .collect())
 }
 
 /// How `me` and `other` relate.
@@ -261,29 +381,43 @@ pub fn relationship(c: &mut DbConn, me: i64, other: i64) -> Result<Relationship,
     })
 }
 
-/// A notification as its owner sees it; `None` if its status is no longer visible.
-pub fn notification_view(
+/// Notifications as their owner sees them, dropping those whose status it may no longer see.
+pub fn notifications_view(
     c: &mut DbConn,
-    n: &NotificationRow,
+    rows: &[NotificationRow],
+    owner: i64,
     urls: &InstanceUrls,
-) -> Result<Option<Notification>, StorageError> {
-    let from = accounts::by_id(c, n.from_account_id)?;
-    let status = match n.status_id {
-        Some(id) => {
-            if !statuses::is_visible(c, id, Some(n.account_id))? {
-                return Ok(None);
-            }
-            let row = statuses::by_id(c, id)?;
-            Some(status_view(c, &row, Some(n.account_id), urls)?)
-        }
-        None => None,
-    };
-    Ok(Some(Notification {
-        id: n.id.to_string(),
-        kind: n.kind.clone(),
-        created_at: timestamp(n.created_at),
-        group_key: format!("ungrouped-{}", n.id),
-        account: account_view(c, &from, urls)?,
-        status,
-    }))
+) -> Result<Vec<Notification>, StorageError> {
+    let status_ids: Vec<i64> = rows.iter().filter_map(|n| n.status_id).collect();
+    let status_rows = statuses::by_ids(c, &status_ids)?;
+    let statuses: HashMap<String, Status> = statuses_view(c, &status_rows, Some(owner), urls)?
+        .into_iter()
+        .map(|s| (s.id.clone(), s))
+        .collect();
+    let mut from_ids: Vec<i64> = rows.iter().map(|n| n.from_account_id).collect();
+    from_ids.sort_unstable();
+    from_ids.dedup();
+    let from = accounts::by_ids(c, &from_ids)?;
+    let from: HashMap<i64, Account> = from
+        .iter()
+        .map(|a| a.id)
+        .zip(accounts_view(c, &from, urls)?)
+        .collect();
+    Ok(rows
+        .iter()
+        .filter_map(|n| {
+            let status = match n.status_id {
+                Some(id) => Some(statuses.get(&id.to_string())?.clone()),
+                None => None,
+            };
+            Some(Notification {
+                id: n.id.to_string(),
+                kind: n.kind.clone(),
+                created_at: timestamp(n.created_at),
+                group_key: format!("ungrouped-{}", n.id),
+                account: from.get(&n.from_account_id)?.clone(),
+                status,
+            })
+        })
+        .collect())
 }

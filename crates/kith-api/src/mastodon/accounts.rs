@@ -9,7 +9,7 @@ use crate::error::{ApiError, ApiResult};
 use actix_web::{web, HttpResponse};
 use kith_federation::Data;
 use kith_storage::accounts::{self, Account, ProfileChanges};
-use kith_storage::{follows, statuses, users, OptionalExt};
+use kith_storage::{follows, users, OptionalExt};
 use serde::Deserialize;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
@@ -30,12 +30,7 @@ async fn credential_response(account: Account, data: &Data) -> ApiResult<HttpRes
     let (user, counts, requests) = data
         .db
         .read(move |c| {
-            let (followers, following) = follows::counts(c, id)?;
-            let counts = Counts {
-                followers,
-                following,
-                statuses: statuses::count_by_account(c, id)?,
-            };
+            let counts = Counts::from(&accounts::stats(c, id)?);
             Ok((
                 users::by_account_id(c, id)?,
                 counts,

@@ -3,7 +3,7 @@
 
 use super::timelines::page_response;
 use crate::auth::{Auth, MaybeAuth};
-use crate::entities::status::{account_view, relationship};
+use crate::entities::status::{accounts_view, relationship};
 use crate::error::{ApiError, ApiResult};
 use crate::paging::PageQuery;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -106,9 +106,8 @@ async fn account_list(
     let body = data
         .db
         .read(move |c| {
-            rows.iter()
-                .map(|(_, a)| account_view(c, a, &urls))
-                .collect::<Result<Vec<_>, _>>()
+            let accounts: Vec<Account> = rows.into_iter().map(|(_, a)| a).collect();
+            accounts_view(c, &accounts, &urls)
         })
         .await?;
     let mut res = HttpResponse::Ok();
@@ -191,10 +190,11 @@ async fn requests(auth: Auth, data: Data) -> ApiResult<HttpResponse> {
     let body = data
         .db
         .read(move |c| {
-            follows::requests(c, me)?
-                .iter()
-                .map(|(_, a)| account_view(c, a, &urls))
-                .collect::<Result<Vec<_>, _>>()
+            let accounts: Vec<Account> = follows::requests(c, me)?
+                .into_iter()
+                .map(|(_, a)| a)
+                .collect();
+            accounts_view(c, &accounts, &urls)
         })
         .await?;
     Ok(HttpResponse::Ok().json(body))

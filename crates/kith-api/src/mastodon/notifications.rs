@@ -1,7 +1,7 @@
 //! `GET /api/v1/notifications`.
 
 use crate::auth::Auth;
-use crate::entities::status::notification_view;
+use crate::entities::status::notifications_view;
 use crate::error::ApiResult;
 use crate::paging::{link_header, PageQuery};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -58,13 +58,7 @@ async fn list(
             let rows =
                 activity::notifications_for(c, me, kinds, page.max_id, page.since_id, page.limit)?;
             let ids: Vec<i64> = rows.iter().map(|n| n.id).collect();
-            let mut out = Vec::new();
-            for n in &rows {
-                if let Some(v) = notification_view(c, n, &urls)? {
-                    out.push(v);
-                }
-            }
-            Ok((out, ids))
+            Ok((notifications_view(c, &rows, me, &urls)?, ids))
         })
         .await?;
     let mut res = HttpResponse::Ok();

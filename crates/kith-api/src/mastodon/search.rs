@@ -3,12 +3,11 @@
 
 use crate::auth::MaybeAuth;
 use crate::body::lenient_bool;
-use crate::entities::status::{account_view, status_view};
+use crate::entities::status::{accounts_view, statuses_view};
 use crate::error::{ApiError, ApiResult};
 use actix_web::{web, HttpResponse};
 use kith_federation::resolve::{self, Resolved};
 use kith_federation::Data;
-use kith_storage::statuses;
 use serde::Deserialize;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
@@ -71,13 +70,8 @@ async fn search(
     let body = data
         .db
         .read(move |c| {
-            let accounts = accounts.iter().map(|a| account_view(c, a, &urls)).collect::<Result<Vec<_>, _>>()?;
-            let mut statuses_out = Vec::new();
-            for s in &found_statuses {
-                if statuses::is_visible(c, s.id, viewer)? {
-                    statuses_out.push(status_view(c, s, viewer, &urls)?);
-                }
-            }
+            let accounts = accounts_view(c, &accounts, &urls)?;
+            let statuses_out = statuses_view(c, &found_statuses, viewer, &urls)?;
             Ok(serde_json::json!({ "accounts": accounts, "statuses": statuses_out, "hashtags": [] }))
         })
         .await?;

@@ -1,0 +1,11 @@
+DROP TRIGGER account_stats_follow_delete ON follows;
+DROP TRIGGER account_stats_follow_accept ON follows;
+DROP TRIGGER account_stats_follow_insert ON follows;
+DROP FUNCTION account_stats_follow_change();
+DROP TRIGGER account_stats_status_delete ON statuses;
+DROP FUNCTION account_stats_status_delete();
+DROP TRIGGER account_stats_status_insert ON statuses;
+DROP FUNCTION account_stats_status_insert();
+DROP TRIGGER account_stats_new_account ON accounts;
+DROP FUNCTION account_stats_new_account();
+DROP TABLE account_stats;
