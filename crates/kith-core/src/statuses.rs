@@ -35,14 +35,13 @@ pub fn distribute(
         feeds.extend(local_mentioned.iter().map(|a| a.id));
     }
     // Nobody gets posts from someone they block in their feed.
-    let mut allowed = Vec::with_capacity(feeds.len());
-    for id in feeds {
-        if id == author.id || !follows::blocks(conn, id, author.id)? {
-            allowed.push(id);
-        }
-    }
-    allowed.sort_unstable();
-    allowed.dedup();
+    feeds.sort_unstable();
+    feeds.dedup();
+    let blockers = follows::blockers_among(conn, &feeds, author.id)?;
+    let allowed: Vec<i64> = feeds
+        .into_iter()
+        .filter(|id| *id == author.id || !blockers.contains(id))
+        .collect();
     statuses::add_to_feeds(conn, status.id, &allowed)?;
     if status.reblog_of_id.is_none() {
         for a in local_mentioned {

@@ -18,19 +18,26 @@ use kith_storage::accounts::{self, Account};
 use kith_storage::OptionalExt;
 use serde_json::Value;
 
-/// Applies one verified activity.
+/// Applies one verified activity whose id is `receipt`. Returns whether its receipt was
+/// recorded in the same transaction as its effect (a `Create` does that, saving a write);
+/// otherwise the caller records it.
 pub async fn apply(
     kind: &str,
     activity: &Value,
     actor: Account,
     data: &Data,
-) -> Result<(), FederationError> {
+    receipt: &str,
+) -> Result<bool, FederationError> {
+    if kind == "Create" {
+        let result = create::receive(activity, actor, data, receipt).await;
+        data.delivery_wakeup.notify_one();
+        return result;
+    }
     let result = match kind {
         "Follow" => follow::receive(activity, actor, data).await,
         "Accept" => accept::receive(activity, actor, data).await,
         "Reject" => reject::receive(activity, actor, data).await,
         "Undo" => undo::receive(activity, actor, data).await,
-        "Create" => create::receive(activity, actor, data).await,
         "Update" => update::receive(activity, actor, data).await,
         "Delete" => delete::receive(activity, actor, data).await,
         "Like" | "EmojiReact" => like::receive(activity, actor, data).await,
@@ -42,7 +49,7 @@ pub async fn apply(
         }
     };
     data.delivery_wakeup.notify_one();
-    result
+    result.map(|()| false)
 }
 
 /// The id of `activity.object`, given as a string or as an object.

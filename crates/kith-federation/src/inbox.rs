@@ -10,8 +10,8 @@ use crate::{activities, signatures, Data, FederationError};
 use activitypub_federation::fetch::object_id::ObjectId;
 use actix_web::web::Bytes;
 use actix_web::HttpRequest;
-use kith_storage::accounts::Account;
-use kith_storage::activity;
+use kith_storage::accounts::{self, Account};
+use kith_storage::{activity, OptionalExt};
 use serde_json::Value;
 use url::Url;
 
@@ -79,15 +79,16 @@ async fn verified_signer(
     req: &HttpRequest,
     body: &Bytes,
     actor: &Url,
+    stored: Option<Account>,
     data: &Data,
 ) -> Result<Account, InboxError> {
     let unauthorized = |why: String| InboxError::Unauthorized(why);
     signatures::verify_digest(req, body).map_err(unauthorized)?;
     let signature = signatures::parse(req, true).map_err(unauthorized)?;
     let id = ObjectId::<ApAccount>::from(actor.clone());
-    let known = match id.dereference_local(data).await {
-        Ok(a) => a.into_account(),
-        Err(_) => id
+    let known = match stored {
+        Some(a) => a,
+        None => id
             .dereference(data)
             .await
             .map_err(|e| unauthorized(format!("the actor could not be fetched: {e}")))?
@@ -187,36 +188,46 @@ pub async fn receive(req: &HttpRequest, body: Bytes, data: &Data) -> Result<(), 
         ));
     }
     date_ok(req)?;
-    let signer = verified_signer(req, &body, &actor, data).await?;
-    let seen_id = id.to_string();
-    let seen = data
+    // One read for both the stored actor and whether the activity was seen (it is only
+    // acknowledged as seen once the signature checks out).
+    let (seen_id, actor_id) = (id.to_string(), actor.to_string());
+    let (stored, seen) = data
         .db
-        .read(move |c| Ok(!activity::first_receipt_would_be(c, &seen_id)?))
+        .read(move |c| {
+            Ok((
+                accounts::by_ap_id(c, &actor_id).optional()?,
+                !activity::first_receipt_would_be(c, &seen_id)?,
+            ))
+        })
         .await
         .map_err(|e| InboxError::Internal(e.to_string()))?;
+    let signer = verified_signer(req, &body, &actor, stored, data).await?;
     if seen {
         tracing::debug!(%id, "activity seen before; acknowledged");
         return Ok(());
     }
-    match activities::apply(&kind, &activity, signer, data).await {
-        Ok(()) => {}
+    let receipt = id.to_string();
+    let recorded = match activities::apply(&kind, &activity, signer, data, &receipt).await {
+        Ok(recorded) => recorded,
         Err(FederationError::Invalid(why)) => {
             tracing::info!(%id, %kind, %why, "refused activity");
             return Err(InboxError::BadRequest(why));
         }
         Err(FederationError::NotFound) => {
             tracing::debug!(%id, %kind, "activity about something unknown here; ignored");
+            false
         }
         Err(FederationError::Library(e)) => {
             tracing::info!(%id, %kind, error = %e, "activity could not be processed");
             return Err(InboxError::BadRequest(e.to_string()));
         }
         Err(e) => return Err(InboxError::Internal(e.to_string())),
+    };
+    if !recorded {
+        data.db
+            .write(move |c| activity::first_receipt(c, &receipt).map(|_| ()))
+            .await
+            .map_err(|e| InboxError::Internal(e.to_string()))?;
     }
-    let seen_id = id.to_string();
-    data.db
-        .write(move |c| activity::first_receipt(c, &seen_id).map(|_| ()))
-        .await
-        .map_err(|e| InboxError::Internal(e.to_string()))?;
     Ok(())
 }

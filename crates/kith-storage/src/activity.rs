@@ -181,20 +181,16 @@ pub fn first_receipt_would_be(conn: &mut DbConn, ap_id: &str) -> Result<bool, St
 /// Records that an activity was received; false if it was seen before.
 /// Call it inside the transaction that applies the activity, so both happen or neither.
 pub fn first_receipt(conn: &mut DbConn, ap_id: &str) -> Result<bool, StorageError> {
-    // Look first: a failed insert would abort the whole transaction on PostgreSQL.
-    let seen = received_activities::table
-        .find(ap_id)
-        .count()
-        .get_result::<i64>(conn)?
-        > 0;
-    if seen {
-        return Ok(false);
-    }
-    diesel::insert_into(received_activities::table)
+    // ON CONFLICT rather than a failed insert, which would abort the transaction on PostgreSQL.
+    let insert = diesel::insert_into(received_activities::table)
         .values((
             received_activities::ap_id.eq(ap_id),
             received_activities::received_at.eq(crate::now()),
         ))
-        .execute(conn)?;
-    Ok(true)
+        .on_conflict_do_nothing();
+    let inserted = match conn {
+        DbConn::Postgresql(pg) => insert.execute(pg)?,
+        DbConn::Sqlite(lite) => insert.execute(lite)?,
+    };
+    Ok(inserted > 0)
 }

@@ -246,10 +246,25 @@ pub fn block_id(
 
 /// Whether `account_id` blocks `target`.
 pub fn blocks(conn: &mut DbConn, account_id: i64, target: i64) -> Result<bool, StorageError> {
-    Ok(blocks::table
-        .filter(blocks::account_id.eq(account_id))
-        .filter(blocks::target_account_id.eq(target))
-        .count()
-        .get_result::<i64>(conn)?
-        > 0)
+    Ok(!blockers_among(conn, &[account_id], target)?.is_empty())
+}
+
+/// Which of `account_ids` block `target`.
+pub fn blockers_among(
+    conn: &mut DbConn,
+    account_ids: &[i64],
+    target: i64,
+) -> Result<Vec<i64>, StorageError> {
+    let mut out = Vec::new();
+    // Chunked: both backends cap the number of bound parameters in one statement.
+    for chunk in account_ids.chunks(10_000) {
+        out.extend(
+            blocks::table
+                .filter(blocks::account_id.eq_any(chunk))
+                .filter(blocks::target_account_id.eq(target))
+                .select(blocks::account_id)
+                .load::<i64>(conn)?,
+        );
+    }
+    Ok(out)
 }

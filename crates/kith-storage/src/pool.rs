@@ -10,6 +10,14 @@
 //! `SQLITE_BUSY` inside the process, and `busy_timeout` covers other processes (the CLI). The
 //! writer does not checkpoint the WAL (that caused latency spikes inside the single writer);
 //! a checkpointer thread does, beside it.
+//!
+//! On PostgreSQL writes run in parallel on pooled connections, each in its own transaction,
+//! and **share WAL flushes** instead: each commits with `synchronous_commit = off`, then waits
+//! for the flusher thread, which takes every waiter queued and makes one synchronous commit
+//! (an update of `wal_barrier`). WAL is flushed in order, so once that commit is durable every
+//! write committed before it is too; only then is the caller answered. A crash can lose a
+//! write whose caller was never answered (and which others may briefly have read), never one
+//! that was acknowledged.
 
 use crate::StorageError;
 use diesel::connection::SimpleConnection;
@@ -92,6 +100,8 @@ pub struct Db {
     backend: Backend,
     /// The SQLite writer thread's queue; `None` on PostgreSQL.
     writer: Option<mpsc::Sender<Job>>,
+    /// The PostgreSQL WAL flusher's queue of waiting writers; `None` on SQLite.
+    flusher: Option<mpsc::Sender<Completion>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -145,9 +155,9 @@ impl Db {
                 path.to_owned()
             }
         };
-        let writer = match backend {
-            Backend::Sqlite => Some(spawn_sqlite_writer(&manager_url)?),
-            Backend::Postgres => None,
+        let (writer, flusher) = match backend {
+            Backend::Sqlite => (Some(spawn_sqlite_writer(&manager_url)?), None),
+            Backend::Postgres => (None, Some(spawn_pg_flusher(&manager_url)?)),
         };
         let manager = ConnectionManager::<DbConn>::new(manager_url);
         let mut builder = Pool::builder()
@@ -167,6 +177,7 @@ impl Db {
             pool,
             backend,
             writer,
+            flusher,
         })
     }
 
@@ -229,9 +240,35 @@ impl Db {
                 .await
                 .map_err(|_| StorageError::Task("the write panicked".into()))?;
         }
-        tokio::task::spawn_blocking(move || db.write_blocking(f))
+        let flusher = db.flusher.clone();
+        let value = tokio::task::spawn_blocking(move || db.commit_unflushed(f))
             .await
-            .map_err(|e| StorageError::Task(e.to_string()))?
+            .map_err(|e| StorageError::Task(e.to_string()))??;
+        if let Some(flusher) = flusher {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            flusher
+                .send(Box::new(move |r| {
+                    let _ = tx.send(r);
+                }))
+                .map_err(|_| StorageError::Task("the WAL flusher has stopped".into()))?;
+            rx.await
+                .map_err(|_| StorageError::Task("the WAL flusher has stopped".into()))?
+                .map_err(StorageError::Unavailable)?;
+        }
+        Ok(value)
+    }
+
+    /// PostgreSQL: runs `f` in a transaction that commits without waiting for its WAL flush
+    /// (the caller must wait for the flusher before reporting success).
+    fn commit_unflushed<T, F>(&self, f: F) -> Result<T, StorageError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, StorageError>,
+    {
+        let mut conn = self.conn()?;
+        conn.transaction(|c: &mut PooledConn| {
+            c.batch_execute("SET LOCAL synchronous_commit = off")?;
+            f(c)
+        })
     }
 
     /// The blocking form of [`Db::write`], for the command line and tests. Do not call it
@@ -242,8 +279,19 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<T, StorageError> + Send + 'static,
     {
         let Some(writer) = &self.writer else {
-            let mut conn = self.conn()?;
-            return conn.transaction(|c: &mut PooledConn| f(c));
+            let value = self.commit_unflushed(f)?;
+            if let Some(flusher) = &self.flusher {
+                let (tx, rx) = mpsc::sync_channel(1);
+                flusher
+                    .send(Box::new(move |r| {
+                        let _ = tx.send(r);
+                    }))
+                    .map_err(|_| StorageError::Task("the WAL flusher has stopped".into()))?;
+                rx.recv()
+                    .map_err(|_| StorageError::Task("the WAL flusher has stopped".into()))?
+                    .map_err(StorageError::Unavailable)?;
+            }
+            return Ok(value);
         };
         let (tx, rx) = mpsc::sync_channel(1);
         writer
@@ -360,6 +408,45 @@ fn writer_loop(
         }
         let _ = wrote.try_send(());
     }
+}
+
+/// Starts the PostgreSQL WAL flusher thread (see the module documentation).
+fn spawn_pg_flusher(url: &str) -> Result<mpsc::Sender<Completion>, StorageError> {
+    let url = url.to_owned();
+    let (tx, rx) = mpsc::channel::<Completion>();
+    std::thread::Builder::new()
+        .name("pg-wal-flusher".into())
+        .spawn(move || {
+            let mut conn: Option<PgConnection> = None;
+            while let Ok(first) = rx.recv() {
+                let mut waiters = vec![first];
+                waiters.extend(rx.try_iter());
+                let outcome = flush(&url, &mut conn);
+                if outcome.is_err() {
+                    conn = None;
+                }
+                for answer in waiters {
+                    answer(outcome.clone());
+                }
+            }
+        })
+        .map_err(|e| StorageError::Task(e.to_string()))?;
+    Ok(tx)
+}
+
+/// One synchronous commit that writes WAL, so that everything committed before it is durable.
+fn flush(url: &str, conn: &mut Option<PgConnection>) -> Result<(), String> {
+    let conn = match conn {
+        Some(c) => c,
+        None => {
+            let mut c = PgConnection::establish(url).map_err(|e| e.to_string())?;
+            c.batch_execute("SET synchronous_commit = on")
+                .map_err(|e| e.to_string())?;
+            conn.insert(c)
+        }
+    };
+    conn.batch_execute("UPDATE wal_barrier SET flushes = flushes + 1 WHERE id = 1")
+        .map_err(|e| format!("WAL flush failed: {e}"))
 }
 
 impl From<diesel_migrations::MigrationError> for StorageError {

@@ -440,20 +440,16 @@ pub fn add_to_feeds(
     account_ids: &[i64],
 ) -> Result<(), StorageError> {
     for account_id in account_ids {
-        let exists = home_feed::table
-            .filter(home_feed::account_id.eq(account_id))
-            .filter(home_feed::status_id.eq(status_id))
-            .count()
-            .get_result::<i64>(conn)?
-            > 0;
-        if !exists {
-            diesel::insert_into(home_feed::table)
-                .values((
-                    home_feed::account_id.eq(account_id),
-                    home_feed::status_id.eq(status_id),
-                ))
-                .execute(conn)?;
-        }
+        let insert = diesel::insert_into(home_feed::table)
+            .values((
+                home_feed::account_id.eq(account_id),
+                home_feed::status_id.eq(status_id),
+            ))
+            .on_conflict_do_nothing();
+        match conn {
+            DbConn::Postgresql(pg) => insert.execute(pg)?,
+            DbConn::Sqlite(lite) => insert.execute(lite)?,
+        };
     }
     Ok(())
 }

@@ -312,6 +312,22 @@ fn concurrent_writes_commit_together_and_fail_alone() {
             accounts::remote_by_username(&mut c, &format!("u{n}"), "far.example").unwrap();
         }
         accounts::remote_by_username(&mut c, "after", "far.example").unwrap();
+
+        if db.backend() == kith_storage::Backend::Postgres {
+            // Every write above was answered only after the flusher's synchronous commit;
+            // concurrent ones share a flush, so there are at least one and at most 50.
+            use diesel::prelude::*;
+            #[derive(QueryableByName)]
+            struct Flushes {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                flushes: i64,
+            }
+            let n = diesel::sql_query("SELECT flushes FROM wal_barrier WHERE id = 1")
+                .get_result::<Flushes>(&mut *c)
+                .unwrap()
+                .flushes;
+            assert!((1..=50).contains(&n), "{n} flushes");
+        }
     });
 }
 

@@ -7,25 +7,28 @@ use crate::{Data, FederationError};
 use kith_storage::accounts::Account;
 use serde_json::Value;
 
+/// Returns whether the activity's receipt was recorded with the post.
 pub(super) async fn receive(
     activity: &Value,
     actor: Account,
     data: &Data,
-) -> Result<(), FederationError> {
+    receipt: &str,
+) -> Result<bool, FederationError> {
     let object = &activity["object"];
     let kind = object
         .get("type")
         .and_then(Value::as_str)
         .unwrap_or_default();
     if !NOTE_TYPES.contains(&kind) {
-        return Ok(());
+        return Ok(false);
     }
     let note = parse_note(object).map_err(FederationError::Invalid)?;
-    let (status, parent_missing) = store_remote_note(note, actor, data).await?;
-    if parent_missing {
+    let stored = store_remote_note(note, actor, data, Some(receipt.to_owned())).await?;
+    let status = stored.status;
+    if stored.parent_missing {
         let parent = status.in_reply_to_ap_id.clone();
         let data = data.reset_request_count();
         tokio::spawn(async move { fetch_parents(parent, &data, 20).await });
     }
-    Ok(())
+    Ok(stored.receipt_recorded)
 }

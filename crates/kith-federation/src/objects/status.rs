@@ -109,14 +109,26 @@ pub fn check_authorship(note: &NoteIn, author: &Account) -> Result<(), Federatio
     Ok(())
 }
 
+/// What [`store_remote_note`] did.
+#[derive(Debug)]
+pub struct StoredNote {
+    /// The row (the one stored before, if the Note was known).
+    pub status: Status,
+    /// Whether it replies to a post not stored here.
+    pub parent_missing: bool,
+    /// Whether the receipt asked for was recorded in the same transaction.
+    pub receipt_recorded: bool,
+}
+
 /// Stores a remote Note by `author` (checked by the caller), with mentions, tags, feeds and
-/// notifications, unless it is stored already. Returns the row and whether its parent is
-/// missing here.
+/// notifications, unless it is stored already; records `receipt` (the id of the activity that
+/// carried it) in the same transaction.
 pub async fn store_remote_note(
     note: NoteIn,
     author: Account,
     data: &KithContext,
-) -> Result<(Status, bool), FederationError> {
+    receipt: Option<String>,
+) -> Result<StoredNote, FederationError> {
     check_authorship(&note, &author)?;
     let now = Utc::now();
     let created = note.published.filter(|p| *p < now).unwrap_or(now);
@@ -177,8 +189,16 @@ pub async fn store_remote_note(
     let stored = data
         .db
         .write(move |c| {
+            if let Some(receipt) = &receipt {
+                kith_storage::activity::first_receipt(c, receipt)?;
+            }
+            let receipt_recorded = receipt.is_some();
             if let Some(existing) = statuses::by_ap_id(c, &status.ap_id).optional()? {
-                return Ok((existing, false));
+                return Ok(StoredNote {
+                    status: existing,
+                    parent_missing: false,
+                    receipt_recorded,
+                });
             }
             let mut status = status;
             let mut parent_missing = false;
@@ -203,15 +223,20 @@ pub async fn store_remote_note(
             statuses::insert(c, &status, &ids, &hashtags)?;
             statuses::adopt_orphans(c, &status)?;
             kith_core::statuses::distribute(c, &status, &author, &mentioned)?;
-            Ok((status, parent_missing))
+            Ok(StoredNote {
+                status,
+                parent_missing,
+                receipt_recorded,
+            })
         })
         .await;
     match stored {
         // The same post arrived twice at once (a delivery and a fetch): the other copy won.
-        Err(StorageError::Conflict(_)) => Ok((
-            data.db.read(move |c| statuses::by_ap_id(c, &ap_id)).await?,
-            false,
-        )),
+        Err(StorageError::Conflict(_)) => Ok(StoredNote {
+            status: data.db.read(move |c| statuses::by_ap_id(c, &ap_id)).await?,
+            parent_missing: false,
+            receipt_recorded: false,
+        }),
         other => Ok(other?),
     }
 }
@@ -289,7 +314,7 @@ impl Object for ApStatus {
             .dereference(data)
             .await?
             .into_account();
-        let (status, _) = store_remote_note(note, author, data).await?;
-        ApStatus::new(status)
+        let stored = store_remote_note(note, author, data, None).await?;
+        ApStatus::new(stored.status)
     }
 }

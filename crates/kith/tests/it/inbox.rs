@@ -218,6 +218,42 @@ async fn hostile_requests_are_refused_and_change_nothing() {
             .unwrap();
         assert_eq!(count, 1, "a repeated activity is applied once");
 
+        // A replay of an activity already applied changes nothing even once its effect is
+        // gone: a post is deleted, then its Create arrives again and must not revive it.
+        let gone = body(20, "soon gone");
+        let gone_id = format!("{}/notes/20", fake.base);
+        assert_eq!(
+            post_signed(&inbox, &gone, &eve_key, &k, Spoil::None).await,
+            202
+        );
+        assert!(stored(i, &gone_id).await.is_some());
+        let delete = json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{gone_id}#delete"), "type": "Delete", "actor": eve,
+            "object": { "id": gone_id, "type": "Tombstone" }
+        });
+        assert_eq!(
+            post_signed(
+                &inbox,
+                delete.to_string().as_bytes(),
+                &eve_key,
+                &k,
+                Spoil::None
+            )
+            .await,
+            202
+        );
+        assert!(stored(i, &gone_id).await.is_none());
+        assert_eq!(
+            post_signed(&inbox, &gone, &eve_key, &k, Spoil::None).await,
+            202,
+            "a replay is acknowledged"
+        );
+        assert!(
+            stored(i, &gone_id).await.is_none(),
+            "a replayed Create does not bring back a deleted post"
+        );
+
         // Refusals: nothing of them is stored.
         for (n, spoil, key_id, signer, want) in [
             (2, Spoil::Unsigned, eve_key.as_str(), &k, 401),
