@@ -104,6 +104,39 @@ async fn signing_key(keys: &Keys, data: &Data, account_id: i64) -> Result<Arc<Si
     Ok(key)
 }
 
+/// Hosts recently recorded as answering, and when: a successful delivery records host health
+/// only if the host was not recorded in the last minute, so a fan-out to one busy instance
+/// does not rewrite its row for every request. Forgotten on any failure.
+#[derive(Clone, Default)]
+struct Alive(Arc<Mutex<HashMap<String, std::time::Instant>>>);
+
+impl Alive {
+    const FRESH: Duration = Duration::from_secs(60);
+
+    /// Whether `host` should be recorded as alive now (and notes that it is being).
+    fn needs_record(&self, host: &str) -> bool {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let now = std::time::Instant::now();
+        match map.get(host) {
+            Some(at) if now.duration_since(*at) < Self::FRESH => false,
+            _ => {
+                if map.len() > 100_000 {
+                    map.clear();
+                }
+                map.insert(host.to_owned(), now);
+                true
+            }
+        }
+    }
+
+    fn forget(&self, host: &str) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(host);
+    }
+}
+
 /// The `Signature` header for a POST of `digest` to `inbox` at `date`.
 fn sign(key: &SigningKey, inbox: &Url, date: &str, digest: &str) -> Result<String, String> {
     let headers = BTreeMap::from([
@@ -152,6 +185,7 @@ pub async fn run(config: FederationConfig, settings: DeliverySettings) {
     }
     let global = Arc::new(Semaphore::new(settings.concurrency));
     let keys: Keys = Arc::default();
+    let alive = Alive::default();
     let hosts: Arc<Mutex<HashMap<String, Arc<Semaphore>>>> = Arc::default();
     let wakeup = config.delivery_wakeup.clone();
     loop {
@@ -187,60 +221,76 @@ pub async fn run(config: FederationConfig, settings: DeliverySettings) {
                 .entry(job.host.clone())
                 .or_insert_with(|| Arc::new(Semaphore::new(settings.per_host)))
                 .clone();
-            let (config, keys) = (config.clone(), keys.clone());
+            let (config, keys, alive) = (config.clone(), keys.clone(), alive.clone());
             let max_attempts = settings.max_attempts;
             tokio::spawn(async move {
                 let _host = host_limit.acquire_owned().await.expect("semaphore open");
-                deliver(job, &config.to_request_data(), &keys, max_attempts).await;
+                deliver(job, &config.to_request_data(), &keys, &alive, max_attempts).await;
                 drop(permit);
             });
         }
     }
 }
 
-async fn deliver(job: Claimed, data: &ApData<crate::KithContext>, keys: &Keys, max_attempts: i32) {
+/// Host health is recorded in its own savepoint inside the outcome's write: a failure there
+/// is logged and does not undo the outcome.
+fn record_health(
+    c: &mut kith_storage::DbConn,
+    f: impl FnOnce(&mut kith_storage::DbConn) -> Result<(), kith_storage::StorageError>,
+) {
+    if let Err(e) = kith_storage::savepoint(c, f) {
+        tracing::debug!(error = %e, "delivery: cannot record host health");
+    }
+}
+
+async fn deliver(
+    job: Claimed,
+    data: &ApData<crate::KithContext>,
+    keys: &Keys,
+    alive: &Alive,
+    max_attempts: i32,
+) {
     let result = send_one(&job, data, keys).await;
     let (id, host) = (job.id, job.host.clone());
     let outcome = match result {
         Ok(()) => {
-            let done = data.db.write(move |c| outbox::finish(c, id)).await;
-            if done.is_ok() {
-                if let Err(e) = data
-                    .db
-                    .write(move |c| outbox::mark_host_alive(c, &host))
-                    .await
-                {
-                    tracing::debug!(error = %e, "delivery: cannot record host health");
-                }
+            let record = alive.needs_record(&host);
+            let h = host.clone();
+            let done = data
+                .db
+                .write(move |c| {
+                    outbox::finish(c, id)?;
+                    if record {
+                        record_health(c, |c| outbox::mark_host_alive(c, &h));
+                    }
+                    Ok(())
+                })
+                .await;
+            if done.is_err() {
+                alive.forget(&host);
             }
             done
         }
         Err(error) => {
+            alive.forget(&host);
             let attempts = job.attempts + 1;
             tracing::info!(inbox = %job.inbox_url, attempts, %error, "delivery failed");
             let next = now() + backoff(attempts);
-            let outcome = data
-                .db
+            data.db
                 .write(move |c| {
                     if attempts >= max_attempts {
                         tracing::warn!(delivery = id, "delivery given up after {attempts} tries");
-                        outbox::finish(c, id)
+                        outbox::finish(c, id)?;
                     } else {
-                        outbox::retry_later(c, id, next, &error)
+                        outbox::retry_later(c, id, next, &error)?;
                     }
-                })
-                .await;
-            let h = host.clone();
-            if let Err(e) = data
-                .db
-                .write(move |c| {
-                    outbox::mark_host_failing(c, &h, now(), chrono::Duration::days(1)).map(|_| ())
+                    record_health(c, |c| {
+                        outbox::mark_host_failing(c, &host, now(), chrono::Duration::days(1))
+                            .map(|_| ())
+                    });
+                    Ok(())
                 })
                 .await
-            {
-                tracing::debug!(error = %e, "delivery: cannot record host health");
-            }
-            outcome
         }
     };
     if let Err(e) = outcome {

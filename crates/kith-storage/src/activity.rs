@@ -144,29 +144,26 @@ pub fn is_favourited(
         > 0)
 }
 
-/// Which of these statuses `account_id` favourited.
-pub fn favourited_among(
-    conn: &mut DbConn,
-    account_id: i64,
-    status_ids: &[i64],
-) -> Result<Vec<i64>, StorageError> {
-    Ok(favourites::table
-        .filter(favourites::account_id.eq(account_id))
-        .filter(favourites::status_id.eq_any(status_ids))
-        .select(favourites::status_id)
-        .load(conn)?)
-}
-
-/// Favourite counts of several statuses, as (status, count); statuses with none are left out.
+/// Favourites of several statuses, as (status, count, whether `viewer` is among them), in one
+/// grouped query; statuses with none are left out.
 pub fn count_favourites_of(
     conn: &mut DbConn,
     status_ids: &[i64],
-) -> Result<Vec<(i64, i64)>, StorageError> {
-    Ok(favourites::table
+    viewer: Option<i64>,
+) -> Result<Vec<(i64, i64, bool)>, StorageError> {
+    let rows: Vec<(i64, i64, i64)> = favourites::table
         .filter(favourites::status_id.eq_any(status_ids))
         .group_by(favourites::status_id)
-        .select((favourites::status_id, diesel::dsl::count_star()))
-        .load(conn)?)
+        .select((
+            favourites::status_id,
+            diesel::dsl::count_star(),
+            crate::count_where_account!(viewer),
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, n, mine)| (id, n, mine > 0))
+        .collect())
 }
 
 /// Whether recording `ap_id` would be its first receipt (it was not seen yet).

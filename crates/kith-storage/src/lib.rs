@@ -20,7 +20,7 @@ pub mod testing;
 pub mod users;
 
 pub use error::{OptionalExt, StorageError};
-pub use pool::{Backend, Db, DbConn, MultiBackend, PooledConn};
+pub use pool::{savepoint, Backend, Db, DbConn, MultiBackend, PooledConn};
 
 /// The current time as stored (UTC, without a zone, microsecond precision on both backends).
 pub fn now() -> chrono::NaiveDateTime {
@@ -28,3 +28,14 @@ pub fn now() -> chrono::NaiveDateTime {
     // PostgreSQL keeps microseconds; truncate so a row reads back equal to what was written.
     chrono::DurationRound::duration_trunc(now, chrono::Duration::microseconds(1)).unwrap_or(now)
 }
+
+/// `SUM(CASE WHEN account_id = viewer THEN 1 ELSE 0 END)` over a grouped query's rows: how many
+/// of them are the viewer's (0 without a viewer). Both backends read it the same way.
+macro_rules! count_where_account {
+    ($viewer:expr) => {
+        diesel::dsl::sql::<diesel::sql_types::BigInt>("CAST(COALESCE(SUM(CASE WHEN account_id = ")
+            .bind::<diesel::sql_types::BigInt, _>($viewer.unwrap_or(-1))
+            .sql(" THEN 1 ELSE 0 END), 0) AS BIGINT)")
+    };
+}
+pub(crate) use count_where_account;

@@ -304,6 +304,16 @@ impl Db {
     }
 }
 
+/// Runs `f` in a savepoint inside the caller's write: if it fails, only its own changes are
+/// rolled back and the rest of the transaction goes on (on PostgreSQL a failed statement would
+/// otherwise abort the whole transaction).
+pub fn savepoint<T>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, StorageError>,
+) -> Result<T, StorageError> {
+    conn.transaction(f)
+}
+
 /// Wraps a write for the writer thread: `f` runs in its own savepoint (an error rolls back
 /// this write only), and `answer` gets its result once the group's commit is known.
 fn job<T, F, A>(f: F, answer: A) -> Job

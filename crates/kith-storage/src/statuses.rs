@@ -208,33 +208,25 @@ pub fn tags_of(conn: &mut DbConn, status_ids: &[i64]) -> Result<Vec<(i64, String
         .load(conn)?)
 }
 
-/// Which of these statuses `account_id` boosted.
-pub fn reblogged_among(
-    conn: &mut DbConn,
-    account_id: i64,
-    status_ids: &[i64],
-) -> Result<Vec<i64>, StorageError> {
-    let ids: Vec<Option<i64>> = statuses::table
-        .filter(statuses::account_id.eq(account_id))
-        .filter(statuses::reblog_of_id.eq_any(status_ids))
-        .select(statuses::reblog_of_id)
-        .load(conn)?;
-    Ok(ids.into_iter().flatten().collect())
-}
-
-/// Boost counts of several statuses, as (status, count); statuses with none are left out.
+/// Boosts of several statuses, as (status, count, whether `viewer` is among the boosters), in
+/// one grouped query; statuses with none are left out.
 pub fn count_reblogs_of(
     conn: &mut DbConn,
     status_ids: &[i64],
-) -> Result<Vec<(i64, i64)>, StorageError> {
-    let rows: Vec<(Option<i64>, i64)> = statuses::table
+    viewer: Option<i64>,
+) -> Result<Vec<(i64, i64, bool)>, StorageError> {
+    let rows: Vec<(Option<i64>, i64, i64)> = statuses::table
         .filter(statuses::reblog_of_id.eq_any(status_ids))
         .group_by(statuses::reblog_of_id)
-        .select((statuses::reblog_of_id, diesel::dsl::count_star()))
+        .select((
+            statuses::reblog_of_id,
+            diesel::dsl::count_star(),
+            crate::count_where_account!(viewer),
+        ))
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .filter_map(|(id, n)| Some((id?, n)))
+        .filter_map(|(id, n, mine)| Some((id?, n, mine > 0)))
         .collect())
 }
 

@@ -225,17 +225,24 @@ impl Related {
             .into_iter()
             .map(|a| (a.id, a))
             .collect();
-        let (favourited, reblogged) = match viewer {
-            Some(v) => (
-                acts::favourited_among(c, v, &ids)?.into_iter().collect(),
-                statuses::reblogged_among(c, v, &ids)?.into_iter().collect(),
-            ),
-            None => (HashSet::new(), HashSet::new()),
-        };
+        let (mut reblogs, mut reblogged) = (HashMap::new(), HashSet::new());
+        for (id, n, mine) in statuses::count_reblogs_of(c, &ids, viewer)? {
+            reblogs.insert(id, n);
+            if mine {
+                reblogged.insert(id);
+            }
+        }
+        let (mut favourites, mut favourited) = (HashMap::new(), HashSet::new());
+        for (id, n, mine) in acts::count_favourites_of(c, &ids, viewer)? {
+            favourites.insert(id, n);
+            if mine {
+                favourited.insert(id);
+            }
+        }
         Ok(Related {
             tags: group(statuses::tags_of(c, &ids)?),
-            reblogs: statuses::count_reblogs_of(c, &ids)?.into_iter().collect(),
-            favourites: acts::count_favourites_of(c, &ids)?.into_iter().collect(),
+            reblogs,
+            favourites,
             replies: statuses::count_replies_of(c, &ids)?.into_iter().collect(),
             originals,
             accounts,

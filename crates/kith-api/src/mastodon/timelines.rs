@@ -43,8 +43,21 @@ async fn home(
 ) -> ApiResult<HttpResponse> {
     let me = auth.account("read:statuses")?.id;
     let page = query.page(20, 40);
-    let rows = data.db.read(move |c| statuses::home(c, me, page)).await?;
-    page_response(&req, &data, rows, Some(me)).await
+    let urls = data.urls.clone();
+    // The page and its rendering in one trip to the blocking pool.
+    let (ids, body) = data
+        .db
+        .read(move |c| {
+            let rows = statuses::home(c, me, page)?;
+            let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+            Ok((ids, statuses_view(c, &rows, Some(me), &urls)?))
+        })
+        .await?;
+    let mut res = HttpResponse::Ok();
+    if let Some(link) = link_header(&req, data.urls.base(), &ids) {
+        res.insert_header(("Link", link));
+    }
+    Ok(res.json(body))
 }
 
 #[derive(Debug, Deserialize)]
