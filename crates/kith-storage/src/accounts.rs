@@ -212,6 +212,18 @@ pub fn stats_of(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<Stats>, StorageErr
         .load(conn)?)
 }
 
+/// Several accounts by id with their counters, in one query, in no particular order.
+pub fn with_stats_by_ids(
+    conn: &mut DbConn,
+    ids: &[i64],
+) -> Result<Vec<(Account, Option<Stats>)>, StorageError> {
+    Ok(accounts::table
+        .left_join(account_stats::table)
+        .filter(accounts::id.eq_any(ids))
+        .select((Account::as_select(), Option::<Stats>::as_select()))
+        .load(conn)?)
+}
+
 /// Several accounts by id, in no particular order.
 pub fn by_ids(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<Account>, StorageError> {
     Ok(accounts::table

@@ -166,7 +166,10 @@ impl Db {
             // when a short command exits races libpq's TLS against OpenSSL's teardown (seen as
             // a crash at exit on PostgreSQL).
             .min_idle(Some(0))
-            .connection_timeout(Duration::from_secs(10));
+            .connection_timeout(Duration::from_secs(10))
+            // No `SELECT 1` before every use: it was a round trip per request. A connection
+            // that broke (the server restarted) fails its query, is seen as broken and dropped.
+            .test_on_check_out(false);
         if backend == Backend::Sqlite {
             builder = builder.connection_customizer(Box::new(SqlitePragmas));
         }

@@ -214,17 +214,18 @@ impl Related {
         let all: Vec<&StatusRow> = rows.iter().chain(originals.values()).collect();
         let ids: Vec<i64> = all.iter().map(|s| s.id).collect();
         let mentions = group(statuses::mentions_of(c, &ids)?);
+        // Authors and mentioned accounts, with the counters (needed for authors only) joined.
         let mut account_ids: Vec<i64> = all.iter().map(|s| s.account_id).collect();
-        account_ids.sort_unstable();
-        account_ids.dedup();
-        let stats = by_account(accounts::stats_of(c, &account_ids)?);
         account_ids.extend(mentions.values().flatten());
         account_ids.sort_unstable();
         account_ids.dedup();
-        let accounts = accounts::by_ids(c, &account_ids)?
-            .into_iter()
-            .map(|a| (a.id, a))
-            .collect();
+        let (mut accounts, mut stats) = (HashMap::new(), HashMap::new());
+        for (account, counters) in accounts::with_stats_by_ids(c, &account_ids)? {
+            if let Some(counters) = counters {
+                stats.insert(account.id, counters);
+            }
+            accounts.insert(account.id, account);
+        }
         let (mut reblogs, mut reblogged) = (HashMap::new(), HashSet::new());
         for (id, n, mine) in statuses::count_reblogs_of(c, &ids, viewer)? {
             reblogs.insert(id, n);

@@ -7,7 +7,7 @@ use crate::common::*;
 use crate::Settings;
 use kith_storage::statuses::Status;
 use kith_storage::Db;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 fn insert_statuses(
     c: &mut kith_storage::DbConn,
@@ -133,6 +133,22 @@ pub async fn run(backend: &str, db_url: &str, s: &Settings) {
         db.write(move |c| insert_follows(c, &rows)).await.unwrap();
     }
 
+    // The same reads with nothing else running: the difference to the figure under ingestion
+    // is contention for the two cores, not the query work.
+    let home = server.url("/api/v1/timelines/home?limit=20");
+    let mut idle_ms = Vec::new();
+    let idle_until = Instant::now() + Duration::from_secs_f64(s.ingest_secs / 4.0);
+    while Instant::now() < idle_until {
+        idle_ms.push(read_home(&client, &home, &token).await.0);
+    }
+    idle_ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    println!(
+        "{backend:>8}  home timeline, idle    p50 {:>5.2} ms   p99 {:>5.2} ms server-side ({} requests, nothing else running)",
+        quantile(&idle_ms, 0.5),
+        quantile(&idle_ms, 0.99),
+        idle_ms.len(),
+    );
+
     let count = (s.ingest_rate * s.ingest_secs) as usize;
     let items = sign_many(&actors, &base, &inbox, s.actors, count);
     let before = remote_statuses(&db).await;
@@ -148,20 +164,9 @@ pub async fn run(backend: &str, db_url: &str, s: &Settings) {
     let home = server.url("/api/v1/timelines/home?limit=20");
     let (mut server_ms, mut client_ms) = (Vec::new(), Vec::new());
     while !ingest.is_finished() {
-        let t = Instant::now();
-        let res = client.get(&home).bearer_auth(&token).send().await.unwrap();
-        assert_eq!(res.status(), 200);
-        let timing = res
-            .headers()
-            .get("server-timing")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split("dur=").nth(1))
-            .and_then(|v| v.parse::<f64>().ok())
-            .expect("Server-Timing header");
-        let page: Vec<serde_json::Value> = res.json().await.unwrap();
-        client_ms.push(t.elapsed().as_secs_f64() * 1000.0);
-        assert_eq!(page.len(), 20, "a full page");
-        server_ms.push(timing);
+        let (server_side, client_side) = read_home(&client, &home, &token).await;
+        server_ms.push(server_side);
+        client_ms.push(client_side);
     }
     let (accepted, took) = ingest.await.unwrap();
     let stored = remote_statuses(&db).await - before;
@@ -180,4 +185,21 @@ pub async fn run(backend: &str, db_url: &str, s: &Settings) {
     );
     server.stop();
     remote.stop(false).await;
+}
+
+/// One page of the home timeline: (server-side ms from `Server-Timing`, client-observed ms).
+async fn read_home(client: &reqwest::Client, home: &str, token: &str) -> (f64, f64) {
+    let t = Instant::now();
+    let res = client.get(home).bearer_auth(token).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let timing = res
+        .headers()
+        .get("server-timing")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split("dur=").nth(1))
+        .and_then(|v| v.parse::<f64>().ok())
+        .expect("Server-Timing header");
+    let page: Vec<serde_json::Value> = res.json().await.unwrap();
+    assert_eq!(page.len(), 20, "a full page");
+    (timing, t.elapsed().as_secs_f64() * 1000.0)
 }
