@@ -224,6 +224,14 @@ pub fn with_stats_by_ids(
         .load(conn)?)
 }
 
+/// The accounts among these ActivityPub ids that are stored, in no particular order.
+pub fn by_ap_ids(conn: &mut DbConn, ap_ids: &[String]) -> Result<Vec<Account>, StorageError> {
+    Ok(accounts::table
+        .filter(accounts::ap_id.eq_any(ap_ids))
+        .select(Account::as_select())
+        .load(conn)?)
+}
+
 /// Several accounts by id, in no particular order.
 pub fn by_ids(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<Account>, StorageError> {
     Ok(accounts::table

@@ -68,10 +68,17 @@ fn sqlite_path(url: &str) -> &str {
 }
 
 #[derive(Debug)]
-struct SqlitePragmas;
+struct ConnectionSetup;
 
-impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
+impl CustomizeConnection<DbConn, diesel::r2d2::Error> for ConnectionSetup {
     fn on_acquire(&self, conn: &mut DbConn) -> Result<(), diesel::r2d2::Error> {
+        if let DbConn::Postgresql(c) = conn {
+            // Pooled connections commit without waiting for the WAL flush; `Db::write` then
+            // waits for the flusher (module documentation). Set once per connection rather
+            // than per transaction, which was a round trip per write.
+            c.batch_execute("SET synchronous_commit = off")
+                .map_err(diesel::r2d2::Error::QueryError)?;
+        }
         if let DbConn::Sqlite(c) = conn {
             // busy_timeout first, so that the pragmas after it wait instead of failing.
             c.batch_execute(
@@ -170,9 +177,7 @@ impl Db {
             // No `SELECT 1` before every use: it was a round trip per request. A connection
             // that broke (the server restarted) fails its query, is seen as broken and dropped.
             .test_on_check_out(false);
-        if backend == Backend::Sqlite {
-            builder = builder.connection_customizer(Box::new(SqlitePragmas));
-        }
+        builder = builder.connection_customizer(Box::new(ConnectionSetup));
         let pool = builder
             .build(manager)
             .map_err(|e| StorageError::Unavailable(e.to_string()))?;
@@ -199,14 +204,22 @@ impl Db {
     /// Applies pending migrations for this backend; returns the names of those applied.
     pub fn migrate(&self) -> Result<Vec<String>, StorageError> {
         let mut conn = self.conn()?;
+        if self.backend == Backend::Postgres {
+            // Migrations are not written through `Db::write`: make them durable themselves.
+            conn.batch_execute("SET synchronous_commit = on")?;
+        }
         let source = match self.backend {
             Backend::Sqlite => SQLITE_MIGRATIONS,
             Backend::Postgres => POSTGRES_MIGRATIONS,
         };
-        let applied = conn
+        let applied: Result<Vec<String>, StorageError> = conn
             .run_pending_migrations(source)
-            .map_err(|e| StorageError::Migration(e.to_string()))?;
-        Ok(applied.iter().map(|v| v.to_string()).collect())
+            .map(|done| done.iter().map(|v| v.to_string()).collect())
+            .map_err(|e| StorageError::Migration(e.to_string()));
+        if self.backend == Backend::Postgres {
+            conn.batch_execute("SET synchronous_commit = off")?;
+        }
+        applied
     }
 
     /// Runs read-only work on the blocking pool.
@@ -268,10 +281,8 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<T, StorageError>,
     {
         let mut conn = self.conn()?;
-        conn.transaction(|c: &mut PooledConn| {
-            c.batch_execute("SET LOCAL synchronous_commit = off")?;
-            f(c)
-        })
+        // Pooled PostgreSQL connections commit asynchronously (see `ConnectionSetup`).
+        conn.transaction(|c: &mut PooledConn| f(c))
     }
 
     /// The blocking form of [`Db::write`], for the command line and tests. Do not call it

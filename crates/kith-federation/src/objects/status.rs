@@ -176,6 +176,12 @@ pub async fn store_remote_note(
             Tag::Hashtag(_) => None,
         })
         .chain(note.to.iter().chain(&note.cc).cloned())
+        // The public collection and the author's followers are never accounts.
+        .filter(|id| {
+            !crate::protocol::note::is_public(id)
+                && Some(id.as_str()) != author.followers_url.as_deref()
+        })
+        .take(50)
         .collect();
     let hashtags: Vec<String> = note
         .tags
@@ -211,11 +217,13 @@ pub async fn store_remote_note(
                     None => parent_missing = true,
                 }
             }
-            let mut mentioned = Vec::new();
-            for ap in mention_ids.iter().take(50) {
-                if let Some(a) = accounts::by_ap_id(c, ap).optional()? {
-                    if !mentioned.iter().any(|m: &Account| m.id == a.id) {
-                        mentioned.push(a);
+            // One query for every addressee that may be an account, in the order named.
+            let found = accounts::by_ap_ids(c, &mention_ids)?;
+            let mut mentioned: Vec<Account> = Vec::new();
+            for ap in &mention_ids {
+                if let Some(a) = found.iter().find(|a| &a.ap_id == ap) {
+                    if !mentioned.iter().any(|m| m.id == a.id) {
+                        mentioned.push(a.clone());
                     }
                 }
             }
