@@ -186,6 +186,7 @@ pub async fn run(config: FederationConfig, settings: DeliverySettings) {
     let global = Arc::new(Semaphore::new(settings.concurrency));
     let keys: Keys = Arc::default();
     let alive = Alive::default();
+    let done = spawn_finisher(config.to_request_data(), alive.clone());
     let hosts: Arc<Mutex<HashMap<String, Arc<Semaphore>>>> = Arc::default();
     let wakeup = config.delivery_wakeup.clone();
     loop {
@@ -221,11 +222,18 @@ pub async fn run(config: FederationConfig, settings: DeliverySettings) {
                 .entry(job.host.clone())
                 .or_insert_with(|| Arc::new(Semaphore::new(settings.per_host)))
                 .clone();
-            let (config, keys, alive) = (config.clone(), keys.clone(), alive.clone());
+            let (config, keys, alive, done) =
+                (config.clone(), keys.clone(), alive.clone(), done.clone());
             let max_attempts = settings.max_attempts;
             tokio::spawn(async move {
                 let _host = host_limit.acquire_owned().await.expect("semaphore open");
-                deliver(job, &config.to_request_data(), &keys, &alive, max_attempts).await;
+                let worker = Worker {
+                    data: &config.to_request_data(),
+                    keys: &keys,
+                    alive: &alive,
+                    done: &done,
+                };
+                deliver(job, worker, max_attempts).await;
                 drop(permit);
             });
         }
@@ -243,33 +251,86 @@ fn record_health(
     }
 }
 
-async fn deliver(
-    job: Claimed,
-    data: &ApData<crate::KithContext>,
-    keys: &Keys,
-    alive: &Alive,
-    max_attempts: i32,
-) {
-    let result = send_one(&job, data, keys).await;
-    let (id, host) = (job.id, job.host.clone());
-    let outcome = match result {
-        Ok(()) => {
-            let record = alive.needs_record(&host);
-            let h = host.clone();
-            let done = data
+/// A delivery that is done with, on its way to the finisher.
+struct Done {
+    id: i64,
+    host: String,
+}
+
+/// The most finished deliveries recorded in one write.
+const FINISH_BATCH: usize = 1_000;
+
+/// Starts the task that records finished deliveries in batches: one write deletes every
+/// delivery finished since the last one and records the health of the hosts that need it. On
+/// PostgreSQL that is one transaction (and one shared WAL flush) per batch instead of per
+/// request. If the process dies before a batch is written, those deliveries are sent again
+/// once their lease ends: at least once, as ever.
+fn spawn_finisher(
+    data: ApData<crate::KithContext>,
+    alive: Alive,
+) -> tokio::sync::mpsc::UnboundedSender<Done> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Done>();
+    tokio::spawn(async move {
+        let mut batch = Vec::new();
+        while rx.recv_many(&mut batch, FINISH_BATCH).await > 0 {
+            let ids: Vec<i64> = batch.iter().map(|d| d.id).collect();
+            let mut hosts: Vec<String> = batch
+                .drain(..)
+                .map(|d| d.host)
+                .filter(|h| alive.needs_record(h))
+                .collect();
+            hosts.sort();
+            hosts.dedup();
+            let recorded = hosts.clone();
+            let written = data
                 .db
                 .write(move |c| {
-                    outbox::finish(c, id)?;
-                    if record {
-                        record_health(c, |c| outbox::mark_host_alive(c, &h));
+                    outbox::finish_many(c, &ids)?;
+                    for host in &recorded {
+                        record_health(c, |c| outbox::mark_host_alive(c, host));
                     }
                     Ok(())
                 })
                 .await;
-            if done.is_err() {
-                alive.forget(&host);
+            if let Err(e) = written {
+                // Their leases run out and they are sent again.
+                tracing::warn!(error = %e, "delivery: cannot record finished deliveries");
+                for host in &hosts {
+                    alive.forget(host);
+                }
             }
-            done
+        }
+    });
+    tx
+}
+
+/// What a delivery task works with.
+#[derive(Clone, Copy)]
+struct Worker<'a> {
+    data: &'a ApData<crate::KithContext>,
+    keys: &'a Keys,
+    alive: &'a Alive,
+    done: &'a tokio::sync::mpsc::UnboundedSender<Done>,
+}
+
+async fn deliver(job: Claimed, worker: Worker<'_>, max_attempts: i32) {
+    let Worker {
+        data,
+        keys,
+        alive,
+        done,
+    } = worker;
+    let result = send_one(&job, data, keys).await;
+    let (id, host) = (job.id, job.host.clone());
+    let outcome = match result {
+        Ok(()) => {
+            // Recorded by the finisher, in a batch; if it has stopped, record it here.
+            if let Err(unsent) = done.send(Done { id, host }) {
+                let Done { id, .. } = unsent.0;
+                data.db.write(move |c| outbox::finish(c, id)).await
+            } else {
+                Ok(())
+            }
         }
         Err(error) => {
             alive.forget(&host);

@@ -126,6 +126,14 @@ pub fn finish(conn: &mut DbConn, id: i64) -> Result<(), StorageError> {
     Ok(())
 }
 
+/// Several deliveries are done with (one statement for all of them).
+pub fn finish_many(conn: &mut DbConn, ids: &[i64]) -> Result<(), StorageError> {
+    for chunk in ids.chunks(10_000) {
+        diesel::delete(deliveries::table.filter(deliveries::id.eq_any(chunk))).execute(conn)?;
+    }
+    Ok(())
+}
+
 /// A delivery failed for now: try again at `next`.
 pub fn retry_later(
     conn: &mut DbConn,
