@@ -139,10 +139,8 @@ fn signing_ceiling(count: usize) -> f64 {
 
 pub async fn run(backend: &str, db_url: &str, s: &Settings) {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    kith_ok(db_url, dir.path(), port, &["migrate"]);
-    let (star, star_token) = local_user(db_url, dir.path(), port, "star");
-    let (busy, busy_token) = local_user(db_url, dir.path(), port, "busy");
+    // The sink first, holding its ports, so that Kith's port cannot be one of them (a free
+    // port picked earlier could be bound by the sink before Kith starts).
     let sink = Sink::start(
         s.instances - s.slow - s.dead,
         s.slow,
@@ -150,6 +148,12 @@ pub async fn run(backend: &str, db_url: &str, s: &Settings) {
         Duration::from_secs(5),
     )
     .await;
+    let port = std::iter::repeat_with(free_port)
+        .find(|p| !sink.dead.contains(p))
+        .unwrap();
+    kith_ok(db_url, dir.path(), port, &["migrate"]);
+    let (star, star_token) = local_user(db_url, dir.path(), port, "star");
+    let (busy, busy_token) = local_user(db_url, dir.path(), port, "busy");
     let db = Db::connect(db_url, 2).unwrap();
     let all: Vec<u16> = sink
         .live
