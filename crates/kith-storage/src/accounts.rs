@@ -226,6 +226,9 @@ pub fn with_stats_by_ids(
 
 /// The accounts among these ActivityPub ids that are stored, in no particular order.
 pub fn by_ap_ids(conn: &mut DbConn, ap_ids: &[String]) -> Result<Vec<Account>, StorageError> {
+    if ap_ids.is_empty() {
+        return Ok(Vec::new());
+    }
     Ok(accounts::table
         .filter(accounts::ap_id.eq_any(ap_ids))
         .select(Account::as_select())

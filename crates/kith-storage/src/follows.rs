@@ -133,13 +133,18 @@ pub fn requests(conn: &mut DbConn, target: i64) -> Result<Vec<(Follow, Account)>
         .load(conn)?)
 }
 
-/// Ids of the local accounts that follow `target` (accepted): whose home feeds get its posts.
+/// Ids of the local accounts that follow `target` (accepted) and do not block it: whose home
+/// feeds get its posts.
 pub fn local_follower_ids(conn: &mut DbConn, target: i64) -> Result<Vec<i64>, StorageError> {
+    let blocking = blocks::table
+        .filter(blocks::target_account_id.eq(target))
+        .select(blocks::account_id);
     Ok(follows::table
         .inner_join(accounts::table.on(accounts::id.eq(follows::account_id)))
         .filter(follows::target_account_id.eq(target))
         .filter(follows::accepted.eq(true))
         .filter(accounts::domain.is_null())
+        .filter(accounts::id.ne_all(blocking))
         .select(accounts::id)
         .load(conn)?)
 }

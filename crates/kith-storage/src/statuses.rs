@@ -69,6 +69,38 @@ pub fn insert(
     diesel::insert_into(statuses::table)
         .values(status)
         .execute(conn)?;
+    insert_mentions_and_tags(conn, status, mentions, tags)
+}
+
+/// Stores a status like [`insert`] unless one with the same ActivityPub id is stored already;
+/// returns whether it was stored (one statement for the check and the insert).
+pub fn insert_if_new(
+    conn: &mut DbConn,
+    status: &Status,
+    mentions: &[i64],
+    tags: &[String],
+) -> Result<bool, StorageError> {
+    let insert = diesel::insert_into(statuses::table)
+        .values(status)
+        .on_conflict(statuses::ap_id)
+        .do_nothing();
+    let inserted = match conn {
+        DbConn::Postgresql(pg) => insert.execute(pg)?,
+        DbConn::Sqlite(lite) => insert.execute(lite)?,
+    };
+    if inserted == 0 {
+        return Ok(false);
+    }
+    insert_mentions_and_tags(conn, status, mentions, tags)?;
+    Ok(true)
+}
+
+fn insert_mentions_and_tags(
+    conn: &mut DbConn,
+    status: &Status,
+    mentions: &[i64],
+    tags: &[String],
+) -> Result<(), StorageError> {
     for account_id in mentions {
         diesel::insert_into(status_mentions::table)
             .values((

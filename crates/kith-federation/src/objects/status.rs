@@ -199,13 +199,6 @@ pub async fn store_remote_note(
                 kith_storage::activity::first_receipt(c, receipt)?;
             }
             let receipt_recorded = receipt.is_some();
-            if let Some(existing) = statuses::by_ap_id(c, &status.ap_id).optional()? {
-                return Ok(StoredNote {
-                    status: existing,
-                    parent_missing: false,
-                    receipt_recorded,
-                });
-            }
             let mut status = status;
             let mut parent_missing = false;
             if let Some(parent_ap) = &status.in_reply_to_ap_id {
@@ -228,7 +221,14 @@ pub async fn store_remote_note(
                 }
             }
             let ids: Vec<i64> = mentioned.iter().map(|a| a.id).collect();
-            statuses::insert(c, &status, &ids, &hashtags)?;
+            if !statuses::insert_if_new(c, &status, &ids, &hashtags)? {
+                // Stored before (a redelivery under another activity id, or a fetch).
+                return Ok(StoredNote {
+                    status: statuses::by_ap_id(c, &status.ap_id)?,
+                    parent_missing: false,
+                    receipt_recorded,
+                });
+            }
             statuses::adopt_orphans(c, &status)?;
             kith_core::statuses::distribute(c, &status, &author, &mentioned)?;
             Ok(StoredNote {
