@@ -235,10 +235,3 @@ pub fn by_ap_ids(conn: &mut DbConn, ap_ids: &[String]) -> Result<Vec<Account>, S
         .load(conn)?)
 }
 
-/// Several accounts by id, in no particular order.
-pub fn by_ids(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<Account>, StorageError> {
-    Ok(accounts::table
-        .filter(accounts::id.eq_any(ids))
-        .select(Account::as_select())
-        .load(conn)?)
-}

@@ -405,11 +405,9 @@ pub fn notifications_view(
     let mut from_ids: Vec<i64> = rows.iter().map(|n| n.from_account_id).collect();
     from_ids.sort_unstable();
     from_ids.dedup();
-    let from = accounts::by_ids(c, &from_ids)?;
-    let from: HashMap<i64, Account> = from
-        .iter()
-        .map(|a| a.id)
-        .zip(accounts_view(c, &from, urls)?)
+    let from: HashMap<i64, Account> = accounts::with_stats_by_ids(c, &from_ids)?
+        .into_iter()
+        .map(|(a, stats)| (a.id, with_stats(&a, &stats.unwrap_or_default(), urls)))
         .collect();
     Ok(rows
         .iter()
