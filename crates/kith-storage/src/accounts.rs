@@ -234,4 +234,3 @@ pub fn by_ap_ids(conn: &mut DbConn, ap_ids: &[String]) -> Result<Vec<Account>, S
         .select(Account::as_select())
         .load(conn)?)
 }
-
