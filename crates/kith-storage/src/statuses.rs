@@ -420,41 +420,32 @@ pub fn public(
 
 /// `account_id`'s home timeline, from the materialized feed, still filtered by visibility.
 ///
-/// The page is cut from the feed first, walking its primary key `(account_id, status_id)`,
-/// and only those statuses are loaded and checked: asking for "statuses in this feed, newest
-/// first" in one query let PostgreSQL plan a join over the whole feed (a second per page at a
-/// million statuses). Fan-in only feeds what the owner may see, so the visibility check
-/// rarely drops one; when it does the page is shorter, and paging goes on from its last id.
+/// The page is cut from the feed first, in a sub-select walking its primary key
+/// `(account_id, status_id)`, and only those statuses are loaded and checked: asking for
+/// "statuses in this feed, newest first" as a join let PostgreSQL plan a walk over the whole
+/// feed (a second per page at a million statuses); the sub-select's `LIMIT` keeps it to one
+/// index range. Fan-in only feeds what the owner may see, so the visibility check rarely
+/// drops one; when it does the page is shorter, and paging goes on from its last id.
 pub fn home(conn: &mut DbConn, account_id: i64, page: Page) -> Result<Vec<Status>, StorageError> {
-    let mut ids = home_feed::table
+    // Plain bounds (not optional filters) keep the sub-select a fixed type, which diesel needs
+    // to run it on either backend.
+    let above = page.since_id.max(page.min_id).unwrap_or(i64::MIN);
+    let below = page.max_id.unwrap_or(i64::MAX);
+    let range = home_feed::table
         .filter(home_feed::account_id.eq(account_id))
-        .select(home_feed::status_id)
-        .into_boxed();
-    if let Some(max) = page.max_id {
-        ids = ids.filter(home_feed::status_id.lt(max));
-    }
-    if let Some(since) = page.since_id {
-        ids = ids.filter(home_feed::status_id.gt(since));
-    }
+        .filter(home_feed::status_id.gt(above))
+        .filter(home_feed::status_id.lt(below))
+        .select(home_feed::status_id);
     let limit = page.limit.clamp(1, 40);
-    let ids: Vec<i64> = match page.min_id {
-        Some(min) => ids
-            .filter(home_feed::status_id.gt(min))
-            .order(home_feed::status_id.asc())
-            .limit(limit)
-            .load(conn)?,
-        None => ids
-            .order(home_feed::status_id.desc())
-            .limit(limit)
-            .load(conn)?,
-    };
-    let query = visible_to(
-        statuses::table
-            .filter(statuses::id.eq_any(ids))
+    let in_page = match page.min_id {
+        Some(_) => statuses::table
+            .filter(statuses::id.eq_any(range.order(home_feed::status_id.asc()).limit(limit)))
             .into_boxed(),
-        Some(account_id),
-    );
-    load_page(conn, query, page)
+        None => statuses::table
+            .filter(statuses::id.eq_any(range.order(home_feed::status_id.desc()).limit(limit)))
+            .into_boxed(),
+    };
+    load_page(conn, visible_to(in_page, Some(account_id)), page)
 }
 
 /// Puts a status into these accounts' home feeds.
