@@ -1,11 +1,14 @@
 //! OAuth 2 (RFC 6749) as Mastodon clients use it: the authorization-code grant with PKCE
 //! (RFC 7636, S256), client credentials, token revocation (RFC 7009), and server metadata
-//! (RFC 8414). Errors before the client is known are shown to the person; errors after are
-//! sent back to the client's redirect URI, as §4.1.2.1 asks.
+//! (RFC 8414). Errors in an authorization request are shown to the person on a page, never
+//! redirected (anyone can register a redirect URI); only the person's refusal is sent back to
+//! the client. Password attempts are throttled per account name and per address
+//! (`login_failures`, in the database).
 
 use crate::body::Body;
 use crate::error::{ApiError, ApiResult};
 use crate::pages::{html, ErrorPage};
+use crate::throttle;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -13,7 +16,7 @@ use base64::Engine;
 use kith_core::tokens::{self, digest, random_secret};
 use kith_core::{accounts as core_accounts, CoreError, Scopes};
 use kith_federation::Data;
-use kith_storage::oauth::{self, App, Code};
+use kith_storage::oauth::{self, App, Code, Token};
 use kith_storage::OptionalExt;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -66,9 +69,9 @@ struct Valid {
 
 /// Why an authorization request cannot go on.
 enum Refusal {
-    /// The client or redirect URI is unknown: tell the person, never redirect.
+    /// The request is wrong: tell the person, never redirect.
     Page(String),
-    /// The client is known: send the error to its redirect URI.
+    /// The person said no: send `access_denied` to the client's redirect URI.
     Redirect(HttpResponse),
 }
 
@@ -98,6 +101,14 @@ fn error_redirect(redirect_uri: &str, state: &Option<String>, code: &str, why: &
         pairs.push(("state", s));
     }
     Refusal::Redirect(redirect_with(redirect_uri, &pairs))
+}
+
+/// An error in the request itself, found before the person has acted. It is shown on a page
+/// (400), never sent to the redirect URI: anyone can register an application with any redirect
+/// URI, so an automatic redirect would make `/oauth/authorize` an open redirector (RFC 9700
+/// §4.11.2). Only the person's own decision (deny) is sent back to the client.
+fn refuse(code: &str, why: &str) -> Refusal {
+    Refusal::Page(format!("{why} ({code})."))
 }
 
 async fn validate(p: &AuthorizeParams, data: &Data) -> Result<Valid, Refusal> {
@@ -131,9 +142,7 @@ async fn validate(p: &AuthorizeParams, data: &Data) -> Result<Valid, Refusal> {
     };
     let state = p.state.clone().filter(|s| !s.is_empty());
     if p.response_type.as_deref() != Some("code") {
-        return Err(error_redirect(
-            &redirect_uri,
-            &state,
+        return Err(refuse(
             "unsupported_response_type",
             "response_type must be code",
         ));
@@ -142,21 +151,12 @@ async fn validate(p: &AuthorizeParams, data: &Data) -> Result<Valid, Refusal> {
     let scopes = match Scopes::parse(p.scope.as_deref().unwrap_or("")) {
         Ok(s) if s.is_subset_of(&app_scopes) => s,
         Ok(_) => {
-            return Err(error_redirect(
-                &redirect_uri,
-                &state,
+            return Err(refuse(
                 "invalid_scope",
                 "the requested scope is more than the application registered",
             ))
         }
-        Err(e) => {
-            return Err(error_redirect(
-                &redirect_uri,
-                &state,
-                "invalid_scope",
-                &e.to_string(),
-            ))
-        }
+        Err(e) => return Err(refuse("invalid_scope", &e.to_string())),
     };
     let challenge = match (
         p.code_challenge.as_deref().filter(|c| !c.is_empty()),
@@ -165,17 +165,13 @@ async fn validate(p: &AuthorizeParams, data: &Data) -> Result<Valid, Refusal> {
         (None, _) => None,
         (Some(c), Some("S256")) if (43..=128).contains(&c.len()) => Some(c.to_owned()),
         (Some(_), Some("S256")) => {
-            return Err(error_redirect(
-                &redirect_uri,
-                &state,
+            return Err(refuse(
                 "invalid_request",
                 "code_challenge must be 43 to 128 characters",
             ))
         }
         (Some(_), _) => {
-            return Err(error_redirect(
-                &redirect_uri,
-                &state,
+            return Err(refuse(
                 "invalid_request",
                 "code_challenge_method must be S256",
             ))
@@ -254,6 +250,32 @@ async fn authorize_form(query: web::Query<AuthorizeParams>, data: Data) -> ApiRe
     }
 }
 
+/// 429: too many failed logins for this name or from this address; says when to retry.
+fn throttled_page(
+    v: &Valid,
+    data: &Data,
+    until: chrono::NaiveDateTime,
+    username: &str,
+) -> ApiResult<HttpResponse> {
+    let wait = (until - kith_storage::now()).num_seconds().max(1);
+    let message = format!(
+        "Too many failed login attempts. Try again after {} UTC (in about {} minute{}).",
+        until.format("%H:%M"),
+        (wait + 59) / 60,
+        if wait > 60 { "s" } else { "" },
+    );
+    let mut res = authorize_page(
+        v,
+        data,
+        StatusCode::TOO_MANY_REQUESTS,
+        Some(&message),
+        username,
+    )?;
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from(wait as u64));
+    Ok(res)
+}
+
 #[derive(Template)]
 #[template(path = "code.html")]
 struct CodePage<'a> {
@@ -262,7 +284,11 @@ struct CodePage<'a> {
     code: &'a str,
 }
 
-async fn authorize_submit(form: Body<AuthorizeSubmission>, data: Data) -> ApiResult<HttpResponse> {
+async fn authorize_submit(
+    req: HttpRequest,
+    form: Body<AuthorizeSubmission>,
+    data: Data,
+) -> ApiResult<HttpResponse> {
     let form = form.0;
     let v = match validate(&form.params, &data).await {
         Ok(v) => v,
@@ -289,16 +315,24 @@ async fn authorize_submit(form: Body<AuthorizeSubmission>, data: Data) -> ApiRes
     }
     let username = form.username.unwrap_or_default();
     let password = form.password.unwrap_or_default();
+    let account_key = throttle::account_key(&username);
+    let address_key = throttle::address_key(throttle::client_ip(&req));
+    if let Some(until) =
+        throttle::throttled_until(&data.db, account_key.clone(), address_key.clone()).await?
+    {
+        return throttled_page(&v, &data, until, &username);
+    }
     let account = match core_accounts::check_password(&data.db, &username, &password).await {
         Ok(a) => a,
         Err(CoreError::BadCredentials) => {
+            throttle::record_failure(&data.db, account_key, address_key).await?;
             return authorize_page(
                 &v,
                 &data,
                 StatusCode::UNAUTHORIZED,
                 Some("Wrong username or password."),
                 &username,
-            )
+            );
         }
         Err(e) => return Err(e.into()),
     };
@@ -400,63 +434,103 @@ fn pkce_matches(verifier: &str, challenge: &str) -> bool {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(hashed) == challenge
 }
 
+/// Why a taken code gives no token (RFC 6749 §5.2), checked after the code is burned.
+fn check_grant(
+    grant: &Code,
+    app_id: i64,
+    redirect_uri: &str,
+    verifier: Option<&str>,
+    client_authenticated: bool,
+) -> ApiResult<()> {
+    if grant.app_id != app_id || grant.expires_at <= kith_storage::now() {
+        return Err(ApiError::oauth(
+            "invalid_grant",
+            "the authorization code is invalid, expired or already used",
+        ));
+    }
+    // §4.1.3: the redirect URI must be the one the code was issued for.
+    if redirect_uri != grant.redirect_uri {
+        return Err(ApiError::oauth(
+            "invalid_grant",
+            "redirect_uri does not match the authorization request",
+        ));
+    }
+    match (&grant.code_challenge, verifier) {
+        (Some(challenge), Some(verifier)) if pkce_matches(verifier, challenge) => Ok(()),
+        (Some(_), Some(_)) => Err(ApiError::oauth(
+            "invalid_grant",
+            "code_verifier does not match the code_challenge",
+        )),
+        (Some(_), None) => Err(ApiError::oauth(
+            "invalid_grant",
+            "code_verifier is required",
+        )),
+        (None, _) if !client_authenticated => Err(ApiError::oauth(
+            "invalid_client",
+            "client_secret is required without PKCE",
+        )),
+        (None, _) => Ok(()),
+    }
+}
+
+/// The authorization-code grant: takes the code and issues its token in one transaction. The
+/// code is taken with one `DELETE … RETURNING`, so of concurrent redemptions exactly one gets
+/// it; a code that is no longer there may be a replay, which revokes the token it gave
+/// (RFC 6749 §4.1.2).
+async fn redeem_code(
+    data: &Data,
+    app_id: i64,
+    t: TokenRequest,
+    client_authenticated: bool,
+) -> ApiResult<(String, Token)> {
+    let code = t
+        .code
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| ApiError::oauth("invalid_request", "code is required"))?;
+    // §4.1.3: required, since Kith's authorization requests always carry one (Mastodon and
+    // Doorkeeper require it too).
+    let redirect_uri = t
+        .redirect_uri
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| ApiError::oauth("invalid_request", "redirect_uri is required"))?;
+    let verifier = t.code_verifier;
+    let hash = digest(&code);
+    data.db
+        .write(move |c| {
+            let Some(grant) = oauth::take_code(c, &hash).optional()? else {
+                oauth::revoke_tokens_of_code(c, &hash, kith_storage::now())?;
+                return Ok(Err(ApiError::oauth(
+                    "invalid_grant",
+                    "the authorization code is invalid, expired or already used",
+                )));
+            };
+            if let Err(e) = check_grant(
+                &grant,
+                app_id,
+                &redirect_uri,
+                verifier.as_deref(),
+                client_authenticated,
+            ) {
+                return Ok(Err(e));
+            }
+            let scopes = match Scopes::parse(&grant.scopes) {
+                Ok(s) => s,
+                Err(e) => return Ok(Err(e.into())),
+            };
+            let (secret, row) =
+                tokens::new_token(Some(app_id), Some(grant.account_id), &scopes, Some(hash));
+            tokens::store(c, &row)?;
+            Ok(Ok((secret, row)))
+        })
+        .await?
+}
+
 async fn token(req: HttpRequest, body: Body<TokenRequest>, data: Data) -> ApiResult<HttpResponse> {
     let t = body.0;
     let (id, secret) = client_credentials(&req, t.client_id.clone(), t.client_secret.clone());
     let (app, client_authenticated) = client(&data, id, secret).await?;
-    let (account_id, scopes) = match t.grant_type.as_deref() {
-        Some("authorization_code") => {
-            let code = t
-                .code
-                .filter(|c| !c.is_empty())
-                .ok_or_else(|| ApiError::oauth("invalid_request", "code is required"))?;
-            let hash = digest(&code);
-            // Taking the code burns it, whether or not what follows succeeds.
-            let found = data
-                .db
-                .write(move |c| oauth::take_code(c, &hash).optional())
-                .await?;
-            let grant = found
-                .filter(|c| c.app_id == app.id && c.expires_at > kith_storage::now())
-                .ok_or_else(|| {
-                    ApiError::oauth(
-                        "invalid_grant",
-                        "the authorization code is invalid, expired or already used",
-                    )
-                })?;
-            if t.redirect_uri
-                .as_deref()
-                .is_some_and(|r| r != grant.redirect_uri)
-            {
-                return Err(ApiError::oauth(
-                    "invalid_grant",
-                    "redirect_uri does not match the authorization request",
-                ));
-            }
-            match (&grant.code_challenge, t.code_verifier.as_deref()) {
-                (Some(challenge), Some(verifier)) if pkce_matches(verifier, challenge) => {}
-                (Some(_), Some(_)) => {
-                    return Err(ApiError::oauth(
-                        "invalid_grant",
-                        "code_verifier does not match the code_challenge",
-                    ))
-                }
-                (Some(_), None) => {
-                    return Err(ApiError::oauth(
-                        "invalid_grant",
-                        "code_verifier is required",
-                    ))
-                }
-                (None, _) if !client_authenticated => {
-                    return Err(ApiError::oauth(
-                        "invalid_client",
-                        "client_secret is required without PKCE",
-                    ))
-                }
-                (None, _) => {}
-            }
-            (Some(grant.account_id), Scopes::parse(&grant.scopes)?)
-        }
+    let (secret, row) = match t.grant_type.as_deref() {
+        Some("authorization_code") => redeem_code(&data, app.id, t, client_authenticated).await?,
         Some("client_credentials") => {
             if !client_authenticated {
                 return Err(ApiError::oauth(
@@ -473,7 +547,7 @@ async fn token(req: HttpRequest, body: Body<TokenRequest>, data: Data) -> ApiRes
                     "the requested scope is more than the application registered",
                 ));
             }
-            (None, scopes)
+            tokens::issue(&data.db, Some(app.id), None, &scopes).await?
         }
         Some(other) => {
             return Err(ApiError::oauth(
@@ -483,7 +557,6 @@ async fn token(req: HttpRequest, body: Body<TokenRequest>, data: Data) -> ApiRes
         }
         None => return Err(ApiError::oauth("invalid_request", "grant_type is required")),
     };
-    let (secret, row) = tokens::issue(&data.db, Some(app.id), account_id, &scopes).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))

@@ -5,7 +5,7 @@ use crate::{CoreError, Scopes};
 use base64::Engine;
 use kith_storage::accounts::Account;
 use kith_storage::oauth::{self, Token};
-use kith_storage::{Db, OptionalExt};
+use kith_storage::{Db, DbConn, OptionalExt, StorageError};
 use sha2::{Digest, Sha256};
 
 /// A fresh 256-bit secret, URL-safe base64 without padding.
@@ -20,13 +20,14 @@ pub fn digest(secret: &str) -> String {
     d.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Issues a new bearer token and returns it (the only time it is seen in clear).
-pub async fn issue(
-    db: &Db,
+/// A new bearer token, not yet stored: the secret (shown once) and its row. `code_hash` names
+/// the authorization code it is issued for, if any.
+pub fn new_token(
     app_id: Option<i64>,
     account_id: Option<i64>,
     scopes: &Scopes,
-) -> Result<(String, Token), CoreError> {
+    code_hash: Option<String>,
+) -> (String, Token) {
     let secret = random_secret();
     let token = Token {
         id: kith_storage::id::new_id(),
@@ -36,16 +37,31 @@ pub async fn issue(
         scopes: scopes.to_string(),
         created_at: kith_storage::now(),
         revoked_at: None,
+        code_hash,
     };
+    (secret, token)
+}
+
+/// Stores a token made by `new_token`, inside the caller's transaction, and marks its
+/// account active.
+pub fn store(c: &mut DbConn, token: &Token) -> Result<(), StorageError> {
+    oauth::insert_token(c, token)?;
+    if let Some(account_id) = token.account_id {
+        kith_storage::users::touch_active(c, account_id, token.created_at)?;
+    }
+    Ok(())
+}
+
+/// Issues a new bearer token and returns it (the only time it is seen in clear).
+pub async fn issue(
+    db: &Db,
+    app_id: Option<i64>,
+    account_id: Option<i64>,
+    scopes: &Scopes,
+) -> Result<(String, Token), CoreError> {
+    let (secret, token) = new_token(app_id, account_id, scopes, None);
     let row = token.clone();
-    db.write(move |c| {
-        oauth::insert_token(c, &row)?;
-        if let Some(account_id) = row.account_id {
-            kith_storage::users::touch_active(c, account_id, row.created_at)?;
-        }
-        Ok(())
-    })
-    .await?;
+    db.write(move |c| store(c, &row)).await?;
     Ok((secret, token))
 }
 

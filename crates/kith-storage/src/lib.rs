@@ -11,6 +11,7 @@ pub mod activity;
 mod error;
 pub mod follows;
 pub mod id;
+pub mod login_failures;
 pub mod oauth;
 pub mod outbox;
 mod pool;

@@ -57,6 +57,8 @@ pub struct Token {
     pub scopes: String,
     pub created_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+    /// The digest of the authorization code it was issued for, if any.
+    pub code_hash: Option<String>,
 }
 
 /// Registers an application.
@@ -91,15 +93,29 @@ pub fn insert_code(conn: &mut DbConn, code: &Code) -> Result<(), StorageError> {
     Ok(())
 }
 
-/// Removes and returns the code with this digest: a code can be redeemed once only, and a
-/// failed redemption burns it too, as RFC 6749 §4.1.2 asks.
+/// Removes and returns the code with this digest in one statement (`DELETE … RETURNING`), so
+/// that of several concurrent redemptions exactly one gets the code: a code can be redeemed
+/// once only, and a failed redemption burns it too, as RFC 6749 §4.1.2 asks.
 pub fn take_code(conn: &mut DbConn, code_hash: &str) -> Result<Code, StorageError> {
-    let code = oauth_codes::table
-        .find(code_hash)
-        .select(Code::as_select())
-        .first(conn)?;
-    diesel::delete(oauth_codes::table.find(code_hash)).execute(conn)?;
-    Ok(code)
+    Ok(diesel::delete(oauth_codes::table.find(code_hash))
+        .returning(oauth_codes::all_columns)
+        .get_result::<Code>(conn)?)
+}
+
+/// Revokes every live token issued for the code with this digest (a replayed code, RFC 6749
+/// §4.1.2); returns how many were revoked.
+pub fn revoke_tokens_of_code(
+    conn: &mut DbConn,
+    code_hash: &str,
+    at: NaiveDateTime,
+) -> Result<usize, StorageError> {
+    Ok(diesel::update(
+        oauth_tokens::table
+            .filter(oauth_tokens::code_hash.eq(code_hash))
+            .filter(oauth_tokens::revoked_at.is_null()),
+    )
+    .set(oauth_tokens::revoked_at.eq(at))
+    .execute(conn)?)
 }
 
 /// Stores a new token.

@@ -75,6 +75,7 @@ diesel::table! {
         scopes -> Text,
         created_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        code_hash -> Nullable<Text>,
     }
 }
 
@@ -214,6 +215,15 @@ diesel::table! {
         failing_since -> Nullable<Timestamp>,
         unreachable -> Bool,
         last_success_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> BigInt,
+        username -> Text,
+        ip -> Text,
+        failed_at -> Timestamp,
     }
 }
 

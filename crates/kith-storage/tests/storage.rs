@@ -210,6 +210,7 @@ fn oauth_rows_round_trip_and_codes_are_taken_once() {
             scopes: "read".into(),
             created_at: now(),
             revoked_at: None,
+            code_hash: None,
         };
         db.write_blocking({
             let token = token.clone();

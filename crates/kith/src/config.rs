@@ -30,6 +30,9 @@ pub struct Config {
     /// Inbox activities in progress at once; beyond it the inbox answers 503 with
     /// `Retry-After` (a bounded queue rather than an unbounded pile-up).
     pub inbox_queue: usize,
+    /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` gives the client's
+    /// address, for the login throttle. Empty: the header is ignored and the peer is the client.
+    pub trusted_proxies: Vec<String>,
     /// The instance's name.
     pub instance_title: String,
     /// A short description of the instance.
@@ -51,6 +54,7 @@ impl Default for Config {
             dev_mode: false,
             authorized_fetch: false,
             inbox_queue: kith_federation::inbox::DEFAULT_INBOX_QUEUE,
+            trusted_proxies: Vec::new(),
             instance_title: "Kith".into(),
             instance_description: "A small community on the fediverse.".into(),
             contact_email: String::new(),
@@ -69,6 +73,7 @@ const KEYS: &[&str] = &[
     "dev_mode",
     "authorized_fetch",
     "inbox_queue",
+    "trusted_proxies",
     "instance_title",
     "instance_description",
     "contact_email",
@@ -111,7 +116,22 @@ impl Config {
         if self.inbox_queue == 0 {
             bail!("inbox_queue must be at least 1");
         }
+        self.trusted_proxies()?;
         Ok(())
+    }
+
+    /// The trusted proxies, parsed: `10.0.0.1` and `10.0.0.0/8` alike.
+    pub fn trusted_proxies(&self) -> anyhow::Result<Vec<ipnet::IpNet>> {
+        self.trusted_proxies
+            .iter()
+            .map(|p| {
+                p.parse::<ipnet::IpNet>()
+                    .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        anyhow::anyhow!("trusted_proxies: {p:?} is not an address or range")
+                    })
+            })
+            .collect()
     }
 
     /// The listen address.

@@ -52,8 +52,12 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> anyhow::Res
         federation.clone(),
         DeliverySettings::default(),
     ));
+    let proxies = actix_web::web::Data::new(kith_api::throttle::TrustedProxies(
+        config.trusted_proxies()?,
+    ));
     let http = HttpServer::new(move || {
         App::new()
+            .app_data(proxies.clone())
             .wrap(FederationMiddleware::new(federation.clone()))
             .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms"))
             .wrap_fn(|req, srv| {

@@ -383,7 +383,7 @@ async fn oauth_refusals_use_rfc_6749_codes_and_write_nothing() {
             .unwrap();
         assert_eq!(me.status(), 403, "an app token acts for no user");
 
-        // Scope beyond the app's registration: sent back to the app as invalid_scope.
+        // Scope beyond the app's registration: shown to the person, not redirected.
         let res = c
             .get(i.url("/oauth/authorize"))
             .query(&[
@@ -396,12 +396,9 @@ async fn oauth_refusals_use_rfc_6749_codes_and_write_nothing() {
             .send()
             .await
             .unwrap();
-        assert_eq!(res.status(), 302);
-        let loc = res.headers()["location"].to_str().unwrap();
-        assert!(
-            loc.contains("error=invalid_scope") && loc.contains("state=s"),
-            "{loc}"
-        );
+        assert_eq!(res.status(), 400);
+        assert!(res.headers().get("location").is_none());
+        assert!(res.text().await.unwrap().contains("invalid_scope"));
         // Unknown client or unregistered redirect URI: never redirected, shown to the person.
         let res = c
             .get(i.url("/oauth/authorize"))
@@ -456,10 +453,9 @@ async fn oauth_refusals_use_rfc_6749_codes_and_write_nothing() {
             .send()
             .await
             .unwrap();
-        assert!(res.headers()["location"]
-            .to_str()
-            .unwrap()
-            .contains("error=invalid_request"));
+        assert_eq!(res.status(), 400);
+        assert!(res.headers().get("location").is_none());
+        assert!(res.text().await.unwrap().contains("invalid_request"));
 
         // Server metadata (RFC 8414), read by Mastodon.py.
         let meta: Value = c
@@ -544,4 +540,312 @@ async fn app_registration_validates_and_writes_nothing_on_failure() {
         );
         assert_eq!(apps().await, 1);
     });
+}
+
+async fn token_works(i: &Instance, token: &str) -> u16 {
+    client()
+        .get(i.url("/api/v1/accounts/verify_credentials"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Issue 9, item 5: of 12 simultaneous redemptions of one code exactly one gets a token (on
+/// PostgreSQL two or three used to), and a replay afterwards is refused and revokes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_is_redeemed_once_under_concurrency_and_a_replay_revokes_its_token() {
+    on_each_backend!(async |i: &Instance| {
+        i.create_user("ana", "correct horse").await;
+        let app = register(i, "read").await;
+        for round in 0..20 {
+            let (verifier, challenge) = pkce();
+            let code =
+                code_from(&login(i, &app, "ana", "correct horse", Some(&challenge), "read").await);
+            let form = [
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("code_verifier", verifier.as_str()),
+            ];
+            let answers =
+                futures::future::join_all((0..12).map(|_| exchange(i, &app, &form))).await;
+            let mut tokens = Vec::new();
+            for res in answers {
+                if res.status() == 200 {
+                    let t: Value = res.json().await.unwrap();
+                    tokens.push(t["access_token"].as_str().unwrap().to_owned());
+                } else {
+                    oauth_error(res, 400, "invalid_grant").await;
+                }
+            }
+            assert_eq!(tokens.len(), 1, "round {round}: {} tokens", tokens.len());
+            // A replay afterwards: refused, and the token the code gave stops working.
+            oauth_error(exchange(i, &app, &form).await, 400, "invalid_grant").await;
+            assert_eq!(token_works(i, &tokens[0]).await, 401, "round {round}");
+        }
+        // A code redeemed once, alone, gives a working token until it is replayed.
+        let (verifier, challenge) = pkce();
+        let code =
+            code_from(&login(i, &app, "ana", "correct horse", Some(&challenge), "read").await);
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("code_verifier", verifier.as_str()),
+        ];
+        let res = exchange(i, &app, &form).await;
+        assert_eq!(res.status(), 200);
+        let t: Value = res.json().await.unwrap();
+        let token = t["access_token"].as_str().unwrap();
+        assert_eq!(token_works(i, token).await, 200);
+        oauth_error(exchange(i, &app, &form).await, 400, "invalid_grant").await;
+        assert_eq!(token_works(i, token).await, 401);
+    });
+}
+
+/// Issue 9, item 12: the token request must name the redirect URI the code was issued for
+/// (RFC 6749 §4.1.3).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_exchange_requires_the_matching_redirect_uri() {
+    on_each_backend!(async |i: &Instance| {
+        i.create_user("ana", "correct horse").await;
+        let app = register(i, "read").await;
+        let (verifier, challenge) = pkce();
+        let code =
+            code_from(&login(i, &app, "ana", "correct horse", Some(&challenge), "read").await);
+        let without = client()
+            .post(i.url("/oauth/token"))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("client_id", app.client_id.as_str()),
+                ("code", code.as_str()),
+                ("code_verifier", verifier.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        oauth_error(without, 400, "invalid_request").await;
+        // Refused before the code was taken: the right request still works.
+        let res = exchange(
+            i,
+            &app,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("code_verifier", &verifier),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), 200);
+        // Another redirect URI: invalid_grant.
+        let code =
+            code_from(&login(i, &app, "ana", "correct horse", Some(&challenge), "read").await);
+        let other = client()
+            .post(i.url("/oauth/token"))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("client_id", app.client_id.as_str()),
+                ("redirect_uri", "https://app.example/other"),
+                ("code", code.as_str()),
+                ("code_verifier", verifier.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        oauth_error(other, 400, "invalid_grant").await;
+    });
+}
+
+/// Issue 9, item 9: an authorization request with an error is answered with a page, never a
+/// redirect, even for a client and redirect URI that are registered (anyone can register one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorization_errors_are_shown_not_redirected() {
+    on_each_backend!(async |i: &Instance| {
+        let c = client();
+        let res = c
+            .post(i.url("/api/v1/apps"))
+            .form(&[
+                ("client_name", "Phish"),
+                ("redirect_uris", "https://evil.example/landing"),
+                ("scopes", "read"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let evil: Value = res.json().await.unwrap();
+        let client_id = evil["client_id"].as_str().unwrap();
+        for (response_type, scope, method) in [
+            ("token", "read", None),
+            ("", "read", None),
+            ("code id_token", "read", None),
+            ("code", "admin:write", None),
+            ("code", "read nonsense", None),
+            ("code", "read", Some("plain")),
+        ] {
+            let mut query = vec![
+                ("client_id", client_id),
+                ("redirect_uri", "https://evil.example/landing"),
+                ("scope", scope),
+                ("state", "s"),
+            ];
+            if !response_type.is_empty() {
+                query.push(("response_type", response_type));
+            }
+            if let Some(m) = method {
+                query.push(("code_challenge", "x"));
+                query.push(("code_challenge_method", m));
+            }
+            let res = c
+                .get(i.url("/oauth/authorize"))
+                .query(&query)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 400, "{response_type} {scope}");
+            assert!(res.headers().get("location").is_none());
+            assert!(res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"));
+            // The same through the form's POST.
+            let res = c
+                .post(i.url("/oauth/authorize"))
+                .form(&query)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 400);
+            assert!(res.headers().get("location").is_none());
+        }
+    });
+}
+
+/// Moves every recorded failed login `minutes` into the past, as if that time had gone by.
+async fn age_login_failures(i: &Instance, minutes: i64) {
+    use diesel::prelude::*;
+    use kith_storage::schema::login_failures as lf;
+    i.context
+        .db
+        .write(move |c| {
+            let rows: Vec<(i64, chrono::NaiveDateTime)> =
+                lf::table.select((lf::id, lf::failed_at)).load(c)?;
+            for (id, at) in rows {
+                diesel::update(lf::table.find(id))
+                    .set(lf::failed_at.eq(at - chrono::Duration::minutes(minutes)))
+                    .execute(c)?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
+async fn login_from(
+    i: &Instance,
+    app: &App,
+    user: &str,
+    password: &str,
+    forwarded_for: Option<&str>,
+) -> reqwest::Response {
+    let mut req = client().post(i.url("/oauth/authorize")).form(&[
+        ("response_type", "code"),
+        ("client_id", app.client_id.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("scope", "read"),
+        ("username", user),
+        ("password", password),
+    ]);
+    if let Some(f) = forwarded_for {
+        req = req.header("x-forwarded-for", f);
+    }
+    req.send().await.unwrap()
+}
+
+async fn assert_throttled(res: reqwest::Response) {
+    assert_eq!(res.status(), 429);
+    let wait: i64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=15 * 60).contains(&wait), "{wait}");
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Too many failed login attempts. Try again after"));
+}
+
+/// Issue 9, item 10: failed logins are throttled per account name and per address, in the
+/// database, until the window has passed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_attempts_are_throttled_per_account_and_per_address() {
+    on_each_backend!(async |i: &Instance| {
+        i.create_user("ana", "correct horse").await;
+        i.create_user("bea", "correct horse").await;
+        let app = register(i, "read").await;
+        // Per account: ten failures, then even the right password is refused.
+        for _ in 0..10 {
+            let res = login_from(i, &app, "ana", "wrong", None).await;
+            assert_eq!(res.status(), 401);
+        }
+        assert_throttled(login_from(i, &app, "ana", "correct horse", None).await).await;
+        assert_throttled(login_from(i, &app, "ANA", "correct horse", None).await).await;
+        // Another account from the same address is not held up by ana's name.
+        assert_eq!(
+            login_from(i, &app, "bea", "correct horse", None)
+                .await
+                .status(),
+            302
+        );
+        // Once the window has passed, the right password works.
+        age_login_failures(i, 16).await;
+        assert_eq!(
+            login_from(i, &app, "ana", "correct horse", None)
+                .await
+                .status(),
+            302
+        );
+        // Per address: thirty failures over many names, then every name is refused from here.
+        for n in 0..30 {
+            let res = login_from(i, &app, &format!("nobody{n}"), "wrong", None).await;
+            assert_eq!(res.status(), 401);
+        }
+        assert_throttled(login_from(i, &app, "bea", "correct horse", None).await).await;
+        // X-Forwarded-For is not believed without trusted_proxies configured.
+        assert_throttled(login_from(i, &app, "bea", "correct horse", Some("203.0.113.5")).await)
+            .await;
+        age_login_failures(i, 16).await;
+        assert_eq!(
+            login_from(i, &app, "bea", "correct horse", None)
+                .await
+                .status(),
+            302
+        );
+    });
+}
+
+/// Behind a trusted proxy the throttle counts the address the proxy names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_the_forwarded_address_is_throttled() {
+    for db in kith_storage::testing::TestDatabase::each_backend() {
+        let instance =
+            Instance::start_with(&db, |c| c.trusted_proxies = vec!["127.0.0.0/8".into()]).await;
+        let i = &instance;
+        i.create_user("bea", "correct horse").await;
+        let app = register(i, "read").await;
+        for n in 0..30 {
+            let res =
+                login_from(i, &app, &format!("nobody{n}"), "wrong", Some("203.0.113.5")).await;
+            assert_eq!(res.status(), 401);
+        }
+        assert_throttled(login_from(i, &app, "bea", "correct horse", Some("203.0.113.5")).await)
+            .await;
+        // Another client behind the same proxy logs in.
+        assert_eq!(
+            login_from(i, &app, "bea", "correct horse", Some("198.51.100.7"))
+                .await
+                .status(),
+            302
+        );
+        instance.stop().await;
+    }
 }
