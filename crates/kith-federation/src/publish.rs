@@ -7,9 +7,8 @@ use crate::objects::status::note_out;
 use crate::outbound::{self, Audience};
 use crate::protocol::note::Visibility;
 use crate::{resolve, text, Data, FederationError};
-use activitypub_federation::traits::Object;
 use kith_core::statuses::{distribute, notification};
-use kith_storage::accounts::{self, Account};
+use kith_storage::accounts::{self, Account, ProfileChanges};
 use kith_storage::follows::{self, Follow};
 use kith_storage::statuses::{self, Status, StatusEdit};
 use kith_storage::{activity as acts, OptionalExt, StorageError};
@@ -464,22 +463,32 @@ pub async fn reblog(data: &Data, me: Account, status: Status) -> Result<Status, 
     Ok(boost)
 }
 
-/// Sends `Update(Person)` after a profile edit.
-pub async fn profile_updated(data: &Data, me: Account) -> Result<(), FederationError> {
-    let person = serde_json::to_value(ApAccount::new(me.clone())?.into_json(data).await?)?;
+/// Edits `me`'s profile and records the `Update(Person)` that tells its followers' servers, in
+/// one transaction: the activity exists exactly when the edit does. Returns the edited row.
+pub async fn update_profile(
+    data: &Data,
+    me: Account,
+    changes: ProfileChanges,
+) -> Result<Account, FederationError> {
+    let actor = ApAccount::new(me.clone())?;
     let urls = data.urls.clone();
     record(data, move |c| {
-        let update = outbound::update_person(&urls, &me, person);
+        let edited = accounts::update_profile(c, me.id, &changes)?;
+        // Serializing a plain struct cannot fail; if it ever did, the edit is rolled back.
+        let person = serde_json::to_value(actor.edited(edited.clone()).to_actor())
+            .map_err(|e| StorageError::Task(format!("cannot serialize the actor: {e}")))?;
+        let update = outbound::update_person(&urls, &edited, person);
         outbound::send(
             c,
             &urls,
-            &me,
+            &edited,
             update,
             &Audience {
-                followers_of: Some(me.id),
+                followers_of: Some(edited.id),
                 ..Default::default()
             },
-        )
+        )?;
+        Ok(edited)
     })
     .await
 }

@@ -102,12 +102,7 @@ async fn update_credentials(
         updated_at: Some(kith_storage::now()),
         ..Default::default()
     };
-    let id = account.id;
-    let updated = data
-        .db
-        .write(move |c| accounts::update_profile(c, id, &changes))
-        .await?;
-    kith_federation::publish::profile_updated(&data, updated.clone()).await?;
+    let updated = kith_federation::publish::update_profile(&data, account, changes).await?;
     credential_response(updated, &data).await
 }
 

@@ -45,6 +45,50 @@ impl ApAccount {
     pub fn into_account(self) -> Account {
         self.account
     }
+
+    /// The same actor after a profile edit: `account` is the edited row (its ids and inbox
+    /// unchanged, as a profile edit leaves them).
+    pub fn edited(self, account: Account) -> ApAccount {
+        ApAccount { account, ..self }
+    }
+
+    /// The actor document for this account (no I/O: a pure conversion).
+    pub fn to_actor(self) -> Actor {
+        let ApAccount {
+            account: a,
+            id,
+            inbox,
+        } = self;
+        Actor {
+            kind: a.actor_type.clone(),
+            preferred_username: a.username.clone(),
+            name: serde_json::Value::String(a.display_name.clone()),
+            summary: serde_json::Value::String(a.note.clone()),
+            url: a
+                .url
+                .clone()
+                .map(serde_json::Value::String)
+                .unwrap_or_default(),
+            inbox,
+            outbox: parse_opt_url(&a.outbox_url),
+            followers: parse_opt_url(&a.followers_url),
+            following: parse_opt_url(&a.following_url),
+            endpoints: Some(Endpoints {
+                shared_inbox: parse_opt_url(&a.shared_inbox_url),
+            }),
+            public_key: PublicKey {
+                id: a.public_key_id.clone(),
+                owner: id.clone(),
+                public_key_pem: a.public_key_pem.clone(),
+            },
+            icon: image(&a.avatar_url),
+            image: image(&a.header_url),
+            manually_approves_followers: Some(a.locked),
+            discoverable: Some(a.actor_type != "Application"),
+            published: Some(as_utc(a.created_at)),
+            id,
+        }
+    }
 }
 
 fn as_utc(t: NaiveDateTime) -> DateTime<Utc> {
@@ -104,40 +148,7 @@ impl Object for ApAccount {
     }
 
     async fn into_json(self, _data: &Data) -> Result<Actor, Self::Error> {
-        let ApAccount {
-            account: a,
-            id,
-            inbox,
-        } = self;
-        Ok(Actor {
-            kind: a.actor_type.clone(),
-            preferred_username: a.username.clone(),
-            name: serde_json::Value::String(a.display_name.clone()),
-            summary: serde_json::Value::String(a.note.clone()),
-            url: a
-                .url
-                .clone()
-                .map(serde_json::Value::String)
-                .unwrap_or_default(),
-            inbox,
-            outbox: parse_opt_url(&a.outbox_url),
-            followers: parse_opt_url(&a.followers_url),
-            following: parse_opt_url(&a.following_url),
-            endpoints: Some(Endpoints {
-                shared_inbox: parse_opt_url(&a.shared_inbox_url),
-            }),
-            public_key: PublicKey {
-                id: a.public_key_id.clone(),
-                owner: id.clone(),
-                public_key_pem: a.public_key_pem.clone(),
-            },
-            icon: image(&a.avatar_url),
-            image: image(&a.header_url),
-            manually_approves_followers: Some(a.locked),
-            discoverable: Some(a.actor_type != "Application"),
-            published: Some(as_utc(a.created_at)),
-            id,
-        })
+        Ok(self.to_actor())
     }
 
     async fn verify(json: &Actor, expected_domain: &Url, _data: &Data) -> Result<(), Self::Error> {

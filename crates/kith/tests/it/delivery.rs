@@ -56,7 +56,7 @@ async fn sink(delay: Duration) -> Sink {
     }
 }
 
-fn remote(port: u16, n: usize) -> Account {
+pub(crate) fn remote(port: u16, n: usize) -> Account {
     let base = format!("http://localhost:{port}/users/f{n}");
     let now = kith_storage::now();
     Account {

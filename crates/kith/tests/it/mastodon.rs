@@ -401,3 +401,102 @@ async fn timelines_are_chronological_and_paginate_with_link_headers() {
         );
     });
 }
+
+/// Issue 9, item 17: a profile edit and its `Update(Person)` commit together. While recording
+/// the activity fails (a trigger refuses outbox rows), the edit fails and leaves the profile as
+/// it was; once it succeeds, the edit and exactly one `Update` exist.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_profile_edit_commits_with_its_update_activity() {
+    use diesel::prelude::*;
+    on_each_backend!(async |i: &Instance| {
+        let ana = crate::rig::User::new(i, "ana").await;
+        let follower = crate::delivery::remote(9, 1);
+        let ana_id: i64 = ana.id.parse().unwrap();
+        i.context
+            .db
+            .write(move |c| {
+                kith_storage::accounts::insert(c, &follower)?;
+                kith_storage::follows::insert(
+                    c,
+                    &kith_storage::follows::Follow {
+                        id: kith_storage::id::new_id(),
+                        account_id: follower.id,
+                        target_account_id: ana_id,
+                        ap_id: format!("{}#follow", follower.ap_id),
+                        accepted: true,
+                        created_at: kith_storage::now(),
+                    },
+                )
+            })
+            .await
+            .unwrap();
+        let updates = || async {
+            i.context
+                .db
+                .read(|c| {
+                    use kith_storage::schema::outbox_activities as o;
+                    Ok(o::table
+                        .filter(o::body.like("%\"Update\"%"))
+                        .select(o::body)
+                        .load::<String>(c)?)
+                })
+                .await
+                .unwrap()
+        };
+        let edit = |name: &'static str| {
+            client()
+                .patch(i.url("/api/v1/accounts/update_credentials"))
+                .bearer_auth(&ana.token)
+                .form(&[("display_name", name)])
+                .send()
+        };
+
+        let postgres = i.context.db.backend() == kith_storage::Backend::Postgres;
+        i.context
+            .db
+            .write(move |c| {
+                let sql = if postgres {
+                    vec![
+                        "CREATE FUNCTION refuse_outbox() RETURNS trigger AS $$ \
+                         BEGIN RAISE EXCEPTION 'outbox refused'; END $$ LANGUAGE plpgsql",
+                        "CREATE TRIGGER refuse_outbox BEFORE INSERT ON outbox_activities \
+                         FOR EACH ROW EXECUTE FUNCTION refuse_outbox()",
+                    ]
+                } else {
+                    vec![
+                        "CREATE TRIGGER refuse_outbox BEFORE INSERT ON outbox_activities \
+                         BEGIN SELECT RAISE(ABORT, 'outbox refused'); END",
+                    ]
+                };
+                for s in sql {
+                    diesel::sql_query(s).execute(c)?;
+                }
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let res = edit("Ana Refused").await.unwrap();
+        assert_eq!(res.status(), 500);
+        let me = ana.json("/api/v1/accounts/verify_credentials").await;
+        assert_eq!(me["display_name"], "", "the edit was rolled back");
+        assert!(updates().await.is_empty());
+
+        i.context
+            .db
+            .write(|c| {
+                diesel::sql_query("DROP TRIGGER refuse_outbox ON outbox_activities")
+                    .execute(c)
+                    .or_else(|_| diesel::sql_query("DROP TRIGGER refuse_outbox").execute(c))?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let res = edit("Ana Kept").await.unwrap();
+        assert_eq!(res.status(), 200);
+        let me = ana.json("/api/v1/accounts/verify_credentials").await;
+        assert_eq!(me["display_name"], "Ana Kept");
+        let sent = updates().await;
+        assert_eq!(sent.len(), 1);
+        assert!(sent[0].contains("Ana Kept"));
+    });
+}
