@@ -15,6 +15,7 @@ mod oauth;
 mod pages;
 pub mod paging;
 mod routes;
+pub mod scopes;
 pub mod throttle;
 
 use actix_web::web;

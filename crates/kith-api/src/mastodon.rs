@@ -1,4 +1,4 @@
-//! The Mastodon client API (`/api/v1`, `/api/v2`).
+//! The Mastodon client API (`/api/v1`, `/api/v2`), every route behind the scope gate.
 
 mod accounts;
 mod apps;
@@ -9,15 +9,27 @@ mod search;
 mod statuses;
 mod timelines;
 
+use crate::error::ApiError;
+use crate::scopes;
+use actix_web::middleware::from_fn;
 use actix_web::web;
 
+/// Mounts every client-API route under one `/api` scope behind the scope gate
+/// (`scopes::gate`), so that none can be reached without its declared scope.
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.configure(apps::configure)
-        .configure(instance::configure)
-        .configure(follows::configure)
-        .configure(accounts::configure)
-        .configure(statuses::configure)
-        .configure(timelines::configure)
-        .configure(notifications::configure)
-        .configure(search::configure);
+    cfg.service(
+        web::scope("/api")
+            .wrap(from_fn(scopes::gate))
+            .configure(apps::configure)
+            .configure(instance::configure)
+            .configure(follows::configure)
+            .configure(accounts::configure)
+            .configure(statuses::configure)
+            .configure(timelines::configure)
+            .configure(notifications::configure)
+            .configure(search::configure)
+            .default_service(web::to(|| async {
+                Err::<actix_web::HttpResponse, _>(ApiError::NotFound)
+            })),
+    );
 }

@@ -14,15 +14,15 @@ use serde::Deserialize;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route(
-        "/api/v1/accounts/verify_credentials",
+        "/v1/accounts/verify_credentials",
         web::get().to(verify_credentials),
     )
     .route(
-        "/api/v1/accounts/update_credentials",
+        "/v1/accounts/update_credentials",
         web::patch().to(update_credentials),
     )
-    .route("/api/v1/accounts/lookup", web::get().to(lookup))
-    .route("/api/v1/accounts/{id}", web::get().to(show));
+    .route("/v1/accounts/lookup", web::get().to(lookup))
+    .route("/v1/accounts/{id}", web::get().to(show));
 }
 
 async fn credential_response(account: Account, data: &Data) -> ApiResult<HttpResponse> {
@@ -52,7 +52,7 @@ async fn account_response(account: Account, data: &Data) -> ApiResult<HttpRespon
 }
 
 async fn verify_credentials(auth: Auth, data: Data) -> ApiResult<HttpResponse> {
-    let account = auth.account("profile")?.clone();
+    let account = auth.account()?.clone();
     credential_response(account, &data).await
 }
 
@@ -89,7 +89,7 @@ async fn update_credentials(
     form: Body<CredentialsForm>,
     data: Data,
 ) -> ApiResult<HttpResponse> {
-    let account = auth.account("write:accounts")?.clone();
+    let account = auth.account()?.clone();
     let form = form.0;
     validate_profile(&form)?;
     let changes = ProfileChanges {

@@ -14,8 +14,8 @@ use serde::Deserialize;
 use url::Url;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/apps", web::post().to(create))
-        .route("/api/v1/apps/verify_credentials", web::get().to(verify));
+    cfg.route("/v1/apps", web::post().to(create))
+        .route("/v1/apps/verify_credentials", web::get().to(verify));
 }
 
 const MAX_APP_NAME_CHARS: usize = 60;

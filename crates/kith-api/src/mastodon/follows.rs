@@ -12,29 +12,23 @@ use kith_storage::accounts::{self, Account};
 use kith_storage::{follows, statuses, OptionalExt};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/api/v1/accounts/relationships",
-        web::get().to(relationships),
-    )
-    .route("/api/v1/accounts/{id}/follow", web::post().to(follow))
-    .route("/api/v1/accounts/{id}/unfollow", web::post().to(unfollow))
-    .route("/api/v1/accounts/{id}/block", web::post().to(block))
-    .route("/api/v1/accounts/{id}/unblock", web::post().to(unblock))
-    .route("/api/v1/accounts/{id}/followers", web::get().to(followers))
-    .route("/api/v1/accounts/{id}/following", web::get().to(following))
-    .route(
-        "/api/v1/accounts/{id}/statuses",
-        web::get().to(account_statuses),
-    )
-    .route("/api/v1/follow_requests", web::get().to(requests))
-    .route(
-        "/api/v1/follow_requests/{id}/authorize",
-        web::post().to(authorize),
-    )
-    .route(
-        "/api/v1/follow_requests/{id}/reject",
-        web::post().to(reject),
-    );
+    cfg.route("/v1/accounts/relationships", web::get().to(relationships))
+        .route("/v1/accounts/{id}/follow", web::post().to(follow))
+        .route("/v1/accounts/{id}/unfollow", web::post().to(unfollow))
+        .route("/v1/accounts/{id}/block", web::post().to(block))
+        .route("/v1/accounts/{id}/unblock", web::post().to(unblock))
+        .route("/v1/accounts/{id}/followers", web::get().to(followers))
+        .route("/v1/accounts/{id}/following", web::get().to(following))
+        .route(
+            "/v1/accounts/{id}/statuses",
+            web::get().to(account_statuses),
+        )
+        .route("/v1/follow_requests", web::get().to(requests))
+        .route(
+            "/v1/follow_requests/{id}/authorize",
+            web::post().to(authorize),
+        )
+        .route("/v1/follow_requests/{id}/reject", web::post().to(reject));
 }
 
 /// An account (not the instance actor) by its API id.
@@ -53,7 +47,7 @@ async fn relationship_response(data: &Data, me: i64, other: i64) -> ApiResult<Ht
 }
 
 async fn follow(path: web::Path<String>, auth: Auth, data: Data) -> ApiResult<HttpResponse> {
-    let me = auth.account("write:follows")?.clone();
+    let me = auth.account()?.clone();
     let target = account_by_id(&data, &path).await?;
     let target_id = target.id;
     publish::follow(&data, me.clone(), target)
@@ -66,7 +60,7 @@ async fn follow(path: web::Path<String>, auth: Auth, data: Data) -> ApiResult<Ht
 }
 
 async fn unfollow(path: web::Path<String>, auth: Auth, data: Data) -> ApiResult<HttpResponse> {
-    let me = auth.account("write:follows")?.clone();
+    let me = auth.account()?.clone();
     let target = account_by_id(&data, &path).await?;
     let target_id = target.id;
     publish::unfollow(&data, me.clone(), target).await?;
@@ -74,7 +68,7 @@ async fn unfollow(path: web::Path<String>, auth: Auth, data: Data) -> ApiResult<
 }
 
 async fn relationships(req: HttpRequest, auth: Auth, data: Data) -> ApiResult<HttpResponse> {
-    let me = auth.account("read:follows")?.id;
+    let me = auth.account()?.id;
     // `id[]=1&id[]=2` and `id=1` both occur.
     let ids: Vec<i64> = url::form_urlencoded::parse(req.query_string().as_bytes())
         .filter(|(k, _)| k == "id[]" || k == "id")
@@ -185,7 +179,7 @@ async fn account_statuses(
 }
 
 async fn requests(auth: Auth, data: Data) -> ApiResult<HttpResponse> {
-    let me = auth.account("read:follows")?.id;
+    let me = auth.account()?.id;
     let urls = data.urls.clone();
     let body = data
         .db
@@ -206,7 +200,7 @@ async fn answer(
     data: Data,
     accept: bool,
 ) -> ApiResult<HttpResponse> {
-    let me = auth.account("write:follows")?.clone();
+    let me = auth.account()?.clone();
     let follower = account_by_id(&data, &path).await?;
     let follower_id = follower.id;
     publish::answer_request(&data, me.clone(), follower, accept).await?;
@@ -226,7 +220,7 @@ async fn reject(path: web::Path<String>, auth: Auth, data: Data) -> ApiResult<Ht
 }
 
 async fn block(path: web::Path<String>, auth: Auth, data: Data) -> ApiResult<HttpResponse> {
-    let me = auth.account("write:blocks")?.clone();
+    let me = auth.account()?.clone();
     let target = account_by_id(&data, &path).await?;
     let target_id = target.id;
     publish::block(&data, me.clone(), target)
@@ -239,7 +233,7 @@ async fn block(path: web::Path<String>, auth: Auth, data: Data) -> ApiResult<Htt
 }
 
 async fn unblock(path: web::Path<String>, auth: Auth, data: Data) -> ApiResult<HttpResponse> {
-    let me = auth.account("write:blocks")?.clone();
+    let me = auth.account()?.clone();
     let target = account_by_id(&data, &path).await?;
     let target_id = target.id;
     publish::unblock(&data, me.clone(), target).await?;

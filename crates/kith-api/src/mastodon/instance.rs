@@ -7,10 +7,10 @@ use actix_web::{web, HttpResponse};
 use kith_federation::Data;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/instance", web::get().to(v1))
-        .route("/api/v1/instance/", web::get().to(v1))
-        .route("/api/v2/instance", web::get().to(v2))
-        .route("/api/v2/instance/", web::get().to(v2));
+    cfg.route("/v1/instance", web::get().to(v1))
+        .route("/v1/instance/", web::get().to(v1))
+        .route("/v2/instance", web::get().to(v2))
+        .route("/v2/instance/", web::get().to(v2));
 }
 
 async fn stats(data: &Data) -> ApiResult<Stats> {

@@ -9,7 +9,7 @@ use kith_federation::Data;
 use kith_storage::activity;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/notifications", web::get().to(list));
+    cfg.route("/v1/notifications", web::get().to(list));
 }
 
 async fn list(
@@ -18,7 +18,7 @@ async fn list(
     query: web::Query<PageQuery>,
     data: Data,
 ) -> ApiResult<HttpResponse> {
-    let me = auth.account("read:notifications")?.id;
+    let me = auth.account()?.id;
     let page = query.page(15, 30);
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(req.query_string().as_bytes())
         .into_owned()

@@ -11,7 +11,7 @@ use kith_federation::Data;
 use serde::Deserialize;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v2/search", web::get().to(search));
+    cfg.route("/v2/search", web::get().to(search));
 }
 
 #[derive(Debug, Deserialize)]

@@ -15,18 +15,15 @@ use kith_storage::OptionalExt;
 use serde::Deserialize;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/statuses", web::post().to(create))
-        .route("/api/v1/statuses/{id}", web::get().to(show))
-        .route("/api/v1/statuses/{id}", web::delete().to(remove))
-        .route("/api/v1/statuses/{id}", web::put().to(edit))
-        .route("/api/v1/statuses/{id}/context", web::get().to(context))
-        .route("/api/v1/statuses/{id}/favourite", web::post().to(favourite))
-        .route(
-            "/api/v1/statuses/{id}/unfavourite",
-            web::post().to(unfavourite),
-        )
-        .route("/api/v1/statuses/{id}/reblog", web::post().to(reblog))
-        .route("/api/v1/statuses/{id}/unreblog", web::post().to(unreblog));
+    cfg.route("/v1/statuses", web::post().to(create))
+        .route("/v1/statuses/{id}", web::get().to(show))
+        .route("/v1/statuses/{id}", web::delete().to(remove))
+        .route("/v1/statuses/{id}", web::put().to(edit))
+        .route("/v1/statuses/{id}/context", web::get().to(context))
+        .route("/v1/statuses/{id}/favourite", web::post().to(favourite))
+        .route("/v1/statuses/{id}/unfavourite", web::post().to(unfavourite))
+        .route("/v1/statuses/{id}/reblog", web::post().to(reblog))
+        .route("/v1/statuses/{id}/unreblog", web::post().to(unreblog));
 }
 
 /// The status with this id if `viewer` may see it; 404 otherwise, as if it did not exist.
@@ -84,7 +81,7 @@ fn check_text(text: &str, spoiler: &str) -> ApiResult<()> {
 }
 
 async fn create(auth: Auth, form: Body<StatusForm>, data: Data) -> ApiResult<HttpResponse> {
-    let me = auth.account("write:statuses")?.clone();
+    let me = auth.account()?.clone();
     let form = form.0;
     if form
         .media_ids
@@ -144,7 +141,7 @@ async fn own_status(data: &Data, id: &str, me: &Account) -> ApiResult<Status> {
 }
 
 async fn remove(path: web::Path<String>, auth: Auth, data: Data) -> ApiResult<HttpResponse> {
-    let me = auth.account("write:statuses")?.clone();
+    let me = auth.account()?.clone();
     let status = own_status(&data, &path, &me).await?;
     let urls = data.urls.clone();
     let (s, viewer) = (status.clone(), me.id);
@@ -163,7 +160,7 @@ async fn edit(
     form: Body<StatusForm>,
     data: Data,
 ) -> ApiResult<HttpResponse> {
-    let me = auth.account("write:statuses")?.clone();
+    let me = auth.account()?.clone();
     let status = own_status(&data, &path, &me).await?;
     if status.reblog_of_id.is_some() {
         return Err(ApiError::Unprocessable(
@@ -232,21 +229,21 @@ async fn context(path: web::Path<String>, auth: MaybeAuth, data: Data) -> ApiRes
 }
 
 async fn favourite(path: web::Path<String>, auth: Auth, data: Data) -> ApiResult<HttpResponse> {
-    let me = auth.account("write:favourites")?.clone();
+    let me = auth.account()?.clone();
     let status = visible_status(&data, &path, Some(me.id)).await?;
     publish::favourite(&data, me.clone(), status.clone()).await?;
     respond_with(&data, status, Some(me.id)).await
 }
 
 async fn unfavourite(path: web::Path<String>, auth: Auth, data: Data) -> ApiResult<HttpResponse> {
-    let me = auth.account("write:favourites")?.clone();
+    let me = auth.account()?.clone();
     let status = visible_status(&data, &path, Some(me.id)).await?;
     publish::unfavourite(&data, me.clone(), status.clone()).await?;
     respond_with(&data, status, Some(me.id)).await
 }
 
 async fn reblog(path: web::Path<String>, auth: Auth, data: Data) -> ApiResult<HttpResponse> {
-    let me = auth.account("write:statuses")?.clone();
+    let me = auth.account()?.clone();
     let status = visible_status(&data, &path, Some(me.id)).await?;
     let boost = publish::reblog(&data, me.clone(), status)
         .await
@@ -260,7 +257,7 @@ async fn reblog(path: web::Path<String>, auth: Auth, data: Data) -> ApiResult<Ht
 }
 
 async fn unreblog(path: web::Path<String>, auth: Auth, data: Data) -> ApiResult<HttpResponse> {
-    let me = auth.account("write:statuses")?.clone();
+    let me = auth.account()?.clone();
     let status = visible_status(&data, &path, Some(me.id)).await?;
     let (my_id, target) = (me.id, status.id);
     if let Some(boost) = data

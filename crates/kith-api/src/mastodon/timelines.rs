@@ -11,8 +11,8 @@ use kith_storage::statuses::{self, Status};
 use serde::Deserialize;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/timelines/home", web::get().to(home))
-        .route("/api/v1/timelines/public", web::get().to(public));
+    cfg.route("/v1/timelines/home", web::get().to(home))
+        .route("/v1/timelines/public", web::get().to(public));
 }
 
 /// Converts a page of rows and adds the `Link` header.
@@ -41,7 +41,7 @@ async fn home(
     query: web::Query<PageQuery>,
     data: Data,
 ) -> ApiResult<HttpResponse> {
-    let me = auth.account("read:statuses")?.id;
+    let me = auth.account()?.id;
     let page = query.page(20, 40);
     let urls = data.urls.clone();
     // The page and its rendering in one trip to the blocking pool.

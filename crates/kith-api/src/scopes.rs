@@ -1,0 +1,303 @@
+//! Which OAuth scope each client-API endpoint needs: one table, `ENDPOINTS`, keyed by method
+//! and route pattern, enforced once by `gate`, the middleware around every route under `/api`.
+//! A token presented is always checked, also on endpoints that anyone may read; a route the
+//! table does not name is refused (fail closed). Scopes follow Mastodon's (`read:statuses`,
+//! `write:follows`, `follow` for follows and blocks, `profile` for one's own account only).
+
+use crate::error::ApiError;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpRequest};
+use kith_core::tokens::{self, Authenticated};
+
+/// What an endpoint asks of the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone; a token presented is not read (app registration, instance documents).
+    Public,
+    /// Anyone may read; a token presented must be valid and allow this scope.
+    Optional(&'static str),
+    /// A valid token acting for a user, allowing this scope.
+    User(&'static str),
+    /// Any valid token, a user's or an application's.
+    AnyToken,
+}
+
+use Access::{AnyToken, Optional, Public, User};
+
+/// Every client-API endpoint: method, route pattern (as mounted), and what it needs. Mastodon's
+/// requirements, from its controllers and API documentation.
+pub const ENDPOINTS: &[(&str, &str, Access)] = &[
+    ("POST", "/api/v1/apps", Public),
+    ("GET", "/api/v1/apps/verify_credentials", AnyToken),
+    ("GET", "/api/v1/instance", Public),
+    ("GET", "/api/v1/instance/", Public),
+    ("GET", "/api/v2/instance", Public),
+    ("GET", "/api/v2/instance/", Public),
+    (
+        "GET",
+        "/api/v1/accounts/verify_credentials",
+        User("profile"),
+    ),
+    (
+        "PATCH",
+        "/api/v1/accounts/update_credentials",
+        User("write:accounts"),
+    ),
+    ("GET", "/api/v1/accounts/lookup", Optional("read:accounts")),
+    (
+        "GET",
+        "/api/v1/accounts/relationships",
+        User("read:follows"),
+    ),
+    ("GET", "/api/v1/accounts/{id}", Optional("read:accounts")),
+    (
+        "POST",
+        "/api/v1/accounts/{id}/follow",
+        User("write:follows"),
+    ),
+    (
+        "POST",
+        "/api/v1/accounts/{id}/unfollow",
+        User("write:follows"),
+    ),
+    ("POST", "/api/v1/accounts/{id}/block", User("write:blocks")),
+    (
+        "POST",
+        "/api/v1/accounts/{id}/unblock",
+        User("write:blocks"),
+    ),
+    (
+        "GET",
+        "/api/v1/accounts/{id}/followers",
+        Optional("read:accounts"),
+    ),
+    (
+        "GET",
+        "/api/v1/accounts/{id}/following",
+        Optional("read:accounts"),
+    ),
+    (
+        "GET",
+        "/api/v1/accounts/{id}/statuses",
+        Optional("read:statuses"),
+    ),
+    ("GET", "/api/v1/follow_requests", User("read:follows")),
+    (
+        "POST",
+        "/api/v1/follow_requests/{id}/authorize",
+        User("write:follows"),
+    ),
+    (
+        "POST",
+        "/api/v1/follow_requests/{id}/reject",
+        User("write:follows"),
+    ),
+    ("POST", "/api/v1/statuses", User("write:statuses")),
+    ("GET", "/api/v1/statuses/{id}", Optional("read:statuses")),
+    ("PUT", "/api/v1/statuses/{id}", User("write:statuses")),
+    ("DELETE", "/api/v1/statuses/{id}", User("write:statuses")),
+    (
+        "GET",
+        "/api/v1/statuses/{id}/context",
+        Optional("read:statuses"),
+    ),
+    (
+        "POST",
+        "/api/v1/statuses/{id}/favourite",
+        User("write:favourites"),
+    ),
+    (
+        "POST",
+        "/api/v1/statuses/{id}/unfavourite",
+        User("write:favourites"),
+    ),
+    (
+        "POST",
+        "/api/v1/statuses/{id}/reblog",
+        User("write:statuses"),
+    ),
+    (
+        "POST",
+        "/api/v1/statuses/{id}/unreblog",
+        User("write:statuses"),
+    ),
+    ("GET", "/api/v1/timelines/home", User("read:statuses")),
+    ("GET", "/api/v1/timelines/public", Optional("read:statuses")),
+    ("GET", "/api/v1/notifications", User("read:notifications")),
+    ("GET", "/api/v2/search", Optional("read:search")),
+];
+
+/// What `method` on the route `pattern` needs; `None` if the table does not name it.
+pub fn access(method: &Method, pattern: &str) -> Option<Access> {
+    ENDPOINTS
+        .iter()
+        .find(|(m, p, _)| *m == method.as_str() && *p == pattern)
+        .map(|(_, _, a)| *a)
+}
+
+/// What the gate found, for the `Auth` and `MaybeAuth` extractors: the token's holder, if a
+/// token was presented and passed.
+#[derive(Debug, Clone)]
+pub(crate) struct Gated(pub(crate) Option<Authenticated>);
+
+pub(crate) const OUT_OF_SCOPE: &str = "This action is outside the authorized scopes";
+
+fn bearer(req: &HttpRequest) -> Option<String> {
+    let header = req.headers().get("authorization")?.to_str().ok()?;
+    let (scheme, token) = header.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+        .filter(|t| !t.is_empty())
+}
+
+/// Decides a request against `ENDPOINTS`: refuses an undeclared route, an invalid token (401),
+/// a missing one where a user is needed (401), a token without the scope (403) or an
+/// application token where a user is needed (403).
+async fn check(req: &HttpRequest) -> Result<Option<Authenticated>, ApiError> {
+    let pattern = req.match_pattern().unwrap_or_default();
+    let Some(access) = access(req.method(), &pattern) else {
+        // A method the route does not have, or a route missing from `ENDPOINTS` (a bug the
+        // unit test below catches): either way, refused.
+        tracing::warn!(method = %req.method(), %pattern, "no scope declared for this method and route");
+        return Err(ApiError::NotFound);
+    };
+    let scope = match access {
+        Public => return Ok(None),
+        Optional(s) | User(s) => Some(s),
+        AnyToken => None,
+    };
+    let Some(token) = bearer(req) else {
+        return match access {
+            Optional(_) => Ok(None),
+            _ => Err(ApiError::Unauthorized),
+        };
+    };
+    let data = crate::context(req)?;
+    let auth = tokens::authenticate(&data.db, &token)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    if let Some(scope) = scope {
+        if !auth.scopes.allows(scope) {
+            return Err(ApiError::Forbidden(OUT_OF_SCOPE.into()));
+        }
+    }
+    if matches!(access, User(_)) && auth.account.is_none() {
+        return Err(ApiError::Forbidden(
+            "This method requires an authenticated user".into(),
+        ));
+    }
+    Ok(Some(auth))
+}
+
+/// The middleware around `/api`: applies `check`, and leaves its finding for the extractors.
+pub(crate) async fn gate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    // An /api path that matches no route goes on to the 404.
+    if req.match_pattern().is_some() {
+        let found = check(req.request()).await?;
+        req.extensions_mut().insert(Gated(found));
+    }
+    next.call(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// Every file that mounts routes, to find each route it mounts.
+    const SOURCES: &[(&str, &str)] = &[
+        ("mastodon/apps.rs", include_str!("mastodon/apps.rs")),
+        ("mastodon/accounts.rs", include_str!("mastodon/accounts.rs")),
+        ("mastodon/follows.rs", include_str!("mastodon/follows.rs")),
+        ("mastodon/instance.rs", include_str!("mastodon/instance.rs")),
+        (
+            "mastodon/notifications.rs",
+            include_str!("mastodon/notifications.rs"),
+        ),
+        ("mastodon/search.rs", include_str!("mastodon/search.rs")),
+        ("mastodon/statuses.rs", include_str!("mastodon/statuses.rs")),
+        (
+            "mastodon/timelines.rs",
+            include_str!("mastodon/timelines.rs"),
+        ),
+    ];
+    const OTHERS: &[&str] = &[
+        include_str!("lib.rs"),
+        include_str!("routes.rs"),
+        include_str!("activitypub.rs"),
+        include_str!("oauth.rs"),
+        include_str!("pages.rs"),
+    ];
+
+    /// (method, path) of each `.route("path", web::method()…)` in `src`.
+    fn mounted(src: &str) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (i, _) in src.match_indices(".route(") {
+            let rest = &src[i..];
+            let open = rest.find('"').expect("a path literal");
+            let close = open + 1 + rest[open + 1..].find('"').expect("its end");
+            let path = rest[open + 1..close].to_owned();
+            let web = close + rest[close..].find("web::").expect("a method");
+            let method: String = rest[web + 5..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .collect();
+            out.push((method.to_uppercase(), path));
+        }
+        out
+    }
+
+    #[test]
+    fn every_mounted_api_route_is_declared_and_every_declaration_mounted() {
+        let mut found = BTreeSet::new();
+        for (file, src) in SOURCES {
+            assert!(
+                !src.contains(".service(") && !src.contains("web::resource("),
+                "{file}: mount API routes with .route() so this test sees them"
+            );
+            for (method, path) in mounted(src) {
+                // The modules mount under the `/api` scope.
+                found.insert((method, format!("/api{path}")));
+            }
+        }
+        for src in OTHERS {
+            assert!(!src.contains("\"/api/"), "API routes belong in mastodon/*");
+        }
+        let declared: BTreeSet<(String, String)> = ENDPOINTS
+            .iter()
+            .map(|(m, p, _)| ((*m).to_owned(), (*p).to_owned()))
+            .collect();
+        assert_eq!(declared.len(), ENDPOINTS.len(), "a route declared twice");
+        let undeclared: Vec<_> = found.difference(&declared).collect();
+        assert!(
+            undeclared.is_empty(),
+            "mounted without a scope: {undeclared:?}"
+        );
+        let unmounted: Vec<_> = declared.difference(&found).collect();
+        assert!(
+            unmounted.is_empty(),
+            "declared but not mounted: {unmounted:?}"
+        );
+    }
+
+    #[test]
+    fn lookup_is_by_method_and_pattern() {
+        assert_eq!(
+            access(&Method::GET, "/api/v1/statuses/{id}"),
+            Some(Optional("read:statuses"))
+        );
+        assert_eq!(
+            access(&Method::DELETE, "/api/v1/statuses/{id}"),
+            Some(User("write:statuses"))
+        );
+        assert_eq!(access(&Method::POST, "/api/v1/statuses/{id}"), None);
+        assert_eq!(access(&Method::GET, "/api/v1/unknown"), None);
+    }
+}

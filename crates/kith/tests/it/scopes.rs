@@ -1,0 +1,368 @@
+//! Issue 9, item 2: every client-API endpoint checks the scope of a token that is presented,
+//! also where anyone may read. One table here, written independently of Kith's own
+//! (`kith_api::scopes::ENDPOINTS`) and checked to cover every endpoint in it: for each endpoint,
+//! a token with exactly the scope it needs passes the scope check, and tokens with only
+//! `write`, `push`, `follow` or `profile` get 403 unless that scope covers it.
+
+use crate::on_each_backend;
+use crate::rig::{client, Instance};
+use reqwest::Method;
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Needs {
+    /// Open to all; a token is not read.
+    Nothing,
+    /// Open to all; a token presented must have this scope.
+    ReadIfToken(&'static str),
+    /// A user's token with this scope.
+    User(&'static str),
+    /// Any valid token.
+    AnyToken,
+}
+use Needs::*;
+
+/// (method, pattern, path with ids filled in, what it needs, which of the one-scope tokens
+/// `write`, `push`, `follow`, `profile` are enough). `{S}` is a followers-only post of the token
+/// holder, `{A}` the holder, `{B}` another account; `1` is an id that does not exist (the
+/// handler's 404 shows that the scope check was passed).
+const TABLE: &[(&str, &str, &str, Needs, &[&str])] = &[
+    ("POST", "/api/v1/apps", "/api/v1/apps", Nothing, &[]),
+    (
+        "GET",
+        "/api/v1/apps/verify_credentials",
+        "/api/v1/apps/verify_credentials",
+        AnyToken,
+        &[],
+    ),
+    ("GET", "/api/v1/instance", "/api/v1/instance", Nothing, &[]),
+    (
+        "GET",
+        "/api/v1/instance/",
+        "/api/v1/instance/",
+        Nothing,
+        &[],
+    ),
+    ("GET", "/api/v2/instance", "/api/v2/instance", Nothing, &[]),
+    (
+        "GET",
+        "/api/v2/instance/",
+        "/api/v2/instance/",
+        Nothing,
+        &[],
+    ),
+    (
+        "GET",
+        "/api/v1/accounts/verify_credentials",
+        "/api/v1/accounts/verify_credentials",
+        User("profile"),
+        &["profile"],
+    ),
+    (
+        "PATCH",
+        "/api/v1/accounts/update_credentials",
+        "/api/v1/accounts/update_credentials",
+        User("write:accounts"),
+        &["write"],
+    ),
+    (
+        "GET",
+        "/api/v1/accounts/lookup",
+        "/api/v1/accounts/lookup?acct=bob",
+        ReadIfToken("read:accounts"),
+        &[],
+    ),
+    (
+        "GET",
+        "/api/v1/accounts/relationships",
+        "/api/v1/accounts/relationships?id[]={B}",
+        User("read:follows"),
+        &["follow"],
+    ),
+    (
+        "GET",
+        "/api/v1/accounts/{id}",
+        "/api/v1/accounts/{B}",
+        ReadIfToken("read:accounts"),
+        &[],
+    ),
+    (
+        "POST",
+        "/api/v1/accounts/{id}/follow",
+        "/api/v1/accounts/1/follow",
+        User("write:follows"),
+        &["write", "follow"],
+    ),
+    (
+        "POST",
+        "/api/v1/accounts/{id}/unfollow",
+        "/api/v1/accounts/1/unfollow",
+        User("write:follows"),
+        &["write", "follow"],
+    ),
+    (
+        "POST",
+        "/api/v1/accounts/{id}/block",
+        "/api/v1/accounts/1/block",
+        User("write:blocks"),
+        &["write", "follow"],
+    ),
+    (
+        "POST",
+        "/api/v1/accounts/{id}/unblock",
+        "/api/v1/accounts/1/unblock",
+        User("write:blocks"),
+        &["write", "follow"],
+    ),
+    (
+        "GET",
+        "/api/v1/accounts/{id}/followers",
+        "/api/v1/accounts/{B}/followers",
+        ReadIfToken("read:accounts"),
+        &[],
+    ),
+    (
+        "GET",
+        "/api/v1/accounts/{id}/following",
+        "/api/v1/accounts/{B}/following",
+        ReadIfToken("read:accounts"),
+        &[],
+    ),
+    (
+        "GET",
+        "/api/v1/accounts/{id}/statuses",
+        "/api/v1/accounts/{A}/statuses",
+        ReadIfToken("read:statuses"),
+        &[],
+    ),
+    (
+        "GET",
+        "/api/v1/follow_requests",
+        "/api/v1/follow_requests",
+        User("read:follows"),
+        &["follow"],
+    ),
+    (
+        "POST",
+        "/api/v1/follow_requests/{id}/authorize",
+        "/api/v1/follow_requests/1/authorize",
+        User("write:follows"),
+        &["write", "follow"],
+    ),
+    (
+        "POST",
+        "/api/v1/follow_requests/{id}/reject",
+        "/api/v1/follow_requests/1/reject",
+        User("write:follows"),
+        &["write", "follow"],
+    ),
+    (
+        "POST",
+        "/api/v1/statuses",
+        "/api/v1/statuses",
+        User("write:statuses"),
+        &["write"],
+    ),
+    (
+        "GET",
+        "/api/v1/statuses/{id}",
+        "/api/v1/statuses/{S}",
+        ReadIfToken("read:statuses"),
+        &[],
+    ),
+    (
+        "PUT",
+        "/api/v1/statuses/{id}",
+        "/api/v1/statuses/1",
+        User("write:statuses"),
+        &["write"],
+    ),
+    (
+        "DELETE",
+        "/api/v1/statuses/{id}",
+        "/api/v1/statuses/1",
+        User("write:statuses"),
+        &["write"],
+    ),
+    (
+        "GET",
+        "/api/v1/statuses/{id}/context",
+        "/api/v1/statuses/{S}/context",
+        ReadIfToken("read:statuses"),
+        &[],
+    ),
+    (
+        "POST",
+        "/api/v1/statuses/{id}/favourite",
+        "/api/v1/statuses/1/favourite",
+        User("write:favourites"),
+        &["write"],
+    ),
+    (
+        "POST",
+        "/api/v1/statuses/{id}/unfavourite",
+        "/api/v1/statuses/1/unfavourite",
+        User("write:favourites"),
+        &["write"],
+    ),
+    (
+        "POST",
+        "/api/v1/statuses/{id}/reblog",
+        "/api/v1/statuses/1/reblog",
+        User("write:statuses"),
+        &["write"],
+    ),
+    (
+        "POST",
+        "/api/v1/statuses/{id}/unreblog",
+        "/api/v1/statuses/1/unreblog",
+        User("write:statuses"),
+        &["write"],
+    ),
+    (
+        "GET",
+        "/api/v1/timelines/home",
+        "/api/v1/timelines/home",
+        User("read:statuses"),
+        &[],
+    ),
+    (
+        "GET",
+        "/api/v1/timelines/public",
+        "/api/v1/timelines/public",
+        ReadIfToken("read:statuses"),
+        &[],
+    ),
+    (
+        "GET",
+        "/api/v1/notifications",
+        "/api/v1/notifications",
+        User("read:notifications"),
+        &[],
+    ),
+    // A push token used to make Kith fetch remote accounts through search.
+    (
+        "GET",
+        "/api/v2/search",
+        "/api/v2/search?q=%40nobody%40localhost%3A9&resolve=true",
+        ReadIfToken("read:search"),
+        &[],
+    ),
+];
+
+const ONE_SCOPE: &[&str] = &["write", "push", "follow", "profile"];
+
+async fn call(i: &Instance, method: &str, path: &str, token: Option<&str>) -> (u16, String) {
+    let mut req = client().request(Method::from_bytes(method.as_bytes()).unwrap(), i.url(path));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.text().await.unwrap())
+}
+
+#[test]
+fn the_table_covers_every_declared_endpoint() {
+    let ours: BTreeSet<(&str, &str)> = TABLE.iter().map(|r| (r.0, r.1)).collect();
+    let kiths: BTreeSet<(&str, &str)> = kith_api::scopes::ENDPOINTS
+        .iter()
+        .map(|(m, p, _)| (*m, *p))
+        .collect();
+    assert_eq!(ours, kiths);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_checks_the_scope_of_a_token_presented() {
+    on_each_backend!(async |i: &Instance| {
+        let ana = i.create_user("ana", "correct horse").await;
+        let bob = i.create_user("bob", "correct horse").await;
+        let full = i.token(&ana, "read write follow").await;
+        let posted: Value = client()
+            .post(i.url("/api/v1/statuses"))
+            .bearer_auth(&full)
+            .json(&serde_json::json!({"status": "for followers", "visibility": "private"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let status_id = posted["id"].as_str().unwrap().to_owned();
+        let one_scope: Vec<(&str, String)> = futures::future::join_all(
+            ONE_SCOPE
+                .iter()
+                .map(|s| async { (*s, i.token(&ana, s).await) }),
+        )
+        .await;
+        let app_token = kith_core::tokens::issue(
+            &i.context.db,
+            None,
+            None,
+            &kith_core::Scopes::parse("read write follow").unwrap(),
+        )
+        .await
+        .unwrap()
+        .0;
+
+        for &(method, pattern, path, needs, enough) in TABLE {
+            let path = path
+                .replace("{S}", &status_id)
+                .replace("{A}", &ana.id.to_string())
+                .replace("{B}", &bob.id.to_string());
+            let what = format!("{method} {pattern}");
+            // Without a token.
+            let (anonymous, _) = call(i, method, &path, None).await;
+            match needs {
+                Nothing | ReadIfToken(_) => {
+                    assert!(
+                        ![401, 403].contains(&anonymous),
+                        "{what} anonymous: {anonymous}"
+                    )
+                }
+                User(_) | AnyToken => assert_eq!(anonymous, 401, "{what} anonymous"),
+            }
+            // With exactly the scope it needs (any token when it needs none in particular).
+            let right = match needs {
+                ReadIfToken(s) | User(s) => i.token(&ana, s).await,
+                Nothing | AnyToken => i.token(&ana, "push").await,
+            };
+            let (status, body) = call(i, method, &path, Some(&right)).await;
+            assert!(
+                ![401, 403].contains(&status),
+                "{what} right scope: {status} {body}"
+            );
+            // With one top-level scope each.
+            for (scope, token) in &one_scope {
+                let (status, body) = call(i, method, &path, Some(token)).await;
+                let passes = matches!(needs, Nothing | AnyToken) || enough.contains(scope);
+                if passes {
+                    assert!(
+                        ![401, 403].contains(&status),
+                        "{what} {scope}: {status} {body}"
+                    );
+                } else {
+                    assert_eq!(status, 403, "{what} with {scope}: {body}");
+                    let body: Value = serde_json::from_str(&body).unwrap();
+                    assert_eq!(
+                        body["error"], "This action is outside the authorized scopes",
+                        "{what} {scope}"
+                    );
+                }
+            }
+            // A token that is not valid is refused wherever a token is read.
+            let (status, _) = call(i, method, &path, Some("not-a-token")).await;
+            match needs {
+                Nothing => assert!(![401, 403].contains(&status), "{what} bad token"),
+                _ => assert_eq!(status, 401, "{what} bad token"),
+            }
+            // An application's own token acts for no user.
+            let (status, _) = call(i, method, &path, Some(&app_token)).await;
+            match needs {
+                User(_) => assert_eq!(status, 403, "{what} app token"),
+                _ => assert!(![401, 403].contains(&status), "{what} app token: {status}"),
+            }
+        }
+    });
+}
