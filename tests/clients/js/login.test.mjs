@@ -375,8 +375,15 @@ describe('Kith + headless Chromium + masto: OAuth login', { timeout: 10 * TEST_M
     assert.equal(ctx.token.tokenType.toLowerCase(), 'bearer');
     assert.deepEqual(ctx.token.scope.split(/\s+/).sort(), SCOPES.split(' ').sort());
 
-    // The code is single-use.
+    // The code is single-use, and replaying it revokes the token it gave (RFC 6749 §4.1.2).
     await expectHttpError(oauth.token.create(params), 400, 'invalid_grant');
+    const revoked = createRestAPIClient({ url: ctx.base, accessToken: ctx.token.accessToken, timeout: STEP_MS });
+    await expectHttpError(revoked.v1.accounts.verifyCredentials(), 401);
+
+    // A fresh login gives the token the next tests use.
+    const again = await browserLogin();
+    ctx.token = await oauth.token.create({ ...params, code: again.code, codeVerifier: again.verifier });
+    assert.equal(typeof ctx.token.accessToken, 'string');
   });
 
   test('a wrong PKCE verifier is refused', { timeout: TEST_MS }, async () => {
