@@ -1,6 +1,9 @@
 //! The one place where errors become HTTP responses: Mastodon's `{"error": "…"}` body for the
 //! client API, RFC 6749's `{"error": code, "error_description": …}` for OAuth endpoints.
-//! Internal details go to the log; clients get a safe message.
+//! Each lower crate's error maps here once, through `From`, so handlers just use `?`:
+//! `CoreError::Invalid` is 422, `FederationError::Refused` (a local person may not do that)
+//! 403, not found 404, anything else 500. Internal details go to the log; clients get a safe
+//! message.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -125,7 +128,14 @@ impl From<FederationError> for ApiError {
     fn from(e: FederationError) -> Self {
         match e {
             FederationError::NotFound => ApiError::NotFound,
+            FederationError::Refused(msg) => ApiError::Forbidden(msg),
             FederationError::Core(c) => c.into(),
+            // What a remote server sent was refused: the detail is about someone else's
+            // document, for the log; the client learns only that it was refused.
+            FederationError::Invalid(detail) => {
+                tracing::info!(%detail, "a remote object was refused while answering a request");
+                ApiError::Unprocessable("Validation failed: a remote object was refused".into())
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -133,3 +143,39 @@ impl From<FederationError> for ApiError {
 
 /// Shorthand for handler results.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The status and the message a client would get.
+    fn answer(e: impl Into<ApiError>) -> (u16, String) {
+        let e = e.into();
+        let status = e.status_code().as_u16();
+        assert_eq!(e.error_response().status().as_u16(), status);
+        (status, e.to_string())
+    }
+
+    #[test]
+    fn each_lower_error_maps_to_one_status() {
+        assert_eq!(answer(CoreError::Invalid("too long".into())).0, 422);
+        assert_eq!(
+            answer(FederationError::Core(CoreError::Invalid("x".into()))).0,
+            422
+        );
+        assert_eq!(answer(CoreError::NotFound).0, 404);
+        assert_eq!(answer(StorageError::NotFound).0, 404);
+        assert_eq!(answer(FederationError::NotFound).0, 404);
+        let (status, msg) = answer(FederationError::Refused("you cannot block yourself".into()));
+        assert_eq!((status, msg.as_str()), (403, "you cannot block yourself"));
+        // Details of remote documents and of our own failures stay in the log.
+        let (status, msg) = answer(FederationError::Invalid("secret detail".into()));
+        assert_eq!(status, 422);
+        assert!(!msg.contains("secret"));
+        let e = ApiError::from(StorageError::Unavailable("db at 10.0.0.5 down".into()));
+        assert_eq!(e.status_code().as_u16(), 500);
+        let body = actix_web::body::to_bytes(e.error_response().into_body());
+        let body = futures::executor::block_on(body).unwrap();
+        assert!(!String::from_utf8_lossy(&body).contains("10.0.0.5"));
+    }
+}

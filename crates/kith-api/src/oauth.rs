@@ -123,7 +123,10 @@ async fn validate(p: &AuthorizeParams, data: &Data) -> Result<Valid, Refusal> {
         .db
         .read(move |c| oauth::app_by_client_id(c, &client_id).optional())
         .await
-        .map_err(|e| Refusal::Page(format!("Server error: {e}")))?
+        .map_err(|e| {
+            tracing::error!(error = %e, "authorization request: cannot read the client");
+            Refusal::Page("Server error; please try again later.".into())
+        })?
         .ok_or_else(|| {
             Refusal::Page(
                 "Unknown client: this application is not registered here (invalid_client).".into(),

@@ -12,6 +12,10 @@ pub enum FederationError {
     /// The thing asked for does not exist here.
     #[error("not found")]
     NotFound,
+    /// A local person may not do this (follow themselves, boost a private post, …); the
+    /// message says why, in words fit for them.
+    #[error("{0}")]
+    Refused(String),
     /// An error from `activitypub_federation` (fetching, signatures).
     #[error(transparent)]
     Library(#[from] activitypub_federation::error::Error),

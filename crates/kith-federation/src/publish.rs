@@ -32,7 +32,7 @@ where
 /// get a request (remote ones answer with `Accept`).
 pub async fn follow(data: &Data, me: Account, target: Account) -> Result<Follow, FederationError> {
     if me.id == target.id {
-        return Err(FederationError::Invalid(
+        return Err(FederationError::Refused(
             "you cannot follow yourself".into(),
         ));
     }
@@ -72,7 +72,7 @@ pub async fn follow(data: &Data, me: Account, target: Account) -> Result<Follow,
         .await
         .map_err(|e| match e {
             StorageError::Conflict(_) => {
-                FederationError::Invalid("a block stands between these accounts".into())
+                FederationError::Refused("a block stands between these accounts".into())
             }
             other => other.into(),
         })?;
@@ -397,7 +397,7 @@ pub async fn unfavourite(data: &Data, me: Account, status: Status) -> Result<(),
 /// Boosts a public or unlisted post; returns the boost.
 pub async fn reblog(data: &Data, me: Account, status: Status) -> Result<Status, FederationError> {
     if !matches!(status.visibility.as_str(), "public" | "unlisted") {
-        return Err(FederationError::Invalid(
+        return Err(FederationError::Refused(
             "only public and unlisted posts can be boosted".into(),
         ));
     }
@@ -497,7 +497,7 @@ pub async fn update_profile(
 /// server is told with `Block` (so it stops delivering to `me`, as Mastodon does).
 pub async fn block(data: &Data, me: Account, target: Account) -> Result<(), FederationError> {
     if me.id == target.id {
-        return Err(FederationError::Invalid("you cannot block yourself".into()));
+        return Err(FederationError::Refused("you cannot block yourself".into()));
     }
     let urls = data.urls.clone();
     record(data, move |c| {

@@ -50,12 +50,7 @@ async fn follow(path: web::Path<String>, auth: Auth, data: Data) -> ApiResult<Ht
     let me = auth.account()?.clone();
     let target = account_by_id(&data, &path).await?;
     let target_id = target.id;
-    publish::follow(&data, me.clone(), target)
-        .await
-        .map_err(|e| match e {
-            kith_federation::FederationError::Invalid(m) => ApiError::Forbidden(m),
-            other => other.into(),
-        })?;
+    publish::follow(&data, me.clone(), target).await?;
     relationship_response(&data, me.id, target_id).await
 }
 
@@ -223,12 +218,7 @@ async fn block(path: web::Path<String>, auth: Auth, data: Data) -> ApiResult<Htt
     let me = auth.account()?.clone();
     let target = account_by_id(&data, &path).await?;
     let target_id = target.id;
-    publish::block(&data, me.clone(), target)
-        .await
-        .map_err(|e| match e {
-            kith_federation::FederationError::Invalid(m) => ApiError::Unprocessable(m),
-            other => other.into(),
-        })?;
+    publish::block(&data, me.clone(), target).await?;
     relationship_response(&data, me.id, target_id).await
 }
 

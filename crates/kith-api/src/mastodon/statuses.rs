@@ -245,14 +245,7 @@ async fn unfavourite(path: web::Path<String>, auth: Auth, data: Data) -> ApiResu
 async fn reblog(path: web::Path<String>, auth: Auth, data: Data) -> ApiResult<HttpResponse> {
     let me = auth.account()?.clone();
     let status = visible_status(&data, &path, Some(me.id)).await?;
-    let boost = publish::reblog(&data, me.clone(), status)
-        .await
-        .map_err(|e| match e {
-            kith_federation::FederationError::Invalid(m) => {
-                ApiError::Unprocessable(format!("Validation failed: {m}"))
-            }
-            other => other.into(),
-        })?;
+    let boost = publish::reblog(&data, me.clone(), status).await?;
     respond_with(&data, boost, Some(me.id)).await
 }
 

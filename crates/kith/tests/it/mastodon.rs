@@ -500,3 +500,44 @@ async fn a_profile_edit_commits_with_its_update_activity() {
         assert!(sent[0].contains("Ana Kept"));
     });
 }
+
+/// One mapping from errors to HTTP: what a person may not do is 403 with the reason, whichever
+/// endpoint refuses it (following or blocking oneself, boosting a followers-only post used to
+/// be 403, 422 and 422).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_actions_answer_403_with_their_reason_on_every_endpoint() {
+    on_each_backend!(async |i: &Instance| {
+        let ana = crate::rig::User::new(i, "ana").await;
+        let private = ana
+            .post(
+                "/api/v1/statuses",
+                serde_json::json!({"status": "for followers", "visibility": "private"}),
+            )
+            .await;
+        let private_id = private["id"].as_str().unwrap();
+        for (path, reason) in [
+            (
+                format!("/api/v1/accounts/{}/follow", ana.id),
+                "you cannot follow yourself",
+            ),
+            (
+                format!("/api/v1/accounts/{}/block", ana.id),
+                "you cannot block yourself",
+            ),
+            (
+                format!("/api/v1/statuses/{private_id}/reblog"),
+                "only public and unlisted posts can be boosted",
+            ),
+        ] {
+            let res = client()
+                .post(i.url(&path))
+                .bearer_auth(&ana.token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 403, "{path}");
+            let body: Value = res.json().await.unwrap();
+            assert_eq!(body["error"], reason, "{path}");
+        }
+    });
+}
