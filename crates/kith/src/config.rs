@@ -209,4 +209,20 @@ mod tests {
             Ok(())
         });
     }
+
+    #[test]
+    fn trusted_proxies_take_addresses_and_ranges() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("KITH_TRUSTED_PROXIES", "[10.0.0.0/8, 127.0.0.1, \"::1\"]");
+            let c = Config::load(None).expect("load");
+            let nets = c.trusted_proxies().expect("parse");
+            assert_eq!(nets.len(), 3);
+            assert!(nets[0].contains(&"10.1.2.3".parse::<std::net::IpAddr>().unwrap()));
+            assert!(nets[1].contains(&"127.0.0.1".parse::<std::net::IpAddr>().unwrap()));
+            assert!(!nets[1].contains(&"127.0.0.2".parse::<std::net::IpAddr>().unwrap()));
+            jail.set_env("KITH_TRUSTED_PROXIES", "[proxy.example]");
+            assert!(Config::load(None).is_err());
+            Ok(())
+        });
+    }
 }
