@@ -23,9 +23,9 @@ pub const DEFAULT_INBOX_QUEUE: usize = 512;
 /// The `Retry-After` (seconds) sent with a 503 from a full inbox.
 pub const RETRY_AFTER_SECS: u64 = 5;
 /// How far a request's `Date` may lie in the past (Mastodon's window) …
-const MAX_AGE: chrono::Duration = chrono::Duration::hours(12);
+const MAX_AGE: chrono::Duration = signatures::MAX_DATE_AGE;
 /// … and in the future (clock skew).
-const MAX_SKEW: chrono::Duration = chrono::Duration::hours(1);
+const MAX_SKEW: chrono::Duration = signatures::MAX_DATE_SKEW;
 
 /// Why an inbox POST was refused.
 #[derive(Debug, thiserror::Error)]
