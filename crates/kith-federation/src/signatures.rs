@@ -84,6 +84,12 @@ pub fn parse_parts(
     headers: BTreeMap<String, String>,
     require_digest: bool,
 ) -> Result<Unverified, String> {
+    // Lowercased as the library does, so that the check below reads the header it will read.
+    let headers: BTreeMap<String, String> = headers
+        .into_iter()
+        .map(|(k, v)| (k.to_lowercase(), v))
+        .collect();
+    check_timestamps(&headers)?;
     let mut config = http_signature_normalization::Config::new()
         .set_expiration(MAX_SIGNATURE_AGE)
         .require_header("(request-target)")
@@ -110,6 +116,37 @@ pub fn parse_parts(
         }
     }
     Ok(unverified)
+}
+
+/// The largest `created`/`expires` parameter accepted: the end of the year 9999.
+const MAX_TIMESTAMP: u64 = 253_402_300_799;
+
+/// Refuses `created`/`expires` parameters past `MAX_TIMESTAMP`. `http-signature-normalization`
+/// adds them to `UNIX_EPOCH`, and then the expiration to that, without checking for overflow:
+/// `created=9223372036854775808` panicked the handler (found by `tests/fuzz.rs`). The header
+/// is split as the library splits it (`authorization` first, then `signature`), and every
+/// occurrence of a parameter is checked.
+fn check_timestamps(lowercased: &BTreeMap<String, String>) -> Result<(), String> {
+    let Some(header) = lowercased
+        .get("authorization")
+        .or_else(|| lowercased.get("signature"))
+    else {
+        return Ok(());
+    };
+    let header = header.trim_start_matches("Signature").trim();
+    for part in header.split(',') {
+        let mut kv = part.splitn(2, '=');
+        let (Some(key), Some(value)) = (kv.next(), kv.next()) else {
+            continue;
+        };
+        if key == "created" || key == "expires" {
+            let value = value.trim_matches('"');
+            if value.parse::<u64>().is_ok_and(|t| t > MAX_TIMESTAMP) {
+                return Err(format!("signature header: {key} is out of range"));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The value a signature covers for `name`, read from its signing string (one `name: value`
@@ -251,6 +288,30 @@ mod tests {
         ] {
             let err = get(signed).expect_err(signed);
             assert!(err.contains(why), "{signed}: {err}");
+        }
+    }
+
+    /// Found by `tests/fuzz.rs`: the library's time arithmetic overflowed and panicked.
+    #[test]
+    fn timestamps_past_the_representable_range_are_refused_without_panicking() {
+        let signed = "(request-target) host date digest";
+        for created in [
+            "9223372036854775808",
+            "18446744073709551615",
+            "9223372036854731000",
+            "253402300800",
+        ] {
+            for param in ["created", "expires"] {
+                let mut headers = request(signed, None);
+                let sig = headers.get_mut("Signature").unwrap();
+                sig.push_str(&format!(",{param}={created}"));
+                let err = parse_parts("POST", "/inbox", headers.clone(), true).expect_err(created);
+                assert!(err.contains("out of range"), "{err}");
+                // The same under the other header name the library reads.
+                let sig = headers.remove("Signature").unwrap();
+                headers.insert("authorization".into(), format!("Signature {sig}"));
+                parse_parts("POST", "/inbox", headers, true).expect_err(created);
+            }
         }
     }
 
