@@ -73,6 +73,20 @@ async fn a_public_instance_never_connects_to_loopback_addresses() {
             assert_eq!(body["accounts"], serde_json::json!([]), "{q}");
             assert_eq!(v4.connections() + v6.connections(), 0, "{q} connected");
         }
+        // Search by URL, the fetch through `activitypub_federation`.
+        for q in [
+            format!("https://127.0.0.1:{p4}/users/x"),
+            format!("https://2130706433:{p4}/users/x"),
+            format!("https://localhost:{p4}/users/x"),
+            format!("https://[::1]:{p6}/users/x"),
+            format!("http://127.0.0.1:{p4}/users/x"),
+        ] {
+            let res = alice
+                .get(&format!("/api/v2/search?resolve=true&q={}", urlencode(&q)))
+                .await;
+            assert_eq!(res.status(), 200, "{q}");
+            assert_eq!(v4.connections() + v6.connections(), 0, "{q} connected");
+        }
         // A handle that carries a path and query is refused as such, with a reason.
         let q = format!("@x@127.0.0.1:{p4}/internal/admin?delete=all#");
         let (status, body) = search(&alice, &q).await;
