@@ -6,8 +6,10 @@
 //! public (`non_public`): host names are checked by its DNS resolver, which connects only to
 //! the resolved addresses that pass (so a name cannot change between a check and the
 //! connection), and literal IP hosts, which never reach a resolver, are checked by a
-//! middleware before the request is sent. Redirects are never followed (a 3xx is the answer),
-//! and no proxy from the environment is used, since a proxy would resolve names itself.
+//! middleware before the request is sent. The client never follows redirects (a 3xx is the
+//! answer); `activitypub_federation` follows one `Location` of a fetch itself, as a new
+//! request through this client, so the target of a redirect is checked like any other. No
+//! proxy from the environment is used, since a proxy would resolve names itself.
 
 use crate::FederationError;
 use ipnet::{Ipv4Net, Ipv6Net};
