@@ -9,8 +9,8 @@
 //! `rsa` crate (about 2 ms per signature on a small machine): draft-cavage signatures as
 //! Mastodon sends them (`(request-target) host date digest`, built by
 //! `http-signature-normalization`), RSA-SHA256 by `aws-lc-rs` (about 3× faster), with each
-//! actor's parsed key cached. The HTTP client is the context's, whose resolver refuses
-//! loopback and private addresses outside development mode.
+//! actor's parsed key cached. The HTTP client is the context's guarded client
+//! (`http_client`), which refuses every non-public address outside development mode.
 
 use crate::{Data, FederationConfig};
 use activitypub_federation::config::Data as ApData;
@@ -394,7 +394,7 @@ async fn send_one(job: &Claimed, data: &Data, keys: &Keys) -> Result<(), String>
         .body(body)
         .send()
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| crate::http_client::error_chain(&e))?;
     let status = response.status();
     if status.is_success() {
         Ok(())

@@ -10,6 +10,7 @@ pub mod activities;
 mod context;
 pub mod delivery;
 mod error;
+pub mod http_client;
 pub mod inbox;
 pub mod nodeinfo;
 pub mod objects;

@@ -151,6 +151,68 @@ pub async fn post_signed(inbox: &str, body: &[u8], key_id: &str, key: &Key, spoi
         .as_u16()
 }
 
+/// A signature made at `signed_at` over exactly `covers` (in that order; `(created)` is
+/// `signed_at` too), sent with a `Date` header of `sent_at`.
+struct Coverage<'a> {
+    covers: &'a str,
+    signed_at: chrono::DateTime<chrono::Utc>,
+    sent_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// POSTs `body` to `inbox` with a signature as `coverage` describes.
+async fn post_covering(
+    inbox: &str,
+    body: &[u8],
+    key_id: &str,
+    key: &Key,
+    coverage: Coverage<'_>,
+) -> u16 {
+    let url = url::Url::parse(inbox).unwrap();
+    let http_date =
+        |t: chrono::DateTime<chrono::Utc>| t.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    let digest = format!(
+        "SHA-256={}",
+        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body))
+    );
+    let created = coverage.signed_at.timestamp();
+    let signing = coverage
+        .covers
+        .split(' ')
+        .map(|h| match h {
+            "(request-target)" => format!("(request-target): post {}", url.path()),
+            "(created)" => format!("(created): {created}"),
+            "host" => format!("host: {}", url.authority()),
+            "date" => format!("date: {}", http_date(coverage.signed_at)),
+            "digest" => format!("digest: {digest}"),
+            other => panic!("no value for {other}"),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let signature = SigningKey::<Sha256>::new(key.private.clone()).sign(signing.as_bytes());
+    let created = if coverage.covers.contains("(created)") {
+        format!("created={created},")
+    } else {
+        String::new()
+    };
+    let header = format!(
+        "keyId=\"{key_id}\",algorithm=\"hs2019\",{created}headers=\"{}\",signature=\"{}\"",
+        coverage.covers,
+        base64::engine::general_purpose::STANDARD.encode(signature.to_bytes())
+    );
+    client()
+        .post(inbox)
+        .header("content-type", "application/activity+json")
+        .header("date", http_date(coverage.sent_at))
+        .header("digest", digest)
+        .header("signature", header)
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 async fn stored(i: &Instance, ap_id: &str) -> Option<kith_storage::statuses::Status> {
     let ap_id = ap_id.to_owned();
     i.context
@@ -599,6 +661,56 @@ async fn activities_of_six_server_kinds_are_handled() {
             assert_eq!(followers.await.unwrap().0, 0, "{dir}: undo_follow");
             fake.stop().await;
         }
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signatures_must_cover_the_target_the_host_and_the_time() {
+    on_each_backend!(async |i: &Instance| {
+        let fake = Fake::start().await;
+        let k = key();
+        let eve = format!("{}/users/eve", fake.base);
+        let eve_key = format!("{eve}#main-key");
+        fake.serve(&eve, actor_doc(&eve, &eve_key, &k.public_pem));
+        let inbox = i.url("/inbox");
+        let now = chrono::Utc::now();
+        let hours_ago = now - chrono::Duration::hours(13);
+        let cases = [
+            // No date: a signature made 13 hours ago, sent with a fresh unsigned Date.
+            (1, "(request-target) host digest", hours_ago, 401),
+            (2, "(request-target) host digest", now, 401),
+            // No (request-target): it could be replayed to another path.
+            (3, "host date digest", now, 401),
+            // No digest on a POST.
+            (4, "(request-target) host date", now, 401),
+            // A 13-hours-old signed date under a fresh Date header does not verify.
+            (5, "(request-target) host date digest", hours_ago, 401),
+            // A 13-hours-old (created).
+            (6, "(request-target) (created) host digest", hours_ago, 401),
+            // The ordinary shapes.
+            (7, "(request-target) host date digest", now, 202),
+            (8, "(request-target) (created) host digest", now, 202),
+        ];
+        for (n, covers, signed_at, want) in cases {
+            let id = format!("{}/notes/{n}", fake.base);
+            let body = note(&eve, &id, "hello").to_string().into_bytes();
+            let coverage = Coverage {
+                covers,
+                signed_at,
+                sent_at: now,
+            };
+            assert_eq!(
+                post_covering(&inbox, &body, &eve_key, &k, coverage).await,
+                want,
+                "case {n}: {covers}"
+            );
+            assert_eq!(
+                stored(i, &id).await.is_some(),
+                want == 202,
+                "case {n}: stored or not"
+            );
+        }
+        fake.stop().await;
     });
 }
 

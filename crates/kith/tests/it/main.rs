@@ -9,3 +9,4 @@ mod mastodon;
 mod oauth;
 mod rig;
 mod scopes;
+mod ssrf;

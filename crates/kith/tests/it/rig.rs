@@ -20,6 +20,12 @@ impl Instance {
         Instance::start_with(db, |_| {}).await
     }
 
+    /// Starts an instance with development mode off, as a public instance runs (https ids,
+    /// outgoing requests to public addresses only); the tests still reach it over http.
+    pub async fn start_public(db: &TestDatabase) -> Instance {
+        Instance::start_with(db, |c| c.dev_mode = false).await
+    }
+
     /// Starts an instance with a configuration tweak.
     pub async fn start_with(db: &TestDatabase, tweak: impl FnOnce(&mut Config)) -> Instance {
         // Logs show up for failing tests (the test harness captures them); RUST_LOG tunes them.
