@@ -95,7 +95,10 @@ fn check_base_url(db: &Db, urls: &kith_core::InstanceUrls) -> anyhow::Result<()>
         None => String::new(),
     };
     anyhow::bail!(
-        "this database belongs to the instance at {stored}, but the configuration makes          {configured} (domain {:?}, dev mode {}): ids made now would not match the ones          stored. Run every kith command (serve, migrate, admin) with the configuration of the          instance's first start{hint}.",
+        "this database belongs to the instance at {stored}, but the configuration makes \
+         {configured} (domain {:?}, dev mode {}): ids made now would not match the ones \
+         stored. Run every kith command (serve, migrate, admin) with the configuration of the \
+         instance's first start{hint}.",
         urls.domain(),
         urls.base().scheme() == "http",
     )
