@@ -1,6 +1,6 @@
 //! What happens when a status appears, whoever wrote it: which home feeds get it and who is
-//! notified (through the gate, `notifications::notify`). Runs inside the caller's transaction (`Db::write`), so a post and its fan-in are
-//! stored together or not at all.
+//! notified (through the gate, `notifications::notify`). Runs inside the caller's transaction
+//! (`Db::write`), so a post and its fan-in are stored together or not at all.
 
 use crate::notifications::{notify, NotificationKind};
 use kith_storage::accounts::Account;
