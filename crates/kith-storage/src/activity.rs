@@ -6,7 +6,8 @@ use crate::StorageError;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-/// A notification for a local account.
+/// A notification for a local account; `kind` is Mastodon's type string
+/// (`kith_core::notifications::NotificationKind` converts it).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = notifications)]
 pub struct Notification {
@@ -18,8 +19,11 @@ pub struct Notification {
     pub created_at: NaiveDateTime,
 }
 
-/// Stores a notification.
-pub fn notify(conn: &mut DbConn, n: &Notification) -> Result<(), StorageError> {
+/// Stores a notification, unchecked. Only the notification gate,
+/// `kith_core::notifications::notify`, calls this: it decides whether a notification may be
+/// stored at all (self, blocks, mutes, domain blocks). Everything else goes through the gate;
+/// `clippy.toml` forbids calling this anywhere else.
+pub fn insert_notification(conn: &mut DbConn, n: &Notification) -> Result<(), StorageError> {
     diesel::insert_into(notifications::table)
         .values(n)
         .execute(conn)?;

@@ -254,6 +254,22 @@ pub fn blocks(conn: &mut DbConn, account_id: i64, target: i64) -> Result<bool, S
     Ok(!blockers_among(conn, &[account_id], target)?.is_empty())
 }
 
+/// Whether either of two accounts blocks the other.
+pub fn blocked_either_way(conn: &mut DbConn, a: i64, b: i64) -> Result<bool, StorageError> {
+    Ok(blocks::table
+        .filter(
+            (blocks::account_id
+                .eq(a)
+                .and(blocks::target_account_id.eq(b)))
+            .or(blocks::account_id
+                .eq(b)
+                .and(blocks::target_account_id.eq(a))),
+        )
+        .count()
+        .get_result::<i64>(conn)?
+        > 0)
+}
+
 /// Which of `account_ids` block `target`.
 pub fn blockers_among(
     conn: &mut DbConn,

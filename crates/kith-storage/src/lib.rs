@@ -16,6 +16,7 @@ pub mod oauth;
 pub mod outbox;
 mod pool;
 pub mod schema;
+pub mod settings;
 pub mod statuses;
 pub mod testing;
 pub mod users;

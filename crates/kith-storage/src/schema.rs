@@ -237,6 +237,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    instance_settings (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
 diesel::joinable!(statuses -> accounts (account_id));
 diesel::joinable!(account_stats -> accounts (account_id));
 diesel::joinable!(status_mentions -> statuses (status_id));

@@ -44,6 +44,19 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> anyhow::Res
     let instance_actor = kith_core::accounts::ensure_instance_actor(&db, &urls)
         .await
         .context("cannot create the instance actor")?;
+    let people = db.read(kith_storage::accounts::count_local_people).await?;
+    if people == 0 {
+        let dev = if config.dev_mode {
+            "KITH_DEV_MODE=true "
+        } else {
+            ""
+        };
+        tracing::warn!(
+            "no accounts yet: create the first one, with the same configuration as this server, \
+             with `{dev}cargo run --release -p kith -- admin create-user NAME --password 'A LONG \
+             PASSPHRASE' --role admin` (or `target/release/kith admin create-user …`)"
+        );
+    }
     let context = KithContext::new(db, urls.clone(), config.instance_info())?
         .with_inbox_queue(config.inbox_queue);
     let federation =

@@ -5,6 +5,7 @@ use crate::entities::status::notifications_view;
 use crate::error::ApiResult;
 use crate::paging::{link_header, PageQuery};
 use actix_web::{web, HttpRequest, HttpResponse};
+use kith_core::notifications::NotificationKind;
 use kith_federation::Data;
 use kith_storage::activity;
 
@@ -36,20 +37,22 @@ async fn list(
     let kinds = if types.is_empty() && excluded.is_empty() {
         None
     } else {
-        let all = [
-            "follow",
-            "follow_request",
-            "mention",
-            "favourite",
-            "reblog",
-            "update",
-        ];
-        let base: Vec<String> = if types.is_empty() {
-            all.iter().map(|s| s.to_string()).collect()
+        // Names are read through the kind enum: an unknown type matches nothing.
+        let base: Vec<NotificationKind> = if types.is_empty() {
+            NotificationKind::ALL.to_vec()
         } else {
             types
+                .iter()
+                .filter_map(|t| NotificationKind::parse(t))
+                .collect()
         };
-        Some(base.into_iter().filter(|k| !excluded.contains(k)).collect())
+        Some(
+            base.into_iter()
+                .map(NotificationKind::as_str)
+                .filter(|k| !excluded.iter().any(|e| e == k))
+                .map(str::to_owned)
+                .collect(),
+        )
     };
     let urls = data.urls.clone();
     let (body, ids) = data

@@ -4,9 +4,8 @@
 use super::{local_person, object_id};
 use crate::outbound::{self, Audience};
 use crate::{Data, FederationError};
-use kith_core::statuses::notification;
+use kith_core::notifications::{notify, NotificationKind};
 use kith_storage::accounts::Account;
-use kith_storage::activity;
 use kith_storage::follows::{self, Follow};
 use serde_json::Value;
 
@@ -36,11 +35,11 @@ pub(super) async fn receive(
             let stored = follows::insert(c, &row)?;
             if existing.is_none() {
                 let kind = if stored.accepted {
-                    "follow"
+                    NotificationKind::Follow
                 } else {
-                    "follow_request"
+                    NotificationKind::FollowRequest
                 };
-                activity::notify(c, &notification(target.id, actor.id, kind, None))?;
+                notify(c, target.id, actor.id, kind, None)?;
             }
             if stored.accepted {
                 // Also for a repeated Follow: the first Accept may have been lost.

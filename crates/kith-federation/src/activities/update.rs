@@ -7,6 +7,7 @@ use crate::protocol::note::{parse_note, NOTE_TYPES};
 use crate::protocol::values::truncate_chars;
 use crate::{Data, FederationError};
 use activitypub_federation::traits::Object;
+use kith_core::notifications::{notify, NotificationKind};
 use kith_storage::accounts::Account;
 use kith_storage::statuses::{self, StatusEdit};
 use kith_storage::OptionalExt;
@@ -73,15 +74,7 @@ pub(super) async fn receive(
                     statuses::edit(c, s.id, &edit)?;
                     // Tell the local people who boosted it, as Mastodon does.
                     for booster in statuses::local_reblogger_ids(c, s.id)? {
-                        kith_storage::activity::notify(
-                            c,
-                            &kith_core::statuses::notification(
-                                booster,
-                                actor.id,
-                                "update",
-                                Some(s.id),
-                            ),
-                        )?;
+                        notify(c, booster, actor.id, NotificationKind::Update, Some(s.id))?;
                     }
                     Ok(())
                 }
