@@ -30,6 +30,15 @@ pub struct Config {
     /// Inbox activities in progress at once; beyond it the inbox answers 503 with
     /// `Retry-After` (a bounded queue rather than an unbounded pile-up).
     pub inbox_queue: usize,
+    /// Seconds a client has to send a request's headers; then it gets 408 and is disconnected.
+    pub header_timeout: u64,
+    /// Seconds a client has to send a request's whole body (inbox and API); then it gets 408
+    /// and is disconnected.
+    pub body_timeout: u64,
+    /// Seconds an idle keep-alive connection stays open.
+    pub keep_alive: u64,
+    /// Most connections open at once, all worker threads together; more wait in the backlog.
+    pub max_connections: usize,
     /// The instance's name.
     pub instance_title: String,
     /// A short description of the instance.
@@ -51,6 +60,10 @@ impl Default for Config {
             dev_mode: false,
             authorized_fetch: false,
             inbox_queue: kith_federation::inbox::DEFAULT_INBOX_QUEUE,
+            header_timeout: 5,
+            body_timeout: 15,
+            keep_alive: 10,
+            max_connections: 10_000,
             instance_title: "Kith".into(),
             instance_description: "A small community on the fediverse.".into(),
             contact_email: String::new(),
@@ -69,6 +82,10 @@ const KEYS: &[&str] = &[
     "dev_mode",
     "authorized_fetch",
     "inbox_queue",
+    "header_timeout",
+    "body_timeout",
+    "keep_alive",
+    "max_connections",
     "instance_title",
     "instance_description",
     "contact_email",
@@ -110,6 +127,18 @@ impl Config {
         }
         if self.inbox_queue == 0 {
             bail!("inbox_queue must be at least 1");
+        }
+        for (key, value) in [
+            ("header_timeout", self.header_timeout),
+            ("body_timeout", self.body_timeout),
+            ("keep_alive", self.keep_alive),
+        ] {
+            if value == 0 {
+                bail!("{key} must be at least 1 (seconds)");
+            }
+        }
+        if self.max_connections == 0 {
+            bail!("max_connections must be at least 1");
         }
         Ok(())
     }
@@ -181,6 +210,12 @@ mod tests {
             jail.set_env("KITH_DOMAIN", "https://x.example/");
             assert!(Config::load(None).is_err());
             jail.set_env("KITH_DOMAIN", "x.example");
+            jail.set_env("KITH_BODY_TIMEOUT", "0");
+            assert!(
+                Config::load(None).is_err(),
+                "a body deadline of 0 is refused"
+            );
+            jail.set_env("KITH_BODY_TIMEOUT", "15");
             jail.set_env("KITH_DEV_MODE", "maybe");
             assert!(Config::load(None).is_err());
             jail.create_file("kith.toml", "colour = \"green\"")?;

@@ -12,6 +12,13 @@ use kith_federation::delivery::DeliverySettings;
 use kith_federation::objects::account::ApAccount;
 use kith_federation::{build_federation_config, KithContext};
 use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
+
+/// How long a connection may take to close after its last answer (its unread body discarded).
+const DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Connections waiting to be accepted (the kernel's listen queue), when Kith binds itself.
+const BACKLOG: u32 = 2048;
 
 /// `Server-Timing` (actix has no constant for it).
 const SERVER_TIMING: HeaderName = HeaderName::from_static("server-timing");
@@ -52,8 +59,13 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> anyhow::Res
         federation.clone(),
         DeliverySettings::default(),
     ));
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let connections_per_worker = config.max_connections.div_ceil(workers);
+    raise_file_limit(config.max_connections);
+    let body_deadline = kith_api::body::BodyDeadline(Duration::from_secs(config.body_timeout));
     let http = HttpServer::new(move || {
         App::new()
+            .app_data(body_deadline)
             .wrap(FederationMiddleware::new(federation.clone()))
             .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms"))
             .wrap_fn(|req, srv| {
@@ -72,7 +84,16 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> anyhow::Res
             })
             .configure(kith_api::configure)
     })
-    .shutdown_timeout(10);
+    .shutdown_timeout(10)
+    // Slow clients: the head within `header_timeout`, bodies within `body_timeout` (read by
+    // the handlers, see `kith_api::body`), idle keep-alive connections closed after
+    // `keep_alive`, and a connection with an unread body closed soon after its answer.
+    .workers(workers)
+    .client_request_timeout(Duration::from_secs(config.header_timeout))
+    .client_disconnect_timeout(DISCONNECT_TIMEOUT)
+    .keep_alive(Duration::from_secs(config.keep_alive))
+    .max_connections(connections_per_worker)
+    .backlog(BACKLOG);
     let http = match listener {
         Some(l) => http
             .listen(l)
@@ -95,6 +116,24 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> anyhow::Res
         addrs,
         context,
     })
+}
+
+/// Raises the soft limit on open files towards the hard limit: each connection is a file, and
+/// the common default soft limit (1024) would cap Kith far below `max_connections`.
+fn raise_file_limit(max_connections: usize) {
+    // One file per connection, and a margin for the database pool, outgoing requests and logs
+    // (each bounded by its own setting).
+    let wanted = (max_connections as u64).saturating_add(1024);
+    match rlimit::increase_nofile_limit(wanted) {
+        Ok(got) if got < wanted => tracing::warn!(
+            limit = got,
+            wanted,
+            "the open-files limit is below what max_connections needs; raise it (ulimit -n) \
+             or lower max_connections"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot read or raise the open-files limit"),
+    }
 }
 
 /// Runs until SIGINT/SIGTERM.

@@ -8,3 +8,4 @@ mod inbox;
 mod mastodon;
 mod oauth;
 mod rig;
+mod slow_clients;
