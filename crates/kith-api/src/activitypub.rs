@@ -117,10 +117,21 @@ async fn note(
     path: web::Path<(String, String)>,
     data: Data,
 ) -> ApiResult<HttpResponse> {
-    check_fetch(&req, &data).await?;
     let (username, id) = path.into_inner();
+    note_response(&req, &data, username, &id).await
+}
+
+/// The Note document of a local post, for its id and for its page's URL asked for as
+/// ActivityStreams.
+pub(crate) async fn note_response(
+    req: &HttpRequest,
+    data: &Data,
+    username: String,
+    id: &str,
+) -> ApiResult<HttpResponse> {
+    check_fetch(req, data).await?;
     let id: i64 = id.parse().map_err(|_| ApiError::NotFound)?;
-    let author = local_person(&data, username).await?;
+    let author = local_person(data, username).await?;
     let body = data
         .db
         .read(move |c| {

@@ -1,6 +1,6 @@
-//! HTML pages for people: the instance's front page, profiles, and the static files they use.
-//! Templates are askama's, which escapes every value unless marked `safe` (only sanitized
-//! HTML is).
+//! HTML pages for people: the instance's front page, profiles, posts, and the
+//! static files they use. Templates are askama's, which escapes every value unless marked
+//! `safe` (only sanitized HTML is).
 
 use crate::error::{ApiError, ApiResult};
 use crate::routes::wants_activity_json;
@@ -9,11 +9,13 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use kith_federation::Data;
 use kith_storage::accounts::{self, Account};
+use kith_storage::statuses::{self, Status};
 use kith_storage::OptionalExt;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(index))
         .route("/@{username}", web::get().to(profile))
+        .route("/@{username}/{id}", web::get().to(status))
         .route("/static/{file}", web::get().to(static_file));
 }
 
@@ -110,6 +112,112 @@ async fn profile(req: HttpRequest, path: web::Path<String>, data: Data) -> ApiRe
             .finish());
     }
     profile_page(&account, &data).await
+}
+
+#[derive(Template)]
+#[template(path = "status.html")]
+struct StatusPage<'a> {
+    instance_title: &'a str,
+    display_name: &'a str,
+    acct: String,
+    profile_url: String,
+    note_id: &'a str,
+    summary: String,
+    spoiler_text: &'a str,
+    content: &'a str,
+    datetime: String,
+    date: String,
+    edited: bool,
+}
+
+/// A local post's page (its `url`): public and unlisted posts only, the same rule as for an
+/// anonymous reader of the API (`statuses::is_visible` with no viewer); anything else is the
+/// 404 page. Asked for as ActivityStreams, it answers the Note.
+async fn status(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    data: Data,
+) -> ApiResult<HttpResponse> {
+    let (username, id) = path.into_inner();
+    if wants_activity_json(&req) {
+        return crate::activitypub::note_response(&req, &data, username, &id).await;
+    }
+    let Ok(id) = id.parse::<i64>() else {
+        return not_found_page(&data);
+    };
+    let author = data
+        .db
+        .read(move |c| accounts::local_by_username(c, &username).optional())
+        .await?
+        .filter(|a| a.actor_type != "Application");
+    let Some(author) = author else {
+        return not_found_page(&data);
+    };
+    let author_id = author.id;
+    let post: Option<Status> = data
+        .db
+        .read(move |c| {
+            let Some(s) = statuses::by_id(c, id).optional()? else {
+                return Ok(None);
+            };
+            let shown = s.account_id == author_id
+                && s.reblog_of_id.is_none()
+                && statuses::is_visible(c, s.id, None)?;
+            Ok(shown.then_some(s))
+        })
+        .await?;
+    let Some(post) = post else {
+        return not_found_page(&data);
+    };
+    let display_name = if author.display_name.is_empty() {
+        &author.username
+    } else {
+        &author.display_name
+    };
+    let text = kith_core::html::html_to_text(&post.content);
+    let summary = if post.spoiler_text.is_empty() {
+        shorten(&text, 60)
+    } else {
+        shorten(&post.spoiler_text, 60)
+    };
+    html(
+        actix_web::http::StatusCode::OK,
+        &StatusPage {
+            instance_title: &data.instance.title,
+            display_name,
+            acct: format!("{}@{}", author.username, data.urls.domain()),
+            profile_url: data.urls.profile(&author.username).to_string(),
+            note_id: &post.ap_id,
+            summary,
+            spoiler_text: &post.spoiler_text,
+            // Local posts are escaped plain text with Kith's own links (ARCHITECTURE invariants).
+            content: &post.content,
+            datetime: post.created_at.and_utc().to_rfc3339(),
+            date: post.created_at.format("%-d %B %Y, %H:%M UTC").to_string(),
+            edited: post.edited_at.is_some(),
+        },
+    )
+}
+
+/// At most `max` characters of `text`, with an ellipsis when cut.
+fn shorten(text: &str, max: usize) -> String {
+    let text = text.trim();
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+/// The HTML 404 page.
+pub(crate) fn not_found_page(data: &Data) -> ApiResult<HttpResponse> {
+    html(
+        actix_web::http::StatusCode::NOT_FOUND,
+        &ErrorPage {
+            instance_title: &data.instance.title,
+            heading: "Not found",
+            message: "There is nothing here, or it is not public.",
+        },
+    )
 }
 
 async fn static_file(path: web::Path<String>) -> HttpResponse {

@@ -7,5 +7,6 @@ mod federation;
 mod inbox;
 mod mastodon;
 mod oauth;
+mod pages;
 mod rig;
 mod slow_clients;
