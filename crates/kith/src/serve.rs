@@ -66,6 +66,7 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> anyhow::Res
     let http = HttpServer::new(move || {
         App::new()
             .app_data(body_deadline)
+            .wrap(kith_api::error_pages())
             .wrap(FederationMiddleware::new(federation.clone()))
             .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms"))
             .wrap_fn(|req, srv| {

@@ -1,5 +1,6 @@
 //! Pages for people: a post's page at its `url` (public and unlisted only, the Note for
-//! ActivityPub clients).
+//! ActivityPub clients), and errors as HTML pages for browsers but JSON for the API and for
+//! ActivityPub.
 
 use crate::on_each_backend;
 use crate::rig::{client, Instance, User};
@@ -103,6 +104,60 @@ async fn a_posts_url_is_its_page_for_people_and_its_note_for_servers() {
             assert_eq!(status, 404, "{path}");
             assert!(content_type.starts_with("text/html"), "{path}");
             assert!(body.contains("Not found"), "{path}: {body}");
+        }
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browsers_get_error_pages_and_programs_get_json() {
+    on_each_backend!(async |i: &Instance| {
+        i.create_user("ana", "correct horse").await;
+        // Browsers: an unknown profile, actor, page or static file is an HTML 404 page.
+        for path in [
+            "/@nobody",
+            "/users/nobody",
+            "/no/such/page",
+            "/static/nothing.css",
+        ] {
+            let (status, content_type, body) = get(&i.url(path), BROWSER).await;
+            assert_eq!(status, 404, "{path}");
+            assert!(
+                content_type.starts_with("text/html"),
+                "{path}: {content_type}"
+            );
+            assert!(body.contains("<h1>Not found</h1>"), "{path}: {body}");
+            assert!(body.contains("Kith test"), "{path}: the instance's name");
+        }
+        // The API, ActivityPub and programs that do not ask for HTML get JSON errors, unknown
+        // routes and wrong methods included (Mastodon clients read `error` on every one).
+        let json_errors = [
+            ("GET", "/api/v1/nothing", BROWSER, 404),
+            ("GET", "/api/v1/nothing", "application/json", 404),
+            ("GET", "/api/v1/accounts/999", BROWSER, 404),
+            ("GET", "/users/nobody", ACTIVITY, 404),
+            ("GET", "/@nobody", "*/*", 404),
+            ("GET", "/no/such/page", "application/json", 404),
+            ("GET", "/static/nothing.css", "*/*", 404),
+            ("DELETE", "/api/v1/instance", "application/json", 404),
+            ("POST", "/@ana", BROWSER, 404),
+        ];
+        for (method, path, accept, want) in json_errors {
+            let res = client()
+                .request(method.parse().unwrap(), i.url(path))
+                .header("accept", accept)
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            let content_type = res.headers()["content-type"].to_str().unwrap().to_owned();
+            let body = res.text().await.unwrap();
+            assert_eq!(status, want, "{method} {path} ({accept})");
+            assert!(
+                content_type.starts_with("application/json"),
+                "{method} {path}: {content_type}"
+            );
+            let error: Value = serde_json::from_str(&body).unwrap();
+            assert!(error["error"].is_string(), "{method} {path}: {body}");
         }
     });
 }
