@@ -7,15 +7,20 @@
 //! (`BodyDeadline`), so a client that sends slowly gets 408 instead of holding the request open.
 
 use crate::error::ApiError;
+use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::Payload;
+use actix_web::error::PayloadError;
 use actix_web::web::{Bytes, BytesMut};
-use actix_web::{FromRequest, HttpRequest};
-use futures::StreamExt;
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use futures::{Stream, StreamExt};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 /// The largest API request body accepted (larger ones get 413).
@@ -66,10 +71,11 @@ impl From<ReadError> for ApiError {
 }
 
 /// Reads a whole body of at most `limit` bytes within `deadline`. A `Content-Length` over the
-/// limit is refused before anything is read.
+/// limit is refused before anything is read. When the deadline passes, the unread rest is
+/// kept for the answer (`UnreadBody`).
 pub async fn read_body(
     req: &HttpRequest,
-    mut payload: Payload,
+    payload: Payload,
     limit: usize,
     deadline: Duration,
 ) -> Result<Bytes, ReadError> {
@@ -81,9 +87,11 @@ pub async fn read_body(
     if announced.is_some_and(|n| n > limit as u64) {
         return Err(ReadError::TooLarge);
     }
+    let payload = SharedPayload::new(payload);
+    let mut reading = payload.clone();
     let read = async move {
         let mut body = BytesMut::new();
-        while let Some(chunk) = payload.next().await {
+        while let Some(chunk) = reading.next().await {
             let chunk = chunk.map_err(|e| ReadError::Broken(e.to_string()))?;
             if body.len() + chunk.len() > limit {
                 return Err(ReadError::TooLarge);
@@ -92,9 +100,79 @@ pub async fn read_body(
         }
         Ok(body.freeze())
     };
-    actix_web::rt::time::timeout(deadline, read)
-        .await
-        .map_err(|_| ReadError::TimedOut)?
+    match actix_web::rt::time::timeout(deadline, read).await {
+        Ok(read) => read,
+        Err(_) => {
+            UnreadBody::keep(req, payload);
+            Err(ReadError::TimedOut)
+        }
+    }
+}
+
+/// A request body that several readers can hold: the one reading it, and the answer that
+/// keeps it open after a timeout.
+#[derive(Clone)]
+struct SharedPayload(Rc<RefCell<Payload>>);
+
+impl SharedPayload {
+    fn new(payload: Payload) -> SharedPayload {
+        SharedPayload(Rc::new(RefCell::new(payload)))
+    }
+}
+
+impl Stream for SharedPayload {
+    type Item = Result<Bytes, PayloadError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Pin::new(&mut *self.0.borrow_mut()).poll_next(cx)
+    }
+}
+
+/// The unread rest of a body that did not arrive in time. It waits in the request's extensions
+/// and `error_pages` moves it into the answer (`UnreadBody::hold`): while it is open when the
+/// answer is written, actix closes the connection after answering. Dropped earlier, actix
+/// would read and discard a chunked body for as long as the client kept sending it.
+pub(crate) struct UnreadBody {
+    _open: SharedPayload,
+}
+
+impl UnreadBody {
+    fn keep(req: &HttpRequest, payload: SharedPayload) {
+        req.extensions_mut().insert(UnreadBody { _open: payload });
+    }
+
+    /// Takes the unread body a request left, if any.
+    pub(crate) fn take(req: &HttpRequest) -> Option<UnreadBody> {
+        req.extensions_mut().remove::<UnreadBody>()
+    }
+
+    /// An answer's body that keeps this unread body open until it has been written.
+    pub(crate) fn hold(self, body: BoxBody) -> BoxBody {
+        BoxBody::new(Holding {
+            body,
+            _unread: self,
+        })
+    }
+}
+
+struct Holding {
+    body: BoxBody,
+    _unread: UnreadBody,
+}
+
+impl MessageBody for Holding {
+    type Error = <BoxBody as MessageBody>::Error;
+
+    fn size(&self) -> BodySize {
+        self.body.size()
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_next(cx)
+    }
 }
 
 /// A request body parsed from JSON or a form into `T`.
@@ -187,7 +265,7 @@ fn is_multipart(content_type: &str) -> bool {
 /// yet.
 async fn multipart_pairs(
     req: &HttpRequest,
-    payload: Payload,
+    payload: SharedPayload,
 ) -> Result<Vec<(String, String)>, ApiError> {
     let malformed =
         |e: &dyn std::fmt::Display| ApiError::BadRequest(format!("Malformed multipart body: {e}"));
@@ -235,11 +313,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
             .is_some_and(is_multipart)
         {
             let req = req.clone();
-            let payload = payload.take();
+            let payload = SharedPayload::new(payload.take());
             return Box::pin(async move {
-                let pairs = actix_web::rt::time::timeout(deadline, multipart_pairs(&req, payload))
-                    .await
-                    .map_err(|_| ApiError::RequestTimeout)??;
+                let reading = multipart_pairs(&req, payload.clone());
+                let Ok(pairs) = actix_web::rt::time::timeout(deadline, reading).await else {
+                    UnreadBody::keep(&req, payload);
+                    return Err(ApiError::RequestTimeout);
+                };
+                let pairs = pairs?;
                 from_json_value(Value::Object(pairs_to_json(pairs))).map(Body)
             });
         }

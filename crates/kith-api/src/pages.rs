@@ -2,6 +2,7 @@
 //! static files they use. Templates are askama's, which escapes every value unless marked
 //! `safe` (only sanitized HTML is).
 
+use crate::body::UnreadBody;
 use crate::error::{ApiError, ApiResult};
 use crate::routes::wants_activity_json;
 use actix_web::body::{EitherBody, MessageBody};
@@ -259,6 +260,19 @@ pub fn error_pages<B: MessageBody + 'static>() -> ErrorHandlers<B> {
 }
 
 fn error_page<B: MessageBody + 'static>(res: ServiceResponse<B>) -> ServiceResponse<EitherBody<B>> {
+    // A body cut off by its deadline stays open until the answer is written, so that actix
+    // closes the connection rather than drain the rest (see `UnreadBody`).
+    let unread = UnreadBody::take(res.request());
+    let res = error_answer(res);
+    match unread {
+        None => res,
+        Some(unread) => res.map_body(|_, body| EitherBody::right(unread.hold(body.boxed()))),
+    }
+}
+
+fn error_answer<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> ServiceResponse<EitherBody<B>> {
     let has_body = res.headers().contains_key(header::CONTENT_TYPE);
     let is_html = res
         .headers()

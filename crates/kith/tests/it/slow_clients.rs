@@ -74,6 +74,23 @@ async fn stalled_api_bodies_get_408_and_are_disconnected() {
         assert!(multipart.starts_with("HTTP/1.1 408"), "{multipart}");
         let inbox = stalled_body(&i, "/inbox", "application/activity+json", "{\"id\":").await;
         assert!(inbox.starts_with("HTTP/1.1 408"), "{inbox}");
+        // A chunked body trickled a chunk a second is cut off too, not drained forever.
+        let stream = TcpStream::connect(addr(&i)).await.unwrap();
+        let head = format!(
+            "POST /inbox HTTP/1.1\r\nHost: {}\r\nContent-Type: application/activity+json\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{{\r\n",
+            i.domain
+        );
+        let chunks = b"1\r\n \r\n".repeat(MAX_WRITES);
+        let open = Arc::new(AtomicUsize::new(1));
+        let chunked = trickle(stream, head.into_bytes(), chunks, open).await;
+        let answer = chunked
+            .answer
+            .expect("the server closes a trickled chunked body");
+        assert!(
+            answer.starts_with(b"HTTP/1.1 408"),
+            "{}",
+            String::from_utf8_lossy(&answer)
+        );
         i.stop().await;
     }
 }
@@ -101,7 +118,7 @@ async fn a_multipart_body_without_its_closing_boundary_is_answered() {
 }
 
 /// Slow clients of each kind, half of them sending their head a byte at a time, half sending
-/// their body so (most to the inbox, some to the API).
+/// their body so (most to the inbox, some to the API, some chunked).
 const SLOW_HEADS: usize = 1000;
 const SLOW_BODIES: usize = 1000;
 /// The deadlines of the instance under load, in seconds.
@@ -184,13 +201,22 @@ async fn two_thousand_slow_clients_do_not_starve_the_inbox() {
                 );
                 (head.as_bytes()[..1].to_vec(), head.as_bytes()[1..].to_vec())
             } else {
-                // Four in five to the inbox, which must keep its slots for real deliveries.
+                // Four in five to the inbox, which must keep its slots for real deliveries;
+                // one in five of those chunked rather than with a length.
                 let path = if n % 5 == 0 { "/api/v1/apps" } else { "/inbox" };
+                let (framing, rest) = if n % 5 == 1 {
+                    (
+                        "Transfer-Encoding: chunked\r\n\r\n1\r\n{\r\n",
+                        b"1\r\n \r\n".repeat(200),
+                    )
+                } else {
+                    ("Content-Length: 1000\r\n\r\n{", vec![b' '; 999])
+                };
                 let head = format!(
-                    "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{",
+                    "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n{framing}",
                     i.domain
                 );
-                (head.into_bytes(), vec![b' '; 999])
+                (head.into_bytes(), rest)
             };
             clients.push(tokio::spawn(trickle(stream, first, rest, open.clone())));
         }
