@@ -63,7 +63,7 @@ impl Default for Config {
             header_timeout: 5,
             body_timeout: 15,
             keep_alive: 10,
-            max_connections: 10_000,
+            max_connections: 8192,
             instance_title: "Kith".into(),
             instance_description: "A small community on the fediverse.".into(),
             contact_email: String::new(),

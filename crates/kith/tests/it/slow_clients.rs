@@ -261,3 +261,47 @@ async fn two_thousand_slow_clients_do_not_starve_the_inbox() {
         i.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn later_heads_on_a_kept_alive_connection_have_a_deadline_too() {
+    for db in TestDatabase::each_backend() {
+        eprintln!("--- backend {:?}", db.backend);
+        // Heads within 2 s, idle connections kept 2 s: a later head must be complete 4 s
+        // after the last answer.
+        let i = Instance::start_with(&db, |c| {
+            c.header_timeout = 2;
+            c.keep_alive = 2;
+        })
+        .await;
+        let request = format!("GET /health HTTP/1.1\r\nHost: {}\r\n\r\n", i.domain);
+
+        // A client that keeps asking, a little more slowly than the limit in all, keeps
+        // its connection.
+        let mut stream = TcpStream::connect(addr(&i)).await.unwrap();
+        for n in 0..4 {
+            stream.write_all(request.as_bytes()).await.unwrap();
+            let mut answer = vec![0u8; 4096];
+            let got = stream.read(&mut answer).await.unwrap();
+            assert!(
+                answer[..got].starts_with(b"HTTP/1.1 200"),
+                "request {n}: {}",
+                String::from_utf8_lossy(&answer[..got])
+            );
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+        }
+
+        // One that answers fast once, then sends its next head a byte at a time, is cut off.
+        let mut stream = TcpStream::connect(addr(&i)).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = vec![0u8; 4096];
+        let got = stream.read(&mut answer).await.unwrap();
+        assert!(answer[..got].starts_with(b"HTTP/1.1 200"));
+        let open = Arc::new(AtomicUsize::new(1));
+        let slow = trickle(stream, Vec::new(), request.into_bytes(), open).await;
+        assert!(
+            slow.answer.is_some(),
+            "a second head sent a byte at a time kept its connection"
+        );
+        i.stop().await;
+    }
+}
