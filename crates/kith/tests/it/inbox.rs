@@ -222,7 +222,7 @@ async fn stored(i: &Instance, ap_id: &str) -> Option<kith_storage::statuses::Sta
         .unwrap()
 }
 
-fn note(actor: &str, id: &str, content: &str) -> Value {
+pub fn note(actor: &str, id: &str, content: &str) -> Value {
     json!({
         "@context": "https://www.w3.org/ns/activitystreams",
         "id": format!("{id}/activity"), "type": "Create", "actor": actor,
@@ -843,7 +843,6 @@ async fn authorized_fetch_requires_valid_signatures_on_reads() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_inbox_answers_503_with_retry_after_and_loses_nothing() {
-    use tokio::io::AsyncWriteExt;
     for db in TestDatabase::each_backend() {
         let i = Instance::start_with(&db, |c| c.inbox_queue = 1).await;
         let fake = Fake::start().await;
@@ -856,22 +855,31 @@ async fn a_full_inbox_answers_503_with_retry_after_and_loses_nothing() {
         let inbox = i.url("/inbox");
         let key_id = format!("{eve}#main-key");
 
-        // A sender that has not finished its body holds the only slot …
-        let addr = url::Url::parse(&inbox).unwrap();
-        let mut slow = tokio::net::TcpStream::connect(addr.socket_addrs(|| None).unwrap()[0])
-            .await
-            .unwrap();
-        slow.write_all(
-            format!(
-                "POST /inbox HTTP/1.1\r\nHost: {}\r\nContent-Type: application/activity+json\r\nContent-Length: 100\r\n\r\n{{",
-                addr.authority()
-            )
-            .as_bytes(),
-        )
-        .await
-        .unwrap();
-        // … so the next POST is turned away before its body is read, with a time to come back.
+        // An activity whose actor cannot be fetched yet (its server accepts the connection and
+        // never answers) holds the only slot while the inbox waits for the actor …
+        let tarpit = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let tarpit_base = format!("http://localhost:{}", tarpit.local_addr().unwrap().port());
+        let held = tokio::spawn(async move {
+            let mut held = Vec::new();
+            for _ in 0..10 {
+                if let Ok((stream, _)) = tarpit.accept().await {
+                    held.push(stream);
+                }
+            }
+        });
+        let slow_actor = format!("{tarpit_base}/users/slow");
+        let slow_note = note(&slow_actor, &format!("{tarpit_base}/notes/1"), "slow")
+            .to_string()
+            .into_bytes();
+        let slow_key = format!("{slow_actor}#main-key");
+        let k2 = key();
+        let slow = tokio::spawn({
+            let inbox = inbox.clone();
+            async move { post_signed(&inbox, &slow_note, &slow_key, &k2, Spoil::None).await }
+        });
+        // … so the next POST is turned away, with a time to come back.
         let first = note(&eve, &format!("{}/notes/first", fake.base), "first");
+        let mut seen = Vec::new();
         let busy = tokio::time::timeout(std::time::Duration::from_secs(10), async {
             loop {
                 let res = client()
@@ -884,14 +892,25 @@ async fn a_full_inbox_answers_503_with_retry_after_and_loses_nothing() {
                 if res.status() == 503 {
                     return res;
                 }
-                // The slow request has not reached the handler yet.
+                seen.push(res.status().as_u16());
+                // The held activity has not taken its slot yet.
                 tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             }
         })
         .await
-        .expect("a 503 while the slot is held");
+        .unwrap_or_else(|_| {
+            panic!(
+                "a 503 while the slot is held; saw {seen:?}, held one finished: {}",
+                slow.is_finished()
+            )
+        });
         assert_eq!(busy.headers()["retry-after"], "5");
-        drop(slow);
+        held.abort();
+        let released = slow.await.unwrap();
+        assert_ne!(
+            released, 202,
+            "an actor that never answered verifies nothing"
+        );
 
         // A burst: every POST is either accepted and stored, or refused with 503 and not
         // stored; the refused ones are accepted when sent again.

@@ -8,6 +8,8 @@ mod federation;
 mod inbox;
 mod mastodon;
 mod oauth;
+mod pages;
 mod rig;
 mod scopes;
 mod ssrf;
+mod slow_clients;
