@@ -57,11 +57,16 @@ async fn sink(delay: Duration) -> Sink {
 }
 
 fn remote(port: u16, n: usize) -> Account {
-    let base = format!("http://localhost:{port}/users/f{n}");
+    remote_account(port, &format!("f{n}"))
+}
+
+/// A remote account on the loopback server at `port`, with a personal inbox and no shared one.
+pub(crate) fn remote_account(port: u16, name: &str) -> Account {
+    let base = format!("http://localhost:{port}/users/{name}");
     let now = kith_storage::now();
     Account {
         id: kith_storage::id::new_id(),
-        username: format!("f{n}"),
+        username: name.to_owned(),
         domain: Some(format!("localhost:{port}")),
         ap_id: base.clone(),
         actor_type: "Person".into(),
