@@ -5,11 +5,13 @@
 //! 410 Gone) ends a delivery at once; a host that keeps failing for a day is marked
 //! unreachable, and marked alive again when it answers.
 //!
-//! A delivery holds a slot (one of `concurrency`, and one of its host's `per_host`) from its
-//! claim until its outcome is recorded, and only what has a free slot is claimed, so nothing
-//! waits under a running lease; the leases of held deliveries are renewed every third of a
-//! lease. So a delivery is sent twice only when a process dies between sending it and
-//! recording it: at most `concurrency` repeats after a crash. A host marked unreachable gets
+//! Only what has a free slot is claimed, so nothing waits under a running lease: a delivery
+//! holds one of `concurrency` slots while its request is under way, and one of its host's
+//! `per_host` slots (and its claim) until its outcome is recorded; the leases of held
+//! deliveries are renewed every third of a lease. So a delivery is sent twice only when a
+//! process dies between sending it and recording it: after a crash, at most `per_host`
+//! repeats per host, and in all the requests under way (at most `concurrency`) plus the
+//! finisher's unwritten batch. A host marked unreachable gets
 //! one delivery at a time, at most once per `unreachable_retry`, and once it has failed for
 //! `give_up_after` (a week, as Mastodon's `DeliveryFailureTracker`) each failed try drops all
 //! its pending deliveries. [`housekeeping`] prunes sent activities and old received-activity
@@ -231,6 +233,7 @@ impl Slots {
             slots: self.clone(),
             id: job.id,
             host: job.host.clone(),
+            counted: true,
         }
     }
 }
@@ -240,13 +243,30 @@ struct Slot {
     slots: Slots,
     id: i64,
     host: String,
+    /// Whether it still takes one of the overall slots.
+    counted: bool,
+}
+
+impl Slot {
+    /// Gives back the overall slot once the request is over; the host's slot (and the claim)
+    /// stay until the outcome is recorded.
+    fn request_done(&mut self) {
+        if std::mem::take(&mut self.counted) {
+            let mut held = self.slots.lock();
+            held.total = held.total.saturating_sub(1);
+            drop(held);
+            self.slots.freed.notify_one();
+        }
+    }
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
         {
             let mut held = self.slots.lock();
-            held.total = held.total.saturating_sub(1);
+            if self.counted {
+                held.total = held.total.saturating_sub(1);
+            }
             if let Some(n) = held.per_host.get_mut(&self.host) {
                 *n = n.saturating_sub(1);
                 if *n == 0 {
@@ -308,7 +328,10 @@ pub async fn run(config: FederationConfig, settings: DeliverySettings) {
                 unreachable_retry: settings.unreachable_retry,
             }
         };
-        if limits.total == 0 {
+        // While deliveries are under way, wait until a quarter of the slots are free: one
+        // claim (one write) per batch of freed slots rather than per slot.
+        let busy = settings.concurrency - limits.total;
+        if limits.total == 0 || (busy > 0 && limits.total < (settings.concurrency / 4).max(1)) {
             slots.freed.notified().await;
             continue;
         }
@@ -513,7 +536,7 @@ struct Worker<'a> {
 }
 
 /// Sends one claimed delivery and records the outcome; `slot` is given back after that.
-async fn deliver(job: Claimed, worker: Worker<'_>, slot: Slot) {
+async fn deliver(job: Claimed, worker: Worker<'_>, mut slot: Slot) {
     let Worker {
         data,
         keys,
@@ -522,6 +545,7 @@ async fn deliver(job: Claimed, worker: Worker<'_>, slot: Slot) {
         settings,
     } = worker;
     let result = send_one(&job, data, keys).await;
+    slot.request_done();
     let (id, host) = (job.id, job.host.clone());
     let outcome = match result {
         Ok(()) => {

@@ -351,8 +351,8 @@ async fn a_killed_server_delivers_everything_after_restart() {
              {unrecorded} of them delivered but not recorded",
             db.backend
         );
-        // A delivery holds its slot until its outcome is recorded: no more can be sent but
-        // unrecorded than the worker's slots (4 per host here, under the 64 overall).
+        // A delivery holds its host's slot until its outcome is recorded: no more can be sent
+        // but unrecorded than 4 per host (32 here, under the 64 requests under way at most).
         assert!(
             unrecorded <= 4 * sinks.len(),
             "{unrecorded} deliveries sent but unrecorded at the kill"
