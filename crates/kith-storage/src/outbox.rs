@@ -36,7 +36,7 @@ pub struct Claimed {
 }
 
 /// Records an activity and one delivery per inbox. Inboxes of hosts marked unreachable are
-/// still recorded; the worker skips them until the host answers again.
+/// still recorded; [`claim_due`] lets them out one at a time, at the host's `next_try_at`.
 pub fn enqueue(
     conn: &mut DbConn,
     ap_id: &str,
