@@ -157,17 +157,19 @@ async fn mentioned_accounts(data: &Data, text_: &str) -> Vec<Account> {
     out
 }
 
-/// The audience of a status: followers (unless direct), mentioned accounts, and the author of
-/// the post it answers.
+/// The audience of a status: followers (unless direct), mentioned accounts, and, for public
+/// and unlisted posts only, `also` (the author of the post it answers, or of the boosted post).
+/// A followers-only reply reaches the parent's author only as a follower or when mentioned,
+/// as in Mastodon (`StatusReachFinder` adds replied-to accounts for distributable posts only).
 fn audience_of(
     author: &Account,
     visibility: &str,
     mentioned: Vec<Account>,
-    parent_author: Option<Account>,
+    also: Option<Account>,
 ) -> Audience {
     let mut accounts = mentioned;
-    if visibility != "direct" {
-        accounts.extend(parent_author);
+    if matches!(visibility, "public" | "unlisted") {
+        accounts.extend(also);
     }
     Audience {
         followers_of: (visibility != "direct").then_some(author.id),

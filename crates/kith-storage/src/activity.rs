@@ -195,3 +195,25 @@ pub fn first_receipt(conn: &mut DbConn, ap_id: &str) -> Result<bool, StorageErro
     };
     Ok(inserted > 0)
 }
+
+/// Forgets up to `limit` received activity ids recorded before `before`; returns how many.
+/// Ids must be kept as long as a sender may still deliver the same activity again (see the
+/// caller for how long that is).
+pub fn prune_received(
+    conn: &mut DbConn,
+    before: NaiveDateTime,
+    limit: i64,
+) -> Result<usize, StorageError> {
+    let ids: Vec<String> = received_activities::table
+        .filter(received_activities::received_at.lt(before))
+        .select(received_activities::ap_id)
+        .limit(limit)
+        .load(conn)?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    Ok(
+        diesel::delete(received_activities::table.filter(received_activities::ap_id.eq_any(&ids)))
+            .execute(conn)?,
+    )
+}

@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod activity;
 mod error;
 pub mod follows;
+pub mod housekeeping;
 pub mod id;
 pub mod login_failures;
 pub mod oauth;

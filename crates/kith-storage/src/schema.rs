@@ -215,6 +215,7 @@ diesel::table! {
         failing_since -> Nullable<Timestamp>,
         unreachable -> Bool,
         last_success_at -> Nullable<Timestamp>,
+        next_try_at -> Nullable<Timestamp>,
     }
 }
 

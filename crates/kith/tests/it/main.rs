@@ -1,5 +1,6 @@
 //! Integration tests: real Kith instances on loopback ports, on SQLite and on PostgreSQL.
 
+mod audience;
 mod blocks;
 mod cli;
 mod delivery;
