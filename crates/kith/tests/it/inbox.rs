@@ -89,7 +89,7 @@ pub fn key() -> Key {
     }
 }
 
-fn actor_doc(id: &str, key_id: &str, pem: &str) -> Value {
+pub fn actor_doc(id: &str, key_id: &str, pem: &str) -> Value {
     json!({
         "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
         "id": id, "type": "Person", "preferredUsername": id.rsplit('/').next().unwrap(),

@@ -4,6 +4,7 @@ mod cli;
 mod delivery;
 mod discovery;
 mod federation;
+mod inbound;
 mod inbox;
 mod mastodon;
 mod oauth;
