@@ -459,3 +459,64 @@ fn account_counters_follow_every_write_including_cascades() {
         assert_eq!(accounts::stats_of(c, &[a.id, b.id, x.id]).unwrap().len(), 2);
     });
 }
+
+/// Two transactions that favourite the same post, or follow the same account, at once: on
+/// PostgreSQL the second waits for the first and then stores nothing (it used to fail on the
+/// unique index, which the inbox answered with a 500). SQLite's writes are serial, so the
+/// overlap cannot happen there.
+#[test]
+fn overlapping_favourites_and_follows_store_one_row_without_failing() {
+    use diesel::Connection;
+    use kith_storage::follows::{self, Follow};
+    use kith_storage::{activity, statuses, Backend};
+    let Some(tdb) = TestDatabase::each_backend()
+        .into_iter()
+        .find(|t| t.backend == Backend::Postgres)
+    else {
+        eprintln!("PostgreSQL not among the backends under test; nothing to overlap");
+        return;
+    };
+    let db = tdb.open();
+    let [fan, author] = ["fan", "author"].map(|n| account(n, Some("far.example")));
+    let post = status(&author, None, 0);
+    {
+        let mut c = db.conn().unwrap();
+        accounts::insert(&mut c, &fan).unwrap();
+        accounts::insert(&mut c, &author).unwrap();
+        statuses::insert(&mut c, &post, &[], &[]).unwrap();
+    }
+    let follow = |n: u32| Follow {
+        id: id::new_id(),
+        account_id: fan.id,
+        target_account_id: author.id,
+        ap_id: format!("{}/follows/{n}", fan.ap_id),
+        accepted: true,
+        created_at: now(),
+    };
+    let (stored, waiting) = std::sync::mpsc::channel();
+    let first = std::thread::spawn({
+        let (db, first_follow) = (db.clone(), follow(1));
+        let (fan, post) = (fan.id, post.id);
+        move || {
+            let mut c = db.conn().unwrap();
+            c.transaction(|c| {
+                assert!(activity::favourite(c, id::new_id(), fan, post, "like/1")?);
+                assert!(follows::insert_if_new(c, &first_follow)?);
+                stored.send(()).unwrap();
+                // Hold the rows uncommitted while the other connection tries its own.
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                Ok::<_, StorageError>(())
+            })
+            .unwrap();
+        }
+    });
+    waiting.recv().unwrap();
+    let mut c = db.conn().unwrap();
+    let liked = activity::favourite(&mut c, id::new_id(), fan.id, post.id, "like/2");
+    let followed = follows::insert_if_new(&mut c, &follow(2));
+    first.join().unwrap();
+    assert!(!liked.expect("the second favourite does not fail"));
+    assert!(!followed.expect("the second follow does not fail"));
+    let favourites = activity::count_favourites_of(&mut c, &[post.id], None).unwrap();
+    assert_eq!(favourites[0].1, 1);
+}

@@ -51,6 +51,8 @@ pub(super) async fn receive(
         .unwrap_or_else(chrono::Utc::now);
     data.db
         .write(move |c| {
+            // Concurrent Announces of the same post (under different ids) store one boost.
+            statuses::lock_for_boost(c, target.id)?;
             if statuses::by_ap_id(c, &id).optional()?.is_some()
                 || statuses::reblog_by(c, actor.id, target.id)
                     .optional()?

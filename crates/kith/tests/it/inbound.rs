@@ -1,13 +1,14 @@
 //! What remote servers send, at the edges: posts far over Kith's caps are kept, cut down, and
-//! pages that show them stay small.
+//! pages that show them stay small; concurrent deliveries of the same follow, favourite or
+//! boost under different activity ids apply once.
 
 use crate::inbox::{actor_doc, key, post_signed, Fake, Key, Spoil};
 use crate::on_each_backend;
-use crate::rig::{client, Instance};
+use crate::rig::{client, Instance, User};
 use kith_core::limits::{
     MAX_ATTACHMENTS, MAX_CONTENT_CHARS, MAX_HASHTAGS, MAX_HASHTAG_BYTES, MAX_MENTIONS,
 };
-use kith_storage::{statuses, OptionalExt};
+use kith_storage::{accounts, activity, follows, statuses, OptionalExt};
 use serde_json::{json, Value};
 
 /// A remote actor on a fake server whose key the test holds.
@@ -145,6 +146,111 @@ async fn oversized_remote_posts_are_cut_and_pages_stay_small() {
             assert_eq!(status["tags"].as_array().unwrap().len(), MAX_HASHTAGS);
             assert_eq!(status["mentions"].as_array().unwrap().len(), 1);
         }
+        eve.fake.stop().await;
+    });
+}
+
+/// Runs `n` copies of an activity at once, each under its own id; returns the status codes.
+async fn at_once(i: &Instance, from: &Remote, n: usize, make: impl Fn(usize) -> Value) -> Vec<u16> {
+    let sends = (0..n).map(|k| {
+        let activity = make(k);
+        async move { from.send(i, &activity).await }
+    });
+    futures::future::join_all(sends).await
+}
+
+async fn notifications(i: &Instance, account: i64, kind: &str) -> usize {
+    let kind = kind.to_owned();
+    i.context
+        .db
+        .read(move |c| activity::notifications_for(c, account, Some(vec![kind]), None, None, 100))
+        .await
+        .unwrap()
+        .len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_follows_likes_and_boosts_apply_once() {
+    on_each_backend!(async |i: &Instance| {
+        let bob_user = User::new(i, "bob").await;
+        let bob = i
+            .context
+            .db
+            .read(|c| accounts::local_by_username(c, "bob"))
+            .await
+            .unwrap();
+        let post = bob_user
+            .post(
+                "/api/v1/statuses",
+                json!({"status": "hello", "visibility": "public"}),
+            )
+            .await;
+        let post_id: i64 = post["id"].as_str().unwrap().parse().unwrap();
+        let post_uri = post["uri"].as_str().unwrap().to_owned();
+        let eve = Remote::start("eve").await;
+        let actor = eve.actor.clone();
+        const N: usize = 12;
+
+        let codes = at_once(i, &eve, N, |k| {
+            json!({"@context": "https://www.w3.org/ns/activitystreams",
+                   "id": format!("{actor}/follows/{k}"), "type": "Follow",
+                   "actor": actor, "object": bob.ap_id})
+        })
+        .await;
+        assert!(
+            codes.iter().all(|c| (200..300).contains(c)),
+            "Follow: {codes:?}"
+        );
+        let followers = i
+            .context
+            .db
+            .read(move |c| follows::counts(c, bob.id))
+            .await
+            .unwrap();
+        assert_eq!(followers.0, 1, "one follow");
+        assert_eq!(
+            notifications(i, bob.id, "follow").await,
+            1,
+            "one follow notification"
+        );
+
+        let codes = at_once(i, &eve, N, |k| {
+            json!({"@context": "https://www.w3.org/ns/activitystreams",
+                   "id": format!("{actor}/likes/{k}"), "type": "Like",
+                   "actor": actor, "object": post_uri})
+        })
+        .await;
+        assert!(
+            codes.iter().all(|c| (200..300).contains(c)),
+            "Like: {codes:?}"
+        );
+        let favourites = i
+            .context
+            .db
+            .read(move |c| activity::count_favourites_of(c, &[post_id], None))
+            .await
+            .unwrap();
+        assert_eq!(favourites[0].1, 1, "one favourite");
+        assert_eq!(notifications(i, bob.id, "favourite").await, 1);
+
+        let codes = at_once(i, &eve, N, |k| {
+            json!({"@context": "https://www.w3.org/ns/activitystreams",
+                   "id": format!("{actor}/boosts/{k}"), "type": "Announce", "actor": actor,
+                   "to": ["https://www.w3.org/ns/activitystreams#Public"], "object": post_uri})
+        })
+        .await;
+        assert!(
+            codes.iter().all(|c| (200..300).contains(c)),
+            "Announce: {codes:?}"
+        );
+        let boosts = i
+            .context
+            .db
+            .read(move |c| statuses::count_reblogs_of(c, &[post_id], None))
+            .await
+            .unwrap();
+        assert_eq!(boosts[0].1, 1, "one boost");
+        assert_eq!(notifications(i, bob.id, "reblog").await, 1);
         eve.fake.stop().await;
     });
 }
