@@ -212,8 +212,9 @@ impl Object for ApAccount {
             outbox_url: json.outbox.map(String::from),
             followers_url: json.followers.map(String::from),
             following_url: json.following.map(String::from),
-            public_key_id: json.public_key.id,
-            public_key_pem: json.public_key.public_key_pem,
+            // PostgreSQL cannot store NUL, and no valid key has one.
+            public_key_id: json.public_key.id.replace('\0', ""),
+            public_key_pem: json.public_key.public_key_pem.replace('\0', ""),
             private_key_pem: None,
             created_at: json
                 .published

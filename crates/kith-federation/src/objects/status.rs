@@ -267,7 +267,8 @@ impl Object for ApStatus {
         Ok(())
     }
 
-    async fn from_json(json: Value, data: &Data) -> Result<Self, Self::Error> {
+    async fn from_json(mut json: Value, data: &Data) -> Result<Self, Self::Error> {
+        crate::protocol::values::strip_nul(&mut json);
         let note = parse_note(&json).map_err(FederationError::Invalid)?;
         let author = ObjectId::<ApAccount>::from(note.attributed_to.clone())
             .dereference(data)

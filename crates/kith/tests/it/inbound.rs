@@ -1,6 +1,7 @@
 //! What remote servers send, at the edges: posts far over Kith's caps are kept, cut down, and
 //! pages that show them stay small; concurrent deliveries of the same follow, favourite or
-//! boost under different activity ids apply once.
+//! boost under different activity ids apply once; NUL characters in URLs, API bodies and
+//! activities never cause a 5xx on either backend.
 
 use crate::inbox::{actor_doc, key, post_signed, Fake, Key, Spoil};
 use crate::on_each_backend;
@@ -251,6 +252,108 @@ async fn concurrent_follows_likes_and_boosts_apply_once() {
             .unwrap();
         assert_eq!(boosts[0].1, 1, "one boost");
         assert_eq!(notifications(i, bob.id, "reblog").await, 1);
+        eve.fake.stop().await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nul_characters_never_cause_a_server_error() {
+    on_each_backend!(async |i: &Instance| {
+        let bob = User::new(i, "bob").await;
+        // In paths and query strings.
+        for (path, accept) in [
+            ("/@%00", "text/html"),
+            ("/@bob%00", "text/html"),
+            ("/users/%00", "text/html"),
+            ("/users/%00", "application/activity+json"),
+            ("/users/%00/statuses/1", "application/activity+json"),
+            ("/users/%00/followers", "application/activity+json"),
+            ("/api/v1/accounts/lookup?acct=%00", "application/json"),
+            ("/api/v1/accounts/lookup?acct=bob%00", "application/json"),
+            (
+                "/.well-known/webfinger?resource=acct:%00@x",
+                "application/json",
+            ),
+            ("/api/v2/search?q=%00", "application/json"),
+            ("/api/v1/timelines/public?max_id=%00", "application/json"),
+        ] {
+            let res = client()
+                .get(i.url(path))
+                .header("accept", accept)
+                .bearer_auth(&bob.token)
+                .send()
+                .await
+                .unwrap();
+            let code = res.status().as_u16();
+            assert!((400..500).contains(&code), "GET {path} ({accept}): {code}");
+        }
+        // In API bodies, as JSON and as forms.
+        let token = bob.token.as_str();
+        let post = |body: reqwest::RequestBuilder| {
+            let sent = body.bearer_auth(token).send();
+            async move { sent.await.unwrap().status().as_u16() }
+        };
+        let statuses = i.url("/api/v1/statuses");
+        for body in [
+            json!({"status": "a\u{0}b"}),
+            json!({"status": "hello", "language": "e\u{0}n"}),
+            json!({"status": "hello", "spoiler_text": "\u{0}"}),
+        ] {
+            let code = post(client().post(&statuses).json(&body)).await;
+            assert!((400..500).contains(&code), "POST {body}: {code}");
+        }
+        let form = client()
+            .post(&statuses)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("status=a%00b");
+        assert!((400..500).contains(&post(form).await));
+        let code = post(
+            client()
+                .patch(i.url("/api/v1/accounts/update_credentials"))
+                .json(&json!({"display_name": "\u{0}"})),
+        )
+        .await;
+        assert!((400..500).contains(&code), "update_credentials: {code}");
+
+        // In remote posts: the NUL is dropped and the post kept, so the sender does not retry.
+        let eve = Remote::start("eve").await;
+        let base = eve.fake.base.clone();
+        for (n, extra) in [
+            (1, json!({"conversation": "tag:x,2025:\u{0}"})),
+            (2, json!({"context": format!("{base}/c/\u{0}1")})),
+            (
+                3,
+                json!({"content": null, "contentMap": {"e\u{0}n": "<p>hi</p>"}}),
+            ),
+            (4, json!({"inReplyTo": format!("{base}/notes/\u{0}0")})),
+            (
+                5,
+                json!({"content": "<p>a\u{0}b</p>", "summary": "c\u{0}w"}),
+            ),
+            (
+                6,
+                json!({"tag": [{"type": "Hashtag", "name": "#a\u{0}b"}],
+                       "attachment": [{"type": "Document", "url": format!("{base}/m.png"), "name": "\u{0}"}]}),
+            ),
+        ] {
+            assert_eq!(eve.send(i, &eve.create(n, extra)).await, 202, "note {n}");
+            let s = stored(i, format!("{base}/notes/{n}"))
+                .await
+                .expect("stored");
+            let row = format!("{s:?}");
+            assert!(
+                !row.contains('\u{0}') && !row.contains("\\0"),
+                "note {n}: {row}"
+            );
+        }
+        // And in the activity around them, the actor's id aside (it must match the signer).
+        let mut like = json!({"@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}/likes/\u{0}", eve.actor), "type": "Like", "actor": eve.actor,
+            "object": format!("{base}/notes/1\u{0}")});
+        assert!((200..300).contains(&eve.send(i, &like).await));
+        like["id"] = json!(format!("{}/likes/2", eve.actor));
+        like["object"] = json!({"id": "\u{0}"});
+        assert!((200..300).contains(&eve.send(i, &like).await));
         eve.fake.stop().await;
     });
 }
