@@ -216,23 +216,20 @@ pub fn block(
 ) -> Result<(), StorageError> {
     remove(conn, account_id, target)?;
     remove(conn, target, account_id)?;
-    let exists = blocks::table
-        .filter(blocks::account_id.eq(account_id))
-        .filter(blocks::target_account_id.eq(target))
-        .count()
-        .get_result::<i64>(conn)?
-        > 0;
-    if !exists {
-        diesel::insert_into(blocks::table)
-            .values((
-                blocks::id.eq(id),
-                blocks::account_id.eq(account_id),
-                blocks::target_account_id.eq(target),
-                blocks::ap_id.eq(ap_id),
-                blocks::created_at.eq(crate::now()),
-            ))
-            .execute(conn)?;
-    }
+    // One statement, so that concurrent blocks of the same pair store one row and none fails.
+    let insert = diesel::insert_into(blocks::table)
+        .values((
+            blocks::id.eq(id),
+            blocks::account_id.eq(account_id),
+            blocks::target_account_id.eq(target),
+            blocks::ap_id.eq(ap_id),
+            blocks::created_at.eq(crate::now()),
+        ))
+        .on_conflict_do_nothing();
+    match conn {
+        DbConn::Postgresql(pg) => insert.execute(pg)?,
+        DbConn::Sqlite(lite) => insert.execute(lite)?,
+    };
     Ok(())
 }
 

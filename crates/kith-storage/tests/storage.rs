@@ -460,13 +460,42 @@ fn account_counters_follow_every_write_including_cascades() {
     });
 }
 
-/// Two transactions that favourite the same post, or follow the same account, at once: on
-/// PostgreSQL the second waits for the first and then stores nothing (it used to fail on the
-/// unique index, which the inbox answered with a 500). SQLite's writes are serial, so the
-/// overlap cannot happen there.
-#[test]
-fn overlapping_favourites_and_follows_store_one_row_without_failing() {
+/// Runs `first` in a transaction that stays open while `second` runs on another connection;
+/// returns what `second` gave.
+fn overlap<T: Send + 'static>(
+    db: &Db,
+    first: impl FnOnce(&mut kith_storage::DbConn) -> Result<(), StorageError> + Send + 'static,
+    second: impl FnOnce(&mut kith_storage::DbConn) -> Result<T, StorageError>,
+) -> Result<T, StorageError> {
     use diesel::Connection;
+    let (stored, waiting) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn({
+        let db = db.clone();
+        move || {
+            let mut c = db.conn().unwrap();
+            c.transaction(|c| {
+                first(c)?;
+                stored.send(()).unwrap();
+                // Hold the row uncommitted while the other connection tries its own.
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                Ok::<_, StorageError>(())
+            })
+            .unwrap();
+        }
+    });
+    waiting.recv().unwrap();
+    let mut c = db.conn().unwrap();
+    let out = second(&mut c);
+    holder.join().unwrap();
+    out
+}
+
+/// Two transactions that favourite the same post, or follow or block the same account, at
+/// once: on PostgreSQL the second waits for the first and then stores nothing (it used to fail
+/// on the unique index, which the inbox answered with a 500). SQLite's writes are serial, so
+/// the overlap cannot happen there.
+#[test]
+fn overlapping_favourites_follows_and_blocks_store_one_row_without_failing() {
     use kith_storage::follows::{self, Follow};
     use kith_storage::{activity, statuses, Backend};
     let Some(tdb) = TestDatabase::each_backend()
@@ -477,46 +506,45 @@ fn overlapping_favourites_and_follows_store_one_row_without_failing() {
         return;
     };
     let db = tdb.open();
-    let [fan, author] = ["fan", "author"].map(|n| account(n, Some("far.example")));
+    let [fan, author, foe] = ["fan", "author", "foe"].map(|n| account(n, Some("far.example")));
     let post = status(&author, None, 0);
     {
         let mut c = db.conn().unwrap();
-        accounts::insert(&mut c, &fan).unwrap();
-        accounts::insert(&mut c, &author).unwrap();
+        for a in [&fan, &author, &foe] {
+            accounts::insert(&mut c, a).unwrap();
+        }
         statuses::insert(&mut c, &post, &[], &[]).unwrap();
     }
-    let follow = |n: u32| Follow {
+    let (fan, author, foe, post) = (fan.id, author.id, foe.id, post.id);
+    let liked = overlap(
+        &db,
+        move |c| activity::favourite(c, id::new_id(), fan, post, "like/1").map(|_| ()),
+        |c| activity::favourite(c, id::new_id(), fan, post, "like/2"),
+    );
+    assert!(!liked.expect("the second favourite does not fail"));
+    let favourites = activity::count_favourites_of(&mut db.conn().unwrap(), &[post], None);
+    assert_eq!(favourites.unwrap()[0].1, 1);
+
+    let follow = move |n: u32| Follow {
         id: id::new_id(),
-        account_id: fan.id,
-        target_account_id: author.id,
-        ap_id: format!("{}/follows/{n}", fan.ap_id),
+        account_id: fan,
+        target_account_id: author,
+        ap_id: format!("follow/{n}"),
         accepted: true,
         created_at: now(),
     };
-    let (stored, waiting) = std::sync::mpsc::channel();
-    let first = std::thread::spawn({
-        let (db, first_follow) = (db.clone(), follow(1));
-        let (fan, post) = (fan.id, post.id);
-        move || {
-            let mut c = db.conn().unwrap();
-            c.transaction(|c| {
-                assert!(activity::favourite(c, id::new_id(), fan, post, "like/1")?);
-                assert!(follows::insert_if_new(c, &first_follow)?);
-                stored.send(()).unwrap();
-                // Hold the rows uncommitted while the other connection tries its own.
-                std::thread::sleep(std::time::Duration::from_millis(300));
-                Ok::<_, StorageError>(())
-            })
-            .unwrap();
-        }
-    });
-    waiting.recv().unwrap();
-    let mut c = db.conn().unwrap();
-    let liked = activity::favourite(&mut c, id::new_id(), fan.id, post.id, "like/2");
-    let followed = follows::insert_if_new(&mut c, &follow(2));
-    first.join().unwrap();
-    assert!(!liked.expect("the second favourite does not fail"));
+    let followed = overlap(
+        &db,
+        move |c| follows::insert_if_new(c, &follow(1)).map(|_| ()),
+        |c| follows::insert_if_new(c, &follow(2)),
+    );
     assert!(!followed.expect("the second follow does not fail"));
-    let favourites = activity::count_favourites_of(&mut c, &[post.id], None).unwrap();
-    assert_eq!(favourites[0].1, 1);
+
+    let blocked = overlap(
+        &db,
+        move |c| follows::block(c, id::new_id(), foe, author, "block/1"),
+        |c| follows::block(c, id::new_id(), foe, author, "block/2"),
+    );
+    blocked.expect("the second block does not fail");
+    assert!(follows::blocks(&mut db.conn().unwrap(), foe, author).unwrap());
 }

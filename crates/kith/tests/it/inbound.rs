@@ -1,6 +1,6 @@
 //! What remote servers send, at the edges: posts far over Kith's caps are kept, cut down, and
-//! pages that show them stay small; concurrent deliveries of the same follow, favourite or
-//! boost under different activity ids apply once; NUL characters in URLs, API bodies and
+//! pages that show them stay small; concurrent deliveries of the same follow, favourite,
+//! boost or block under different activity ids apply once; NUL characters in URLs, API bodies and
 //! activities never cause a 5xx on either backend.
 
 use crate::inbox::{actor_doc, key, post_signed, Fake, Key, Spoil};
@@ -252,6 +252,31 @@ async fn concurrent_follows_likes_and_boosts_apply_once() {
             .unwrap();
         assert_eq!(boosts[0].1, 1, "one boost");
         assert_eq!(notifications(i, bob.id, "reblog").await, 1);
+
+        let codes = at_once(i, &eve, N, |k| {
+            json!({"@context": "https://www.w3.org/ns/activitystreams",
+                   "id": format!("{actor}/blocks/{k}"), "type": "Block",
+                   "actor": actor, "object": bob.ap_id})
+        })
+        .await;
+        assert!(
+            codes.iter().all(|c| (200..300).contains(c)),
+            "Block: {codes:?}"
+        );
+        let eve_id = i
+            .context
+            .db
+            .read(move |c| accounts::by_ap_id(c, &eve.actor))
+            .await
+            .unwrap()
+            .id;
+        let blocked = i
+            .context
+            .db
+            .read(move |c| follows::blocks(c, eve_id, bob.id))
+            .await
+            .unwrap();
+        assert!(blocked);
         eve.fake.stop().await;
     });
 }
