@@ -1,5 +1,5 @@
-//! What remote servers send, at the edges: posts far over Kith's caps are kept, cut down, and
-//! pages that show them stay small; concurrent deliveries of the same follow, favourite,
+//! What remote servers send, at the edges: posts (and their authors' profiles) far over Kith's
+//! caps are kept, cut down, and pages that show them stay small; concurrent deliveries of the same follow, favourite,
 //! boost or block under different activity ids apply once; NUL characters in URLs, API bodies and
 //! activities never cause a 5xx on either backend.
 
@@ -84,6 +84,13 @@ async fn oversized_remote_posts_are_cut_and_pages_stay_small() {
         let bob = i.create_user("bob", "correct horse").await;
         let eve = Remote::start("eve").await;
         let base = &eve.fake.base;
+        // The author's images and profile link are shown with every post: too long, dropped.
+        let mut profile = actor_doc(&eve.actor, &eve.key_id, &eve.key.public_pem);
+        let long = format!("{base}/{}", "i".repeat(100_000));
+        profile["icon"] = json!({"type": "Image", "url": long});
+        profile["image"] = json!({"type": "Image", "url": long});
+        profile["url"] = json!(long);
+        eve.fake.serve(&eve.actor, profile);
         const POSTS: u32 = 3;
         for n in 0..POSTS {
             // 15,000 hashtags, 5,000 mentions (a local one first), 1,000 attachments and as much
@@ -142,6 +149,17 @@ async fn oversized_remote_posts_are_cut_and_pages_stay_small() {
             "page of {} bytes, bound {}",
             body.len(),
             POSTS as usize * per_post
+        );
+        let eve_ap = eve.actor.clone();
+        let author = i
+            .context
+            .db
+            .read(move |c| accounts::by_ap_id(c, &eve_ap))
+            .await
+            .unwrap();
+        assert_eq!(
+            (author.avatar_url, author.header_url, author.url),
+            (None, None, None)
         );
         for status in &page {
             assert_eq!(status["tags"].as_array().unwrap().len(), MAX_HASHTAGS);
