@@ -99,6 +99,18 @@ pub fn note_to_status(
     })
 }
 
+/// Runs a conversion on the blocking pool: cleaning HTML costs more than linear time in the
+/// worst case (a post of 100,000 `&`), which must not hold up an async thread.
+pub async fn off_thread<T: Send + 'static>(
+    convert: impl FnOnce() -> Result<T, FederationError> + Send + 'static,
+) -> Result<T, FederationError> {
+    tokio::task::spawn_blocking(convert).await.map_err(|e| {
+        FederationError::Core(kith_core::CoreError::Internal(format!(
+            "conversion task failed: {e}"
+        )))
+    })?
+}
+
 /// What an `Update` of a Note changes in the stored row, received at `now`.
 pub fn note_to_edit(note: &NoteIn, now: DateTime<Utc>) -> Result<StatusEdit, FederationError> {
     Ok(StatusEdit {

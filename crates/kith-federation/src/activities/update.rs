@@ -41,8 +41,9 @@ pub(super) async fn receive(
     }
     let note = parse_note(object).map_err(FederationError::Invalid)?;
     check_authorship(&note, &actor)?;
-    let edit = convert::note_to_edit(&note, chrono::Utc::now())?;
     let ap_id = note.id.to_string();
+    let edit =
+        convert::off_thread(move || convert::note_to_edit(&note, chrono::Utc::now())).await?;
     data.db
         .write(move |c| {
             let status = statuses::by_ap_id(c, &ap_id)

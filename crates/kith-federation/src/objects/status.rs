@@ -129,7 +129,10 @@ pub async fn store_remote_note(
     receipt: Option<String>,
 ) -> Result<StoredNote, FederationError> {
     check_authorship(&note, &author)?;
-    let new = convert::note_to_status(&note, &author, Utc::now())?;
+    let new = {
+        let author = author.clone();
+        convert::off_thread(move || convert::note_to_status(&note, &author, Utc::now())).await?
+    };
     let ap_id = new.status.ap_id.clone();
     let stored = data
         .db
