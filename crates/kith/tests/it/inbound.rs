@@ -400,3 +400,71 @@ async fn nul_characters_never_cause_a_server_error() {
         eve.fake.stop().await;
     });
 }
+
+/// Rows stored before the caps existed (or by any other path) still render within them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_over_the_caps_render_within_them() {
+    on_each_backend!(async |i: &Instance| {
+        let bob = i.create_user("bob", "correct horse").await;
+        // Remote accounts to mention, made from bob's row.
+        let others: Vec<accounts::Account> = (0..MAX_MENTIONS + 20)
+            .map(|n| {
+                let mut a = bob.clone();
+                a.id = kith_storage::id::new_id();
+                a.username = format!("m{n}");
+                a.domain = Some("far.example".into());
+                a.ap_id = format!("https://far.example/users/m{n}");
+                a.private_key_pem = None;
+                a
+            })
+            .collect();
+        let mentioned: Vec<i64> = others.iter().map(|a| a.id).collect();
+        i.context
+            .db
+            .write(move |c| others.iter().try_for_each(|a| accounts::insert(c, a)))
+            .await
+            .unwrap();
+        let id = kith_storage::id::new_id();
+        let attachment = json!({"url": "https://x.example/a.png", "media_type": "image/png", "description": null});
+        let row = statuses::Status {
+            id,
+            ap_id: i.url(&format!("/users/bob/statuses/{id}")),
+            url: None,
+            account_id: bob.id,
+            local: true,
+            visibility: "public".into(),
+            in_reply_to_id: None,
+            in_reply_to_ap_id: None,
+            in_reply_to_account_id: None,
+            reblog_of_id: None,
+            content: "<p>old</p>".into(),
+            source_text: None,
+            spoiler_text: String::new(),
+            sensitive: false,
+            language: None,
+            conversation: None,
+            attachments: json!(vec![attachment; MAX_ATTACHMENTS + 30]).to_string(),
+            created_at: kith_storage::now(),
+            edited_at: None,
+        };
+        let tags: Vec<String> = (0..MAX_HASHTAGS + 50).map(|n| format!("t{n}")).collect();
+        i.context
+            .db
+            .write(move |c| statuses::insert(c, &row, &mentioned, &tags))
+            .await
+            .unwrap();
+        let res = client()
+            .get(i.url(&format!("/api/v1/statuses/{id}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let status: Value = res.json().await.unwrap();
+        assert_eq!(status["tags"].as_array().unwrap().len(), MAX_HASHTAGS);
+        assert_eq!(status["mentions"].as_array().unwrap().len(), MAX_MENTIONS);
+        assert_eq!(
+            status["media_attachments"].as_array().unwrap().len(),
+            MAX_ATTACHMENTS
+        );
+    });
+}
