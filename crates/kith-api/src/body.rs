@@ -249,8 +249,24 @@ pub fn parse_body<T: DeserializeOwned>(content_type: &str, bytes: &[u8]) -> Resu
 }
 
 fn from_json_value<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
+    if has_nul(&value) {
+        // PostgreSQL cannot store it (SQLite can): refused alike on both.
+        return Err(ApiError::Unprocessable(
+            "Validation failed: text may not contain NUL characters".into(),
+        ));
+    }
     serde_json::from_value(value)
         .map_err(|e| ApiError::Unprocessable(format!("Validation failed: {e}")))
+}
+
+/// Whether any string or key in a body holds a NUL character.
+fn has_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
 }
 
 fn is_multipart(content_type: &str) -> bool {
@@ -428,6 +444,15 @@ mod tests {
             parse_body::<Sample>("text/plain", b"name=x"),
             Err(ApiError::UnsupportedMediaType(_))
         ));
+        for (mime, body) in [
+            ("application/json", &br#"{"name":"a\u0000"}"#[..]),
+            ("application/x-www-form-urlencoded", b"name=a&uris[]=%00"),
+        ] {
+            assert!(matches!(
+                parse_body::<Sample>(mime, body),
+                Err(ApiError::Unprocessable(_))
+            ));
+        }
         let nested = form_to_json(b"source[privacy]=public&source[sensitive]=0");
         assert_eq!(nested["source"]["privacy"], "public");
     }

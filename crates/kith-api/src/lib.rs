@@ -11,6 +11,7 @@ pub mod body;
 pub mod entities;
 pub mod error;
 mod mastodon;
+mod nul;
 mod oauth;
 mod pages;
 pub mod paging;
@@ -24,6 +25,7 @@ use error::ApiError;
 use kith_federation::{Data, FederationConfig};
 
 pub use error::{ApiError as Error, ApiResult};
+pub use nul::refuse_nul_in_url;
 pub use pages::error_pages;
 
 /// Mounts every route. The app must be wrapped in

@@ -1,11 +1,13 @@
 //! The inbox: checks that a POST is signed by the actor of the activity it carries, then hands
-//! the activity to its handler in `activities`. Unsigned or badly signed requests get 401,
+//! the activity to its handler in `activities`. NUL characters are removed from the parsed
+//! activity first (PostgreSQL cannot store them). Unsigned or badly signed requests get 401,
 //! unparseable bodies 400, and accepted, repeated or deliberately ignored activities 202.
 //! A signature that fails with a cached key is retried once after refetching the actor, which
 //! is how key rotation reaches us. RFC 9421 signatures are not read yet: they get 401, and
 //! senders that try them first (Fedify) fall back to draft-cavage.
 
 use crate::objects::account::{authority, ApAccount};
+use crate::protocol::values::strip_nul;
 use crate::{activities, signatures, Data, FederationError};
 use activitypub_federation::fetch::object_id::ObjectId;
 use actix_web::web::Bytes;
@@ -177,8 +179,10 @@ pub fn parse_activity(body: &[u8]) -> Result<Envelope, InboxError> {
     if body.len() > MAX_ACTIVITY_BYTES {
         return Err(InboxError::TooLarge);
     }
-    let activity: Value = serde_json::from_slice(body)
+    let mut activity: Value = serde_json::from_slice(body)
         .map_err(|e| InboxError::BadRequest(format!("body is not JSON: {e}")))?;
+    // The signature covers the body as sent; what is read from it is cleaned of NUL.
+    strip_nul(&mut activity);
     let kind = activity
         .get("type")
         .and_then(Value::as_str)

@@ -8,6 +8,7 @@
 
 pub mod activities;
 mod context;
+pub mod convert;
 pub mod delivery;
 mod error;
 pub mod http_client;

@@ -81,10 +81,9 @@ pub fn favourite(
     status_id: i64,
     ap_id: &str,
 ) -> Result<bool, StorageError> {
-    if is_favourited(conn, account_id, status_id)? {
-        return Ok(false);
-    }
-    diesel::insert_into(favourites::table)
+    // One statement, so that concurrent favourites of the same post by the same account store
+    // one row and none of them fails.
+    let insert = diesel::insert_into(favourites::table)
         .values((
             favourites::id.eq(id),
             favourites::account_id.eq(account_id),
@@ -92,8 +91,12 @@ pub fn favourite(
             favourites::ap_id.eq(ap_id),
             favourites::created_at.eq(crate::now()),
         ))
-        .execute(conn)?;
-    Ok(true)
+        .on_conflict_do_nothing();
+    let inserted = match conn {
+        DbConn::Postgresql(pg) => insert.execute(pg)?,
+        DbConn::Sqlite(lite) => insert.execute(lite)?,
+    };
+    Ok(inserted > 0)
 }
 
 /// Removes a favourite; returns the Like's id if there was one.

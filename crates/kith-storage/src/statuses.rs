@@ -172,6 +172,21 @@ pub fn reblog_by(
         .first(conn)?)
 }
 
+/// Holds `status_id` until the transaction ends, so that concurrent boosts of it are checked
+/// and stored one after another (no unique index says one boost per account and post).
+/// PostgreSQL takes a row lock that does not block inserts referring to the row; SQLite needs
+/// none, its writes being serial already.
+pub fn lock_for_boost(conn: &mut DbConn, status_id: i64) -> Result<(), StorageError> {
+    if let DbConn::Postgresql(pg) = conn {
+        statuses::table
+            .find(status_id)
+            .select(statuses::id)
+            .for_no_key_update()
+            .load::<i64>(pg)?;
+    }
+    Ok(())
+}
+
 /// Local accounts that boosted a status.
 pub fn local_reblogger_ids(conn: &mut DbConn, status_id: i64) -> Result<Vec<i64>, StorageError> {
     use crate::schema::accounts;

@@ -615,3 +615,92 @@ fn pruning_removes_sent_activities_and_old_receipts_only() {
             .unwrap());
     });
 }
+
+/// Runs `first` in a transaction that stays open while `second` runs on another connection;
+/// returns what `second` gave.
+fn overlap<T: Send + 'static>(
+    db: &Db,
+    first: impl FnOnce(&mut kith_storage::DbConn) -> Result<(), StorageError> + Send + 'static,
+    second: impl FnOnce(&mut kith_storage::DbConn) -> Result<T, StorageError>,
+) -> Result<T, StorageError> {
+    use diesel::Connection;
+    let (stored, waiting) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn({
+        let db = db.clone();
+        move || {
+            let mut c = db.conn().unwrap();
+            c.transaction(|c| {
+                first(c)?;
+                stored.send(()).unwrap();
+                // Hold the row uncommitted while the other connection tries its own.
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                Ok::<_, StorageError>(())
+            })
+            .unwrap();
+        }
+    });
+    waiting.recv().unwrap();
+    let mut c = db.conn().unwrap();
+    let out = second(&mut c);
+    holder.join().unwrap();
+    out
+}
+
+/// Two transactions that favourite the same post, or follow or block the same account, at
+/// once: on PostgreSQL the second waits for the first and then stores nothing (it used to fail
+/// on the unique index, which the inbox answered with a 500). SQLite's writes are serial, so
+/// the overlap cannot happen there.
+#[test]
+fn overlapping_favourites_follows_and_blocks_store_one_row_without_failing() {
+    use kith_storage::follows::{self, Follow};
+    use kith_storage::{activity, statuses, Backend};
+    let Some(tdb) = TestDatabase::each_backend()
+        .into_iter()
+        .find(|t| t.backend == Backend::Postgres)
+    else {
+        eprintln!("PostgreSQL not among the backends under test; nothing to overlap");
+        return;
+    };
+    let db = tdb.open();
+    let [fan, author, foe] = ["fan", "author", "foe"].map(|n| account(n, Some("far.example")));
+    let post = status(&author, None, 0);
+    {
+        let mut c = db.conn().unwrap();
+        for a in [&fan, &author, &foe] {
+            accounts::insert(&mut c, a).unwrap();
+        }
+        statuses::insert(&mut c, &post, &[], &[]).unwrap();
+    }
+    let (fan, author, foe, post) = (fan.id, author.id, foe.id, post.id);
+    let liked = overlap(
+        &db,
+        move |c| activity::favourite(c, id::new_id(), fan, post, "like/1").map(|_| ()),
+        |c| activity::favourite(c, id::new_id(), fan, post, "like/2"),
+    );
+    assert!(!liked.expect("the second favourite does not fail"));
+    let favourites = activity::count_favourites_of(&mut db.conn().unwrap(), &[post], None);
+    assert_eq!(favourites.unwrap()[0].1, 1);
+
+    let follow = move |n: u32| Follow {
+        id: id::new_id(),
+        account_id: fan,
+        target_account_id: author,
+        ap_id: format!("follow/{n}"),
+        accepted: true,
+        created_at: now(),
+    };
+    let followed = overlap(
+        &db,
+        move |c| follows::insert_if_new(c, &follow(1)).map(|_| ()),
+        |c| follows::insert_if_new(c, &follow(2)),
+    );
+    assert!(!followed.expect("the second follow does not fail"));
+
+    let blocked = overlap(
+        &db,
+        move |c| follows::block(c, id::new_id(), foe, author, "block/1"),
+        |c| follows::block(c, id::new_id(), foe, author, "block/2"),
+    );
+    blocked.expect("the second block does not fail");
+    assert!(follows::blocks(&mut db.conn().unwrap(), foe, author).unwrap());
+}

@@ -89,6 +89,7 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> anyhow::Res
             .wrap(kith_api::error_pages())
             .wrap(FederationMiddleware::new(federation.clone()))
             .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms"))
+            .wrap(middleware::from_fn(kith_api::refuse_nul_in_url))
             .wrap_fn(|req, srv| {
                 // How long the handler took, for operators and the benchmarks
                 // (`Server-Timing: app;dur=MILLISECONDS`, as Mastodon's `X-Runtime`).

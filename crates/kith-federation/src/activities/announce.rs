@@ -55,6 +55,8 @@ pub(super) async fn receive(
                 tracing::debug!(actor = %actor.ap_id, "Announce from an account the author blocks; ignored");
                 return Ok(());
             }
+            // Concurrent Announces of the same post (under different ids) store one boost.
+            statuses::lock_for_boost(c, target.id)?;
             if statuses::by_ap_id(c, &id).optional()?.is_some()
                 || statuses::reblog_by(c, actor.id, target.id)
                     .optional()?

@@ -23,7 +23,6 @@ pub(super) async fn receive(
                 let reject = outbound::answer_follow(&urls, "Reject", &target, &follow_id, &actor);
                 return outbound::send(c, &urls, &target, reject, &Audience::to(actor));
             }
-            let existing = follows::between(c, actor.id, target.id)?;
             let row = Follow {
                 id: kith_storage::id::new_id(),
                 account_id: actor.id,
@@ -32,8 +31,15 @@ pub(super) async fn receive(
                 accepted: !target.locked,
                 created_at: kith_storage::now(),
             };
-            let stored = follows::insert(c, &row)?;
-            if existing.is_none() {
+            // Concurrent Follows of the same pair (under different ids) store one row, and
+            // only the one that stored it notifies.
+            let new = follows::insert_if_new(c, &row)?;
+            let stored = match new {
+                true => row,
+                false => follows::between(c, actor.id, target.id)?
+                    .ok_or(kith_storage::StorageError::NotFound)?,
+            };
+            if new {
                 let kind = if stored.accepted {
                     NotificationKind::Follow
                 } else {
