@@ -10,6 +10,8 @@ mod error;
 pub mod html;
 pub mod instance;
 pub mod keys;
+pub mod media;
+pub mod media_store;
 pub mod notifications;
 pub mod scopes;
 pub mod stats;
