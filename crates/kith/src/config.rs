@@ -171,6 +171,14 @@ impl Config {
         if self.max_connections == 0 {
             bail!("max_connections must be at least 1");
         }
+        match self.media_storage.as_str() {
+            "local" => {}
+            "s3" if self.s3_bucket.trim().is_empty() => {
+                bail!("media_storage = \"s3\" needs s3_bucket")
+            }
+            "s3" => {}
+            other => bail!("media_storage must be \"local\" or \"s3\", not {other:?}"),
+        }
         Ok(())
     }
 
@@ -287,6 +295,13 @@ mod tests {
                 "a body deadline of 0 is refused"
             );
             jail.set_env("KITH_BODY_TIMEOUT", "15");
+            jail.set_env("KITH_MEDIA_STORAGE", "ftp");
+            assert!(Config::load(None).is_err(), "unknown media storage");
+            jail.set_env("KITH_MEDIA_STORAGE", "s3");
+            assert!(Config::load(None).is_err(), "s3 without a bucket");
+            jail.set_env("KITH_S3_BUCKET", "media");
+            assert!(Config::load(None).is_ok());
+            jail.set_env("KITH_MEDIA_STORAGE", "local");
             jail.set_env("KITH_DEV_MODE", "maybe");
             assert!(Config::load(None).is_err());
             jail.create_file("kith.toml", "colour = \"green\"")?;
