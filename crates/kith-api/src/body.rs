@@ -261,8 +261,8 @@ fn is_multipart(content_type: &str) -> bool {
 }
 
 /// Reads the text fields of a multipart body, within the same size limit as other bodies
-/// (the caller puts the deadline on it). File parts are refused: Kith stores no uploaded media
-/// yet.
+/// (the caller puts the deadline on it). File parts are refused here: uploads go to the media
+/// endpoints, which read them with `read_upload`.
 async fn multipart_pairs(
     req: &HttpRequest,
     payload: SharedPayload,
@@ -290,7 +290,7 @@ async fn multipart_pairs(
         }
         if is_file {
             return Err(ApiError::Unprocessable(format!(
-                "Validation failed: file uploads ({name}) are not supported yet"
+                "Validation failed: a file ({name}) is not expected here; upload media to /api/v2/media"
             )));
         }
         let text = String::from_utf8(value)

@@ -394,6 +394,26 @@ async fn uploads_are_processed_described_posted_and_served() {
             let edited = ana.json(&format!("/api/v1/statuses/{id}")).await;
             let gif_url = edited["media_attachments"][0]["url"].as_str().unwrap();
             assert_eq!(client().get(gif_url).send().await.unwrap().status(), 200);
+
+            // Deleting the post leaves its media unattached (for delete-and-redraft, as
+            // Mastodon does), and housekeeping then takes them like any other upload.
+            let (status, _) = send(
+                &ana,
+                reqwest::Method::DELETE,
+                &format!("/api/v1/statuses/{id}"),
+                json!({}),
+            )
+            .await;
+            assert_eq!(status, 200);
+            let redraft = ana.json(&format!("/api/v1/media/{gif_id}")).await;
+            assert_eq!(redraft["id"], gif_id);
+            let pruned =
+                kith_federation::delivery::prune_media(&i.context, chrono::Duration::zero())
+                    .await
+                    .unwrap();
+            assert_eq!(pruned, 1);
+            assert_eq!(files(i), 0);
+            assert_eq!(client().get(gif_url).send().await.unwrap().status(), 404);
         }
     });
 }
