@@ -207,6 +207,22 @@ mod tests {
         encode(&DynamicImage::ImageRgb8(img), ImageFormat::Png).unwrap()
     }
 
+    /// CRC-32 as PNG chunks use it.
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for b in bytes {
+            crc ^= u32::from(*b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+
     #[test]
     fn images_are_measured_thumbnailed_and_hashed() {
         let p = process(&png(1000, 500)).unwrap();
@@ -237,14 +253,23 @@ mod tests {
 
     #[test]
     fn bombs_and_unknown_types_are_refused() {
-        // A PNG header declaring 100000×100000 pixels.
+        // A valid PNG header (with its checksum) declaring 100000×100000 pixels: refused by
+        // its declared size, before anything is decoded.
         let mut bomb = png(1, 1);
         bomb[16..20].copy_from_slice(&100_000u32.to_be_bytes());
         bomb[20..24].copy_from_slice(&100_000u32.to_be_bytes());
-        assert!(matches!(
-            process(&bomb),
-            Err(MediaError::TooLarge(_)) | Err(MediaError::Invalid(_))
-        ));
+        let crc = crc32(&bomb[12..29]);
+        bomb[29..33].copy_from_slice(&crc.to_be_bytes());
+        match process(&bomb) {
+            Err(MediaError::TooLarge(m)) => assert!(m.contains("pixels"), "{m}"),
+            other => panic!("a bomb got {other:?}"),
+        }
+        // Just over the cap (7681×4320) is refused too.
+        bomb[16..20].copy_from_slice(&7_681u32.to_be_bytes());
+        bomb[20..24].copy_from_slice(&4_320u32.to_be_bytes());
+        let crc = crc32(&bomb[12..29]);
+        bomb[29..33].copy_from_slice(&crc.to_be_bytes());
+        assert!(matches!(process(&bomb), Err(MediaError::TooLarge(_))));
         assert!(matches!(
             process(b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>"),
             Err(MediaError::Unsupported(_))
