@@ -277,8 +277,8 @@ fn is_multipart(content_type: &str) -> bool {
 }
 
 /// Reads the text fields of a multipart body, within the same size limit as other bodies
-/// (the caller puts the deadline on it). File parts are refused: Kith stores no uploaded media
-/// yet.
+/// (the caller puts the deadline on it). File parts are refused here: uploads go to the media
+/// endpoints, which read them with `read_upload`.
 async fn multipart_pairs(
     req: &HttpRequest,
     payload: SharedPayload,
@@ -306,7 +306,7 @@ async fn multipart_pairs(
         }
         if is_file {
             return Err(ApiError::Unprocessable(format!(
-                "Validation failed: file uploads ({name}) are not supported yet"
+                "Validation failed: a file ({name}) is not expected here; upload media to /api/v2/media"
             )));
         }
         let text = String::from_utf8(value)
@@ -314,6 +314,107 @@ async fn multipart_pairs(
         pairs.push((name, text));
     }
     Ok(pairs)
+}
+
+/// A multipart upload: its one file part (`file`) and its text fields.
+#[derive(Debug, Default)]
+pub struct Upload {
+    /// The bytes of the part named `file`, if one was sent.
+    pub file: Option<Bytes>,
+    /// The text fields, as a JSON object (see `pairs_to_json`).
+    pub fields: Map<String, Value>,
+}
+
+/// Reads a multipart upload (media): the part named `file` may hold up to `max_file` bytes,
+/// the text fields together `MAX_BODY_BYTES`; other file parts (a custom `thumbnail`) are
+/// read and dropped within the same overall cap. A `Content-Length` over the cap is refused
+/// before reading. The whole body must arrive within `deadline`, else 408 as for other bodies.
+pub async fn read_upload(
+    req: &HttpRequest,
+    payload: Payload,
+    max_file: usize,
+    deadline: Duration,
+) -> Result<Upload, ApiError> {
+    let cap = max_file + MAX_BODY_BYTES;
+    let content_type = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !is_multipart(content_type) {
+        return Err(ApiError::Unprocessable(
+            "Validation failed: send the file as multipart/form-data".into(),
+        ));
+    }
+    let announced = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if announced.is_some_and(|n| n > cap as u64) {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let payload = SharedPayload::new(payload);
+    let reading = read_upload_parts(req, payload.clone(), max_file, cap);
+    match actix_web::rt::time::timeout(deadline, reading).await {
+        Ok(upload) => upload,
+        Err(_) => {
+            UnreadBody::keep(req, payload);
+            Err(ApiError::RequestTimeout)
+        }
+    }
+}
+
+async fn read_upload_parts(
+    req: &HttpRequest,
+    payload: SharedPayload,
+    max_file: usize,
+    cap: usize,
+) -> Result<Upload, ApiError> {
+    let malformed =
+        |e: &dyn std::fmt::Display| ApiError::BadRequest(format!("Malformed multipart body: {e}"));
+    let mut multipart = actix_multipart::Multipart::new(req.headers(), payload);
+    let mut upload = Upload::default();
+    let mut pairs = Vec::new();
+    let (mut total, mut text) = (0usize, 0usize);
+    while let Some(field) = multipart.next().await {
+        let mut field = field.map_err(|e| malformed(&e))?;
+        let name = field.name().unwrap_or_default().to_owned();
+        let is_file = field
+            .content_disposition()
+            .and_then(|d| d.get_filename())
+            .is_some();
+        let keep_file = is_file && name == "file" && upload.file.is_none();
+        let mut value = BytesMut::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|e| malformed(&e))?;
+            total += chunk.len();
+            if total > cap {
+                return Err(ApiError::PayloadTooLarge);
+            }
+            if keep_file {
+                if value.len() + chunk.len() > max_file {
+                    return Err(ApiError::PayloadTooLarge);
+                }
+                value.extend_from_slice(&chunk);
+            } else if !is_file {
+                text += chunk.len();
+                if text > MAX_BODY_BYTES {
+                    return Err(ApiError::PayloadTooLarge);
+                }
+                value.extend_from_slice(&chunk);
+            }
+        }
+        if keep_file {
+            upload.file = Some(value.freeze());
+        } else if !is_file {
+            let value = String::from_utf8(value.to_vec())
+                .map_err(|_| ApiError::BadRequest(format!("Field {name:?} is not UTF-8 text")))?;
+            pairs.push((name, value));
+        }
+    }
+    upload.fields = pairs_to_json(pairs);
+    Ok(upload)
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {

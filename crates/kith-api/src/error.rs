@@ -145,6 +145,18 @@ impl From<FederationError> for ApiError {
     }
 }
 
+impl From<kith_core::media::MediaError> for ApiError {
+    fn from(e: kith_core::media::MediaError) -> Self {
+        ApiError::Unprocessable(format!("Validation failed: {e}"))
+    }
+}
+
+impl From<kith_core::media_store::StoreError> for ApiError {
+    fn from(e: kith_core::media_store::StoreError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
 /// Shorthand for handler results.
 pub type ApiResult<T> = Result<T, ApiError>;
 

@@ -11,6 +11,7 @@ pub mod body;
 pub mod entities;
 pub mod error;
 mod mastodon;
+mod media_files;
 mod nul;
 mod oauth;
 mod pages;
@@ -42,6 +43,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(oauth::configure)
         .configure(mastodon::configure)
         .configure(pages::configure)
+        .configure(media_files::configure)
         .default_service(web::to(unknown_route));
 }
 

@@ -4,6 +4,7 @@ mod accounts;
 mod apps;
 mod follows;
 mod instance;
+mod media;
 mod notifications;
 mod search;
 mod statuses;
@@ -28,6 +29,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .configure(timelines::configure)
             .configure(notifications::configure)
             .configure(search::configure)
+            .configure(media::configure)
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, _>(ApiError::NotFound)
             })),

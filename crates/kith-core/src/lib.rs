@@ -11,6 +11,8 @@ pub mod html;
 pub mod instance;
 pub mod keys;
 pub mod limits;
+pub mod media;
+pub mod media_store;
 pub mod notifications;
 pub mod scopes;
 pub mod stats;

@@ -27,6 +27,9 @@ pub struct KithContext {
     /// The inbox's bounded queue: one permit per activity in progress. When none is left the
     /// inbox answers 503 with `Retry-After` instead of taking on more than it can finish.
     pub inbox_slots: Arc<tokio::sync::Semaphore>,
+    /// Where uploaded media files are kept (`kith serve` sets the configured store; until
+    /// then, memory).
+    pub media: Arc<dyn kith_core::media_store::MediaStore>,
 }
 
 impl KithContext {
@@ -46,7 +49,14 @@ impl KithContext {
             inbox_slots: Arc::new(tokio::sync::Semaphore::new(
                 crate::inbox::DEFAULT_INBOX_QUEUE,
             )),
+            media: Arc::new(kith_core::media_store::ObjectStoreMedia::memory()),
         })
+    }
+
+    /// Sets where media files are kept.
+    pub fn with_media(mut self, store: Arc<dyn kith_core::media_store::MediaStore>) -> KithContext {
+        self.media = store;
+        self
     }
 
     /// Sets how many inbox activities may be in progress at once (at least 1).

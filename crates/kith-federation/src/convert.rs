@@ -161,6 +161,10 @@ fn attachments(note: &NoteIn) -> Result<String, FederationError> {
                 .description
                 .as_deref()
                 .map(|d| truncate_chars(d, MAX_DESCRIPTION_CHARS)),
+            blurhash: a.blurhash.clone(),
+            width: a.width,
+            height: a.height,
+            focal_point: a.focal_point,
         })
         .collect();
     Ok(serde_json::to_string(&kept)?)

@@ -15,7 +15,7 @@
 //! one delivery at a time, at most once per `unreachable_retry`, and once it has failed for
 //! `give_up_after` (a week, as Mastodon's `DeliveryFailureTracker`) each failed try drops all
 //! its pending deliveries. [`housekeeping`] prunes sent activities and old received-activity
-//! ids on a schedule.
+//! ids on a schedule, and `prune_media` deletes uploads no post took within a day.
 //!
 //! Requests are signed here rather than by `activitypub_federation`, whose signer uses the
 //! `rsa` crate (about 2 ms per signature on a small machine): draft-cavage signatures as
@@ -423,6 +423,11 @@ async fn housekeeping(data: ApData<crate::KithContext>, every: Duration, keep: c
             }
             Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
         }
+        match prune_media(&data, chrono::Duration::days(1)).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(media = n, "housekeeping: deleted unattached uploads"),
+            Err(e) => tracing::warn!(error = %e, "housekeeping of media failed"),
+        }
         tokio::time::sleep(every).await;
     }
 }
@@ -451,6 +456,44 @@ pub async fn prune(
         received += r;
         if (s as i64) < PRUNE_BATCH && (r as i64) < PRUNE_BATCH {
             return Ok((sent, received));
+        }
+    }
+}
+
+/// Uploads one housekeeping write deletes at most.
+const MEDIA_BATCH: i64 = 500;
+
+/// Deletes uploads no post took within `keep` (and media of deleted posts), rows and files.
+/// Each batch's rows are deleted under the housekeeping lock, in one write, before their
+/// files, so two processes never take the same upload and a post attaching one meanwhile
+/// keeps it. A file whose deletion fails is logged and left (its row is gone). Returns how
+/// many uploads were deleted.
+pub async fn prune_media(
+    data: &crate::KithContext,
+    keep: chrono::Duration,
+) -> Result<usize, crate::FederationError> {
+    let before = now() - keep;
+    let mut total = 0;
+    loop {
+        let taken = data
+            .db
+            .write(move |c| {
+                if !kith_storage::housekeeping::try_lock(c, HOUSEKEEPING_LOCK)? {
+                    return Ok(Vec::new());
+                }
+                kith_storage::media::take_unattached_before(c, before, MEDIA_BATCH)
+            })
+            .await?;
+        for m in &taken {
+            for key in std::iter::once(&m.file_key).chain(m.thumbnail_key.as_ref()) {
+                if let Err(e) = data.media.delete(key).await {
+                    tracing::warn!(error = %e, key, "housekeeping: cannot delete a media file");
+                }
+            }
+        }
+        total += taken.len();
+        if (taken.len() as i64) < MEDIA_BATCH {
+            return Ok(total);
         }
     }
 }

@@ -142,6 +142,47 @@ pub struct NewPost {
     pub sensitive: bool,
     /// ISO 639 language.
     pub language: Option<String>,
+    /// Uploads to attach, in order (the author's own, unattached; at most `MAX_MEDIA`).
+    pub media_ids: Vec<i64>,
+}
+
+/// Most media on one post (Mastodon's).
+pub const MAX_MEDIA: usize = 4;
+
+/// Checks that `ids` are at most `MAX_MEDIA` distinct uploads of `owner`, each unattached or
+/// already on `status_id` (`None`: a new post): a clear 422 before the write. The write
+/// attaches them with the same condition (`media::attach`), so a race cannot steal one.
+async fn check_media(
+    data: &Data,
+    owner: i64,
+    status_id: Option<i64>,
+    ids: &[i64],
+) -> Result<(), FederationError> {
+    let invalid = |m: &str| FederationError::Core(kith_core::CoreError::Invalid(m.to_owned()));
+    if ids.len() > MAX_MEDIA {
+        return Err(invalid("a post may have at most 4 media attachments"));
+    }
+    let mut unique = ids.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    if unique.len() != ids.len() {
+        return Err(invalid("a media attachment is given twice"));
+    }
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let wanted = ids.to_vec();
+    let found = data
+        .db
+        .read(move |c| kith_storage::media::by_ids(c, &wanted))
+        .await?;
+    let usable = found
+        .iter()
+        .filter(|m| m.account_id == owner && (m.status_id.is_none() || m.status_id == status_id));
+    if usable.count() != ids.len() {
+        return Err(invalid("media attachment not found or already used"));
+    }
+    Ok(())
 }
 
 /// Accounts mentioned in `text`, resolving unknown remote handles through WebFinger.
@@ -224,11 +265,14 @@ pub async fn post(data: &Data, me: Account, new: NewPost) -> Result<Status, Fede
         edited_at: None,
     };
     let row = status.clone();
+    let media_ids = new.media_ids;
+    check_media(data, me.id, None, &media_ids).await?;
     let stored = data
         .db
         .write(move |c| {
             let ids: Vec<i64> = mentioned.iter().map(|a| a.id).collect();
             statuses::insert(c, &row, &ids, &tags)?;
+            kith_storage::media::attach(c, me.id, row.id, &media_ids)?;
             distribute(c, &row, &me, &mentioned)?;
             let parent_author = match row.in_reply_to_account_id {
                 Some(pid) if pid != me.id => Some(accounts::by_id(c, pid)?),
@@ -258,7 +302,11 @@ pub async fn edit(
     text_: String,
     spoiler_text: String,
     sensitive: bool,
+    media_ids: Option<Vec<i64>>,
 ) -> Result<Status, FederationError> {
+    if let Some(ids) = &media_ids {
+        check_media(data, me.id, Some(status.id), ids).await?;
+    }
     let base = data.urls.base().clone();
     let mentioned_before = status.id;
     let urls = data.urls.clone();
@@ -295,6 +343,9 @@ pub async fn edit(
                 edited_at: Some(kith_storage::now()),
             };
             statuses::edit(c, status.id, &change)?;
+            if let Some(ids) = &media_ids {
+                kith_storage::media::attach(c, me.id, status.id, ids)?;
+            }
             let row = statuses::by_id(c, status.id)?;
             for booster in statuses::local_reblogger_ids(c, row.id)? {
                 notify(c, booster, me.id, NotificationKind::Update, Some(row.id))?;

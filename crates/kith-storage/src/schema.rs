@@ -117,6 +117,29 @@ diesel::table! {
 }
 
 diesel::table! {
+    media_attachments (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        status_id -> Nullable<BigInt>,
+        kind -> Text,
+        content_type -> Text,
+        file_key -> Text,
+        file_size -> BigInt,
+        thumbnail_key -> Nullable<Text>,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
+        thumbnail_width -> Nullable<Integer>,
+        thumbnail_height -> Nullable<Integer>,
+        blurhash -> Nullable<Text>,
+        description -> Nullable<Text>,
+        focus_x -> Nullable<Double>,
+        focus_y -> Nullable<Double>,
+        position -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     status_mentions (status_id, account_id) {
         status_id -> BigInt,
         account_id -> BigInt,

@@ -50,6 +50,17 @@ pub struct Config {
     pub contact_email: String,
     /// Log filter, as `RUST_LOG` takes it (`info`, `kith=debug,info`).
     pub log: String,
+    /// Where uploaded media files are kept: `local` (a directory, `media_dir`) or `s3`
+    /// (S3-compatible object storage, shareable by several processes).
+    pub media_storage: String,
+    /// The directory for `local` media storage. Empty means `DATA_DIR/media`.
+    pub media_dir: String,
+    /// S3-compatible storage: endpoint URL (empty for AWS), bucket, region and credentials.
+    pub s3_endpoint: String,
+    pub s3_bucket: String,
+    pub s3_region: String,
+    pub s3_access_key_id: String,
+    pub s3_secret_access_key: String,
 }
 
 impl Default for Config {
@@ -72,6 +83,13 @@ impl Default for Config {
             instance_description: "A small community on the fediverse.".into(),
             contact_email: String::new(),
             log: "info".into(),
+            media_storage: "local".into(),
+            media_dir: String::new(),
+            s3_endpoint: String::new(),
+            s3_bucket: String::new(),
+            s3_region: "us-east-1".into(),
+            s3_access_key_id: String::new(),
+            s3_secret_access_key: String::new(),
         }
     }
 }
@@ -95,6 +113,13 @@ const KEYS: &[&str] = &[
     "instance_description",
     "contact_email",
     "log",
+    "media_storage",
+    "media_dir",
+    "s3_endpoint",
+    "s3_bucket",
+    "s3_region",
+    "s3_access_key_id",
+    "s3_secret_access_key",
 ];
 
 impl Config {
@@ -146,6 +171,14 @@ impl Config {
         if self.max_connections == 0 {
             bail!("max_connections must be at least 1");
         }
+        match self.media_storage.as_str() {
+            "local" => {}
+            "s3" if self.s3_bucket.trim().is_empty() => {
+                bail!("media_storage = \"s3\" needs s3_bucket")
+            }
+            "s3" => {}
+            other => bail!("media_storage must be \"local\" or \"s3\", not {other:?}"),
+        }
         Ok(())
     }
 
@@ -168,6 +201,32 @@ impl Config {
         self.bind
             .parse()
             .with_context(|| format!("invalid bind address {:?} (want IP:PORT)", self.bind))
+    }
+
+    /// The configured media store.
+    pub fn media_store(
+        &self,
+    ) -> anyhow::Result<std::sync::Arc<dyn kith_core::media_store::MediaStore>> {
+        use kith_core::media_store::{ObjectStoreMedia, S3Settings};
+        let store = match self.media_storage.as_str() {
+            "local" => {
+                let dir = if self.media_dir.is_empty() {
+                    self.data_dir.join("media")
+                } else {
+                    PathBuf::from(&self.media_dir)
+                };
+                ObjectStoreMedia::local(&dir)?
+            }
+            "s3" => ObjectStoreMedia::s3(&S3Settings {
+                endpoint: self.s3_endpoint.clone(),
+                bucket: self.s3_bucket.clone(),
+                region: self.s3_region.clone(),
+                access_key_id: self.s3_access_key_id.clone(),
+                secret_access_key: self.s3_secret_access_key.clone(),
+            })?,
+            other => bail!("media_storage must be \"local\" or \"s3\", not {other:?}"),
+        };
+        Ok(std::sync::Arc::new(store))
     }
 
     /// The database URL, defaulting to a SQLite file in the data directory.
@@ -236,6 +295,13 @@ mod tests {
                 "a body deadline of 0 is refused"
             );
             jail.set_env("KITH_BODY_TIMEOUT", "15");
+            jail.set_env("KITH_MEDIA_STORAGE", "ftp");
+            assert!(Config::load(None).is_err(), "unknown media storage");
+            jail.set_env("KITH_MEDIA_STORAGE", "s3");
+            assert!(Config::load(None).is_err(), "s3 without a bucket");
+            jail.set_env("KITH_S3_BUCKET", "media");
+            assert!(Config::load(None).is_ok());
+            jail.set_env("KITH_MEDIA_STORAGE", "local");
             jail.set_env("KITH_DEV_MODE", "maybe");
             assert!(Config::load(None).is_err());
             jail.create_file("kith.toml", "colour = \"green\"")?;

@@ -66,7 +66,8 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> anyhow::Res
         );
     }
     let context = KithContext::new(db, urls.clone(), config.instance_info())?
-        .with_inbox_queue(config.inbox_queue);
+        .with_inbox_queue(config.inbox_queue)
+        .with_media(config.media_store()?);
     let federation =
         build_federation_config(context.clone(), &ApAccount::new(instance_actor)?).await?;
     let worker = tokio::spawn(kith_federation::delivery::run(

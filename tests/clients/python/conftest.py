@@ -117,12 +117,13 @@ def failed(request) -> bool:
 
 @pytest.fixture
 def kith_factory(request):
-    """Returns make(backend=None, users=()) which starts one more Kith instance and returns it.
+    """Returns make(backend=None, users=(), env=None) which starts one more Kith instance and returns it.
 
     Each instance has its own port, data folder and database: `backend` is "sqlite" or "postgres"
     (default KITH_TEST_BACKEND); `users` are created (password PASSWORD, email NAME@mail.example)
-    before it starts. All instances are stopped and their databases dropped after the test; when
-    the test failed, their kith.log files are kept in KITH_TEST_LOG_DIR."""
+    before it starts; `env` adds environment variables (`KITH_*` settings). All instances are
+    stopped and their databases dropped after the test; when the test failed, their kith.log
+    files are kept in KITH_TEST_LOG_DIR."""
     logs = pathlib.Path(os.environ.get("KITH_TEST_LOG_DIR", pathlib.Path(tempfile.gettempdir()) / "kith-test-logs"))
 
     def stop(server: Kith):
@@ -136,7 +137,7 @@ def kith_factory(request):
             print(f"kept {server.domain}'s log ({server.backend}): {copy}")
 
     with contextlib.ExitStack() as cleanup:  # runs every step, in reverse, even when one fails
-        def make(backend=None, users=()):
+        def make(backend=None, users=(), env=None):
             backend = backend or os.environ.get("KITH_TEST_BACKEND", "sqlite")
             assert backend in ("sqlite", "postgres"), backend
             pg = PostgresDatabase() if backend == "postgres" else None
@@ -144,6 +145,7 @@ def kith_factory(request):
                 cleanup.callback(pg.drop)
             workdir = pathlib.Path(cleanup.enter_context(tempfile.TemporaryDirectory()))
             server = Kith(workdir, pg.url if pg else "")
+            server.env.update(env or {})
             server.backend = backend
             cleanup.callback(stop, server)
             for name in users:

@@ -26,15 +26,29 @@ pub struct Stats {
     pub domains: i64,
 }
 
+/// What `kith_core::media` accepts. Video is stored as uploaded, so Kith puts no frame rate
+/// or frame size limit on it (0, as Mastodon shows "none").
+fn media_limits() -> Value {
+    use kith_core::media;
+    let types: Vec<&str> = media::IMAGE_TYPES
+        .iter()
+        .chain(media::VIDEO_TYPES)
+        .chain(media::AUDIO_TYPES)
+        .copied()
+        .collect();
+    json!({ "supported_mime_types": types, "image_size_limit": media::MAX_IMAGE_BYTES,
+            "image_matrix_limit": media::MAX_IMAGE_PIXELS, "video_size_limit": media::MAX_VIDEO_BYTES,
+            "video_frame_rate_limit": 0, "video_matrix_limit": 0,
+            "description_limit": media::MAX_DESCRIPTION_CHARS })
+}
+
 fn limits(v2: bool) -> Value {
     let mut c = json!({
         "accounts": { "max_featured_tags": 0, "max_pinned_statuses": 0,
                       "max_display_name_length": MAX_DISPLAY_NAME_CHARS, "max_note_length": MAX_NOTE_CHARS },
         "statuses": { "max_characters": MAX_STATUS_CHARS, "max_media_attachments": 4,
                       "characters_reserved_per_url": 23 },
-        "media_attachments": { "supported_mime_types": [], "image_size_limit": 0,
-                               "image_matrix_limit": 0, "video_size_limit": 0,
-                               "video_frame_rate_limit": 0, "video_matrix_limit": 0 },
+        "media_attachments": media_limits(),
         "polls": { "max_options": 0, "max_characters_per_option": 0,
                    "min_expiration": 300, "max_expiration": 2629746 },
     });

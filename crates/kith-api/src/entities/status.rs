@@ -134,25 +134,24 @@ fn with_stats(row: &AccountRow, stats: &AccountStats, urls: &InstanceUrls) -> Ac
     account
 }
 
-fn attachments(row: &StatusRow) -> Vec<serde_json::Value> {
+/// A status's media: its local uploads if it has any, else the remote attachments kept by URL.
+fn attachments(
+    row: &StatusRow,
+    local: Option<&Vec<kith_storage::media::Media>>,
+    urls: &InstanceUrls,
+) -> Vec<serde_json::Value> {
+    if let Some(local) = local.filter(|l| !l.is_empty()) {
+        return local
+            .iter()
+            .map(|m| super::media::media_attachment(m, urls))
+            .collect();
+    }
     let list: Vec<kith_federation::protocol::note::Attachment> =
         serde_json::from_str(&row.attachments).unwrap_or_default();
-    list.into_iter()
+    list.iter()
         .take(MAX_ATTACHMENTS)
         .enumerate()
-        .map(|(n, a)| {
-            let kind = match a.media_type.as_deref().unwrap_or("") {
-                t if t.starts_with("image/gif") => "gifv",
-                t if t.starts_with("image/") => "image",
-                t if t.starts_with("video/") => "video",
-                t if t.starts_with("audio/") => "audio",
-                _ => "unknown",
-            };
-            serde_json::json!({
-                "id": format!("{}{n}", row.id), "type": kind, "url": a.url, "preview_url": a.url,
-                "remote_url": a.url, "meta": {}, "description": a.description, "blurhash": null,
-            })
-        })
+        .map(|(n, a)| super::media::remote_attachment(row.id, n, a))
         .collect()
 }
 
@@ -190,6 +189,8 @@ struct Related {
     reblogs: HashMap<i64, i64>,
     favourites: HashMap<i64, i64>,
     replies: HashMap<i64, i64>,
+    /// Local uploads, in each post's order.
+    media: HashMap<i64, Vec<kith_storage::media::Media>>,
     /// The viewer's favourites and boosts among these statuses.
     favourited: HashSet<i64>,
     reblogged: HashSet<i64>,
@@ -252,6 +253,7 @@ impl Related {
             reblogs,
             favourites,
             replies: statuses::count_replies_of(c, &ids)?.into_iter().collect(),
+            media: group(kith_storage::media::of_statuses(c, &ids)?),
             originals,
             accounts,
             stats,
@@ -311,7 +313,7 @@ impl Related {
             visibility: row.visibility.clone(),
             sensitive: row.sensitive,
             spoiler_text: row.spoiler_text.clone(),
-            media_attachments: attachments(row),
+            media_attachments: attachments(row, self.media.get(&row.id), urls),
             application: None,
             mentions,
             tags,

@@ -66,8 +66,25 @@ struct StatusForm {
     media_ids: Option<serde_json::Value>,
 }
 
-fn check_text(text: &str, spoiler: &str) -> ApiResult<()> {
-    if text.trim().is_empty() {
+/// `media_ids` as sent: an array (of strings or numbers) or one string; `None` if absent.
+fn media_ids(value: Option<&serde_json::Value>) -> ApiResult<Option<Vec<i64>>> {
+    use serde_json::Value;
+    let bad = || ApiError::Unprocessable("Validation failed: media_ids must be media ids".into());
+    let one = |v: &Value| match v {
+        Value::String(s) => s.trim().parse::<i64>().map_err(|_| bad()),
+        Value::Number(n) => n.as_i64().ok_or_else(bad),
+        _ => Err(bad()),
+    };
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(items)) => items.iter().map(one).collect::<ApiResult<_>>().map(Some),
+        Some(Value::String(s)) if s.is_empty() => Ok(Some(Vec::new())),
+        Some(v) => Ok(Some(vec![one(v)?])),
+    }
+}
+
+fn check_text(text: &str, spoiler: &str, has_media: bool) -> ApiResult<()> {
+    if text.trim().is_empty() && !has_media {
         return Err(ApiError::Unprocessable(
             "Validation failed: Text can't be blank".into(),
         ));
@@ -83,18 +100,10 @@ fn check_text(text: &str, spoiler: &str) -> ApiResult<()> {
 async fn create(auth: Auth, form: Body<StatusForm>, data: Data) -> ApiResult<HttpResponse> {
     let me = auth.account()?.clone();
     let form = form.0;
-    if form
-        .media_ids
-        .as_ref()
-        .is_some_and(|m| m.as_array().is_some_and(|a| !a.is_empty()) || m.is_string())
-    {
-        return Err(ApiError::Unprocessable(
-            "Validation failed: media attachments are not supported yet".into(),
-        ));
-    }
+    let media_ids = media_ids(form.media_ids.as_ref())?.unwrap_or_default();
     let text = form.status.unwrap_or_default();
     let spoiler = form.spoiler_text.unwrap_or_default();
-    check_text(&text, &spoiler)?;
+    check_text(&text, &spoiler, !media_ids.is_empty())?;
     let visibility = match form.visibility.as_deref() {
         None | Some("") => Visibility::Public,
         Some(v) => Visibility::parse(v).ok_or_else(|| {
@@ -115,6 +124,7 @@ async fn create(auth: Auth, form: Body<StatusForm>, data: Data) -> ApiResult<Htt
             spoiler_text: spoiler,
             sensitive: form.sensitive.unwrap_or(false),
             language: form.language.filter(|l| !l.is_empty() && l.len() <= 16),
+            media_ids,
         },
     )
     .await?;
@@ -168,9 +178,22 @@ async fn edit(
         ));
     }
     let form = form.0;
+    // Without `media_ids` an edit keeps the post's media; with it, the list replaces them.
+    let media_ids = media_ids(form.media_ids.as_ref())?;
     let text = form.status.unwrap_or_default();
     let spoiler = form.spoiler_text.unwrap_or_default();
-    check_text(&text, &spoiler)?;
+    let has_media = match &media_ids {
+        Some(ids) => !ids.is_empty(),
+        None => {
+            let id = status.id;
+            !data
+                .db
+                .read(move |c| kith_storage::media::of_statuses(c, &[id]))
+                .await?
+                .is_empty()
+        }
+    };
+    check_text(&text, &spoiler, has_media)?;
     let updated = publish::edit(
         &data,
         me.clone(),
@@ -178,6 +201,7 @@ async fn edit(
         text,
         spoiler,
         form.sensitive.unwrap_or(false),
+        media_ids,
     )
     .await?;
     respond_with(&data, updated, Some(me.id)).await

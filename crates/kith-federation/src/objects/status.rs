@@ -82,7 +82,33 @@ pub fn note_out(
         cc,
         tags,
         conversation: status.conversation.clone(),
+        attachments: kith_storage::media::of_statuses(conn, &[status.id])?
+            .iter()
+            .map(|(_, m)| document(m, &author_base(author)))
+            .collect(),
     })
+}
+
+/// The `attachment` Document a Note carries for a local upload (`base`: this instance's base
+/// URL, where `/media/…` is served).
+pub fn document(m: &kith_storage::media::Media, base: &str) -> Value {
+    let mut d = serde_json::json!({
+        "type": "Document",
+        "mediaType": m.content_type,
+        "url": format!("{base}{}", m.file_key),
+        "name": m.description,
+    });
+    if let Some(b) = &m.blurhash {
+        d["blurhash"] = serde_json::json!(b);
+    }
+    if let (Some(w), Some(h)) = (m.width, m.height) {
+        d["width"] = serde_json::json!(w);
+        d["height"] = serde_json::json!(h);
+    }
+    if let (Some(x), Some(y)) = (m.focus_x, m.focus_y) {
+        d["focalPoint"] = serde_json::json!([x, y]);
+    }
+    d
 }
 
 fn author_base(author: &Account) -> String {

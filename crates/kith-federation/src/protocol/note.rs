@@ -104,6 +104,29 @@ pub struct Attachment {
     pub media_type: Option<String>,
     /// Alt text.
     pub description: Option<String>,
+    /// Blurhash, width and height, and focal point (x, y in -1..1), as Mastodon sends them.
+    #[serde(default)]
+    pub blurhash: Option<String>,
+    #[serde(default)]
+    pub width: Option<u32>,
+    #[serde(default)]
+    pub height: Option<u32>,
+    #[serde(default)]
+    pub focal_point: Option<[f64; 2]>,
+}
+
+/// A width or height: a positive integer up to 100,000.
+fn dimension(v: Option<&Value>) -> Option<u32> {
+    v.and_then(Value::as_u64)
+        .filter(|n| (1..=100_000).contains(n))
+        .and_then(|n| u32::try_from(n).ok())
+}
+
+/// `[x, y]`, each within -1..1.
+fn focal_point(v: &Value) -> Option<[f64; 2]> {
+    let a = v.as_array()?;
+    let (x, y) = (a.first()?.as_f64()?, a.get(1)?.as_f64()?);
+    ((-1.0..=1.0).contains(&x) && (-1.0..=1.0).contains(&y)).then_some([x, y])
 }
 
 /// A mention or hashtag from `tag`.
@@ -219,7 +242,19 @@ pub fn parse_note(v: &Value) -> Result<NoteIn, String> {
                         .get("mediaType")
                         .and_then(Value::as_str)
                         .map(str::to_owned),
-                    description: item.get("name").and_then(first_string),
+                    description: item.get("name").and_then(first_string).map(|s| {
+                        s.chars()
+                            .take(kith_core::limits::MAX_DESCRIPTION_CHARS)
+                            .collect()
+                    }),
+                    blurhash: item
+                        .get("blurhash")
+                        .and_then(Value::as_str)
+                        .filter(|b| b.len() <= 100 && b.is_ascii())
+                        .map(str::to_owned),
+                    width: dimension(item.get("width")),
+                    height: dimension(item.get("height")),
+                    focal_point: item.get("focalPoint").and_then(focal_point),
                 });
             }
         }
@@ -275,6 +310,8 @@ pub struct NoteOut {
     /// (type, href, name): mentions and hashtags.
     pub tags: Vec<(String, String, String)>,
     pub conversation: Option<String>,
+    /// `Document`s for the post's media.
+    pub attachments: Vec<Value>,
 }
 
 impl NoteOut {
@@ -309,7 +346,7 @@ impl NoteOut {
             .map(|(kind, href, name)| json!({"type": kind, "href": href, "name": name}))
             .collect();
         m.insert("tag".into(), json!(tags));
-        m.insert("attachment".into(), json!([]));
+        m.insert("attachment".into(), json!(self.attachments));
         if let Some(c) = &self.conversation {
             m.insert("context".into(), json!(c));
             m.insert("conversation".into(), json!(c));

@@ -9,6 +9,7 @@ mod federation;
 mod inbound;
 mod inbox;
 mod mastodon;
+mod media;
 mod oauth;
 mod pages;
 mod rig;

@@ -72,6 +72,11 @@ impl Instance {
         })
     }
 
+    /// The instance's data directory (local media storage is under `media/`).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data_dir.path()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

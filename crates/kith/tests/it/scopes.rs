@@ -249,6 +249,41 @@ const TABLE: &[(&str, &str, &str, Needs, &[&str])] = &[
         ReadIfToken("read:search"),
         &[],
     ),
+    (
+        "POST",
+        "/api/v1/media",
+        "/api/v1/media",
+        User("write:media"),
+        &["write"],
+    ),
+    (
+        "POST",
+        "/api/v2/media",
+        "/api/v2/media",
+        User("write:media"),
+        &["write"],
+    ),
+    (
+        "GET",
+        "/api/v1/media/{id}",
+        "/api/v1/media/1",
+        User("write:media"),
+        &["write"],
+    ),
+    (
+        "PUT",
+        "/api/v1/media/{id}",
+        "/api/v1/media/1",
+        User("write:media"),
+        &["write"],
+    ),
+    (
+        "DELETE",
+        "/api/v1/media/{id}",
+        "/api/v1/media/1",
+        User("write:media"),
+        &["write"],
+    ),
 ];
 
 const ONE_SCOPE: &[&str] = &["write", "push", "follow", "profile"];
