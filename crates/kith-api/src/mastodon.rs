@@ -7,6 +7,7 @@ mod instance;
 mod notifications;
 mod search;
 mod statuses;
+mod streaming;
 mod timelines;
 
 use crate::error::ApiError;
@@ -28,6 +29,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .configure(timelines::configure)
             .configure(notifications::configure)
             .configure(search::configure)
+            .configure(streaming::configure)
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, _>(ApiError::NotFound)
             })),
