@@ -6,7 +6,8 @@
 //!   client connected to any Kith process sharing the database hears of it. Each process
 //!   has one listening connection ([`subscribe`], on `tokio-postgres`).
 //! - SQLite (one process): [`record`] inserts a row into `stream_events`; the hub reads new
-//!   rows after each commit of the writer (`Db::commits`) and deletes what it has read.
+//!   rows after each commit of the writer (`Db::commits`) and deletes what it has read (in
+//!   batches, and at start).
 //!
 //! An event names only ids; the hub loads and renders what it names per recipient, so the
 //! visibility rule is applied to each viewer as for any read.
@@ -137,7 +138,10 @@ pub async fn subscribe(db: &Db) -> Result<mpsc::Receiver<Event>, StorageError> {
                         .unwrap_or(0))
                 })
                 .await?;
+            // Events left by an earlier run are past: nobody connected then is now.
+            db.write(move |c| prune(c, cursor)).await?;
             tokio::spawn(async move {
+                let mut unpruned = 0;
                 while commits.changed().await.is_ok() {
                     let after = cursor;
                     let rows: Vec<(i64, String)> = match db
@@ -160,6 +164,7 @@ pub async fn subscribe(db: &Db) -> Result<mpsc::Receiver<Event>, StorageError> {
                         continue;
                     };
                     cursor = last;
+                    unpruned += rows.len();
                     for (_, payload) in rows {
                         if let Some(event) = Event::decode(&payload) {
                             if tx.send(event).await.is_err() {
@@ -167,21 +172,28 @@ pub async fn subscribe(db: &Db) -> Result<mpsc::Receiver<Event>, StorageError> {
                             }
                         }
                     }
-                    let pruned = db
-                        .write(move |c| {
-                            diesel::delete(stream_events::table.filter(stream_events::id.le(last)))
-                                .execute(c)?;
-                            Ok(())
-                        })
-                        .await;
-                    if let Err(e) = pruned {
-                        tracing::warn!(error = %e, "cannot prune streaming events");
+                    // Read rows are deleted in batches, not after every commit: each delete
+                    // is a write of its own.
+                    if unpruned >= PRUNE_EVERY {
+                        unpruned = 0;
+                        if let Err(e) = db.write(move |c| prune(c, last)).await {
+                            tracing::warn!(error = %e, "cannot prune streaming events");
+                        }
                     }
                 }
             });
         }
     }
     Ok(rx)
+}
+
+/// How many events the SQLite reader reads between deletions of read rows.
+const PRUNE_EVERY: usize = 256;
+
+/// Deletes the SQLite events up to `last` (read already).
+fn prune(c: &mut DbConn, last: i64) -> Result<(), StorageError> {
+    diesel::delete(stream_events::table.filter(stream_events::id.le(last))).execute(c)?;
+    Ok(())
 }
 
 /// Connects, listens on [`CHANNEL`] and forwards notifications to `tx`; returns the task that
