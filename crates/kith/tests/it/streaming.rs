@@ -488,3 +488,39 @@ async fn every_streaming_endpoint_checks_its_token_and_scope() {
         assert_eq!(status, 200);
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_streams_respect_blocks_per_viewer() {
+    on_each_backend!(async |i: &Instance| {
+        let ana = User::new(i, "ana").await;
+        let bob = User::new(i, "bob").await;
+        let carl = User::new(i, "carl").await;
+        ana.post(&format!("/api/v1/accounts/{}/block", bob.id), json!({}))
+            .await;
+        // Both subscribed by parameter, before the handshake is answered.
+        let mut ana_ws = ws(ws_url(
+            i,
+            &format!("access_token={}&stream=public", ana.token),
+        ))
+        .await;
+        let mut carl_ws = ws(ws_url(
+            i,
+            &format!("access_token={}&stream=public", carl.token),
+        ))
+        .await;
+        let blocked = bob
+            .post(
+                "/api/v1/statuses",
+                json!({"status": "bob, whom ana blocks"}),
+            )
+            .await;
+        let after = carl
+            .post("/api/v1/statuses", json!({"status": "carl after"}))
+            .await;
+        // carl sees both; ana never sees bob's post: her next update is carl's.
+        assert_eq!(next(&mut carl_ws).await["payload"]["id"], blocked["id"]);
+        assert_eq!(next(&mut carl_ws).await["payload"]["id"], after["id"]);
+        let seen = next(&mut ana_ws).await;
+        assert_eq!(seen["payload"]["id"], after["id"], "{seen}");
+    });
+}
