@@ -114,14 +114,14 @@ impl Stream {
 #[derive(Debug)]
 pub struct Message {
     pub event: &'static str,
-    pub payload: String,
+    pub payload: Arc<str>,
     pub stream: Vec<String>,
 }
 
 impl Message {
     /// The WebSocket text frame: `{"stream":[…],"event":…,"payload":"…"}`.
     pub fn websocket_text(&self) -> String {
-        serde_json::json!({ "stream": self.stream, "event": self.event, "payload": self.payload })
+        serde_json::json!({ "stream": self.stream, "event": self.event, "payload": &*self.payload })
             .to_string()
     }
 
@@ -324,7 +324,7 @@ impl Hub {
                     Stream::HashtagLocal(t) => public && row.local && tags.contains(t),
                 };
                 // Rendered once per viewer, each with the visibility rule and blocks applied.
-                let mut rendered: HashMap<Option<i64>, Option<String>> = HashMap::new();
+                let mut rendered: HashMap<Option<i64>, Option<Arc<str>>> = HashMap::new();
                 let mut out = Vec::new();
                 for (client, viewer, _, streams) in clients {
                     for s in streams.iter().filter(|s| belongs(viewer, s)) {
@@ -335,7 +335,7 @@ impl Hub {
                                 e.insert(
                                     statuses_view(c, one, viewer, &urls)?
                                         .pop()
-                                        .map(|s| serde_json::to_string(&s))
+                                        .map(|s| serde_json::to_string(&s).map(Arc::from))
                                         .transpose()
                                         .map_err(|e| StorageError::Task(e.to_string()))?,
                                 )
@@ -368,6 +368,7 @@ impl Hub {
             .await?
             .into_iter()
             .collect();
+        let payload: Arc<str> = id.to_string().into();
         let mut out = Vec::new();
         for (client, viewer, _, streams) in clients {
             let personal = viewer.is_some_and(|v| v == author || followers.contains(&v));
@@ -378,7 +379,7 @@ impl Hub {
                     _ => public && s.is_public(),
                 };
                 if belongs {
-                    out.push((client, id.to_string(), s.names()));
+                    out.push((client, payload.clone(), s.names()));
                 }
             }
         }
@@ -416,7 +417,7 @@ impl Hub {
                 };
                 notifications_view(c, &[row], account, &urls)?
                     .pop()
-                    .map(|n| serde_json::to_string(&n))
+                    .map(|n| serde_json::to_string(&n).map(Arc::<str>::from))
                     .transpose()
                     .map_err(|e| StorageError::Task(e.to_string()))
             })
@@ -432,12 +433,14 @@ impl Hub {
     }
 
     /// Queues each (client, payload, stream) message, sharing equal messages between clients.
-    fn deliver(&self, event: &'static str, out: Vec<(u64, String, Vec<String>)>) {
-        let mut shared: HashMap<(String, Vec<String>), Arc<Message>> = HashMap::new();
+    fn deliver(&self, event: &'static str, out: Vec<(u64, Arc<str>, Vec<String>)>) {
+        // Equal payloads are one allocation (rendered once per viewer): keyed by address.
+        let mut shared: HashMap<(*const u8, Vec<String>), Arc<Message>> = HashMap::new();
         for (client, payload, stream) in out {
+            let key = (payload.as_ptr(), stream);
             let message = shared
-                .entry((payload, stream))
-                .or_insert_with_key(|(payload, stream)| {
+                .entry(key)
+                .or_insert_with_key(|(_, stream)| {
                     Arc::new(Message {
                         event,
                         payload: payload.clone(),
@@ -454,6 +457,7 @@ impl Hub {
 mod tests {
     use super::{Hub, Message, Stream, QUEUE};
     use kith_core::urls::InstanceUrls;
+    use std::sync::Arc;
 
     #[tokio::test]
     async fn a_client_that_falls_behind_is_dropped_and_its_queue_freed() {
@@ -463,7 +467,7 @@ mod tests {
         let hub = Hub::start(db, urls).await.unwrap();
         let slow = hub.connect(None, false);
         let mut quick = hub.connect(None, false);
-        let one = |id| vec![(id, "1".to_owned(), vec!["public".to_owned()])];
+        let one = |id| vec![(id, Arc::<str>::from("1"), vec!["public".to_owned()])];
         for _ in 0..QUEUE {
             hub.deliver("delete", one(slow.id));
             hub.deliver("delete", one(quick.id));
@@ -475,7 +479,7 @@ mod tests {
         assert_eq!(hub.clients(), 1, "the slow client is dropped on overflow");
         // Its connection is told to close at once (a stored permit: no wait).
         slow.kick.notified().await;
-        assert_eq!(quick.rx.recv().await.unwrap().payload, "1");
+        assert_eq!(&*quick.rx.recv().await.unwrap().payload, "1");
         drop(quick);
         assert_eq!(hub.clients(), 0, "a closed connection leaves the hub");
     }
