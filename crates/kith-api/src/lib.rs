@@ -18,6 +18,7 @@ mod pages;
 pub mod paging;
 mod routes;
 pub mod scopes;
+pub mod streaming;
 pub mod throttle;
 
 use actix_web::web;

@@ -8,6 +8,7 @@ mod media;
 mod notifications;
 mod search;
 mod statuses;
+mod streaming;
 mod timelines;
 
 use crate::error::ApiError;
@@ -30,6 +31,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .configure(notifications::configure)
             .configure(search::configure)
             .configure(media::configure)
+            .configure(streaming::configure)
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, _>(ApiError::NotFound)
             })),

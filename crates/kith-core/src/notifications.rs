@@ -108,16 +108,25 @@ pub fn notify(
     // HOOK (domain blocks): there is no table of a user's blocked domains yet. When one exists,
     // drop here a notification from an account on a domain the recipient has blocked (unless
     // the recipient follows the sender, as in Mastodon).
+    let id = kith_storage::id::new_id();
     #[allow(clippy::disallowed_methods)] // the gate is the one caller
     activity::insert_notification(
         conn,
         &Notification {
-            id: kith_storage::id::new_id(),
+            id,
             account_id: recipient,
             from_account_id: sender,
             kind: kind.as_str().to_owned(),
             status_id: status,
             created_at: kith_storage::now(),
+        },
+    )?;
+    // Connected clients hear of it once this transaction commits.
+    kith_storage::stream_events::record(
+        conn,
+        kith_storage::stream_events::Event::Notification {
+            id,
+            account: recipient,
         },
     )?;
     Ok(true)

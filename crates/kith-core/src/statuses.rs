@@ -1,11 +1,12 @@
 //! What happens when a status appears, whoever wrote it: which home feeds get it and who is
 //! notified (through the gate, `notifications::notify`). Runs inside the caller's transaction
-//! (`Db::write`), so a post and its fan-in are stored together or not at all.
+//! (`Db::write`), so a post and its fan-in are stored together or not at all, and so is the
+//! streaming event that tells connected clients (`stream_events::record`).
 
 use crate::notifications::{notify, NotificationKind};
 use kith_storage::accounts::Account;
 use kith_storage::statuses::{self, Status};
-use kith_storage::{follows, DbConn, StorageError};
+use kith_storage::{follows, stream_events, DbConn, StorageError};
 
 /// Puts a new status into the home feeds it belongs in and notifies mentioned people:
 /// - the author's own feed (local authors);
@@ -51,5 +52,6 @@ pub fn distribute(
             )?;
         }
     }
+    stream_events::record(conn, stream_events::Event::Status(status.id))?;
     Ok(())
 }

@@ -220,3 +220,17 @@ pub fn prune_received(
             .execute(conn)?,
     )
 }
+
+/// One notification by id, if it (still) exists.
+pub fn notification_by_id(
+    conn: &mut DbConn,
+    id: i64,
+) -> Result<Option<Notification>, StorageError> {
+    use crate::OptionalExt;
+    notifications::table
+        .find(id)
+        .select(Notification::as_select())
+        .first(conn)
+        .map_err(StorageError::from)
+        .optional()
+}

@@ -20,6 +20,7 @@ mod pool;
 pub mod schema;
 pub mod settings;
 pub mod statuses;
+pub mod stream_events;
 pub mod testing;
 pub mod users;
 

@@ -109,6 +109,11 @@ pub struct Db {
     writer: Option<mpsc::Sender<Job>>,
     /// The PostgreSQL WAL flusher's queue of waiting writers; `None` on SQLite.
     flusher: Option<mpsc::Sender<Completion>>,
+    /// Bumped by the SQLite writer after each commit, so that `stream_events` reads new
+    /// events only then (unused on PostgreSQL, which has NOTIFY).
+    commits: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
+    /// The URL the pool connects to (for `stream_events`' PostgreSQL listener).
+    url: std::sync::Arc<str>,
 }
 
 impl std::fmt::Debug for Db {
@@ -162,10 +167,15 @@ impl Db {
                 path.to_owned()
             }
         };
+        let commits = std::sync::Arc::new(tokio::sync::watch::Sender::new(0u64));
         let (writer, flusher) = match backend {
-            Backend::Sqlite => (Some(spawn_sqlite_writer(&manager_url)?), None),
+            Backend::Sqlite => (
+                Some(spawn_sqlite_writer(&manager_url, commits.clone())?),
+                None,
+            ),
             Backend::Postgres => (None, Some(spawn_pg_flusher(&manager_url)?)),
         };
+        let url: std::sync::Arc<str> = url.into();
         let manager = ConnectionManager::<DbConn>::new(manager_url);
         let mut builder = Pool::builder()
             .max_size(max_connections.max(1))
@@ -186,12 +196,24 @@ impl Db {
             backend,
             writer,
             flusher,
+            commits,
+            url,
         })
     }
 
     /// Which backend this pool talks to.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The URL this pool connects to.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A receiver that changes after each commit of the SQLite writer (never on PostgreSQL).
+    pub fn commits(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.commits.subscribe()
     }
 
     /// A connection from the pool (blocking).
@@ -345,7 +367,10 @@ where
 }
 
 /// Opens the SQLite writer's own connection and starts the writer and checkpointer threads.
-fn spawn_sqlite_writer(path: &str) -> Result<mpsc::Sender<Job>, StorageError> {
+fn spawn_sqlite_writer(
+    path: &str,
+    commits: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
+) -> Result<mpsc::Sender<Job>, StorageError> {
     let owned = path.to_owned();
     let open = move || -> Result<DbConn, StorageError> {
         let path = owned.as_str();
@@ -366,7 +391,7 @@ fn spawn_sqlite_writer(path: &str) -> Result<mpsc::Sender<Job>, StorageError> {
     let (wrote, wakeup) = mpsc::sync_channel::<()>(1);
     std::thread::Builder::new()
         .name("sqlite-writer".into())
-        .spawn(move || writer_loop(conn, rx, open, wrote))
+        .spawn(move || writer_loop(conn, rx, open, wrote, commits))
         .map_err(|e| StorageError::Task(e.to_string()))?;
     std::thread::Builder::new()
         .name("sqlite-checkpoint".into())
@@ -390,6 +415,7 @@ fn writer_loop(
     jobs: mpsc::Receiver<Job>,
     reopen: impl Fn() -> Result<DbConn, StorageError>,
     wrote: mpsc::SyncSender<()>,
+    commits: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 ) {
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
@@ -420,6 +446,9 @@ fn writer_loop(
             (Ok(()), false) => Ok(()),
             (Err(e), false) => Err(format!("commit failed: {e}")),
         };
+        if outcome.is_ok() {
+            commits.send_modify(|n| *n = n.wrapping_add(1));
+        }
         for done in completions {
             done(outcome.clone());
         }

@@ -84,6 +84,13 @@ diesel::joinable!(oauth_tokens -> accounts (account_id));
 diesel::joinable!(oauth_tokens -> oauth_apps (app_id));
 diesel::joinable!(oauth_codes -> oauth_apps (app_id));
 
+diesel::table! {
+    stream_events (id) {
+        id -> BigInt,
+        payload -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     users,

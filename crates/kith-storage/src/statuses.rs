@@ -149,13 +149,29 @@ pub fn edit(conn: &mut DbConn, id: i64, edit: &StatusEdit) -> Result<(), Storage
     diesel::update(statuses::table.find(id))
         .set(edit)
         .execute(conn)?;
+    crate::stream_events::record(conn, crate::stream_events::Event::Edit(id))?;
     Ok(())
 }
 
 /// Deletes a status (its boosts, mentions, favourites and feed entries go with it).
 pub fn delete(conn: &mut DbConn, id: i64) -> Result<(), StorageError> {
+    let row: Option<(i64, String)> = statuses::table
+        .find(id)
+        .select((statuses::account_id, statuses::visibility))
+        .first(conn)
+        .optional()?;
     diesel::delete(statuses::table.filter(statuses::reblog_of_id.eq(id))).execute(conn)?;
     diesel::delete(statuses::table.find(id)).execute(conn)?;
+    if let Some((author, visibility)) = row {
+        crate::stream_events::record(
+            conn,
+            crate::stream_events::Event::Delete {
+                status: id,
+                author,
+                public: visibility == "public",
+            },
+        )?;
+    }
     Ok(())
 }
 
@@ -520,4 +536,13 @@ pub fn remove_author_from_feed(
     )
     .execute(conn)?;
     Ok(())
+}
+
+/// Which of `accounts` have status `id` in their home feed (streaming: who is told of it).
+pub fn in_feeds_of(conn: &mut DbConn, id: i64, accounts: &[i64]) -> Result<Vec<i64>, StorageError> {
+    Ok(home_feed::table
+        .filter(home_feed::status_id.eq(id))
+        .filter(home_feed::account_id.eq_any(accounts))
+        .select(home_feed::account_id)
+        .load(conn)?)
 }

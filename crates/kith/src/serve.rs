@@ -74,6 +74,11 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> anyhow::Res
         federation.clone(),
         DeliverySettings::default(),
     ));
+    let hub = actix_web::web::Data::from(
+        kith_api::streaming::Hub::start(context.db.clone(), urls.clone())
+            .await
+            .context("cannot start the streaming hub")?,
+    );
     let proxies = actix_web::web::Data::new(kith_api::throttle::TrustedProxies(
         config.trusted_proxies()?,
     ));
@@ -86,6 +91,7 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> anyhow::Res
     let http = HttpServer::new(move || {
         App::new()
             .app_data(proxies.clone())
+            .app_data(hub.clone())
             .app_data(body_deadline)
             .wrap(kith_api::error_pages())
             .wrap(FederationMiddleware::new(federation.clone()))

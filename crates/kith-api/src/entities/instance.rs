@@ -42,7 +42,7 @@ fn media_limits() -> Value {
             "description_limit": media::MAX_DESCRIPTION_CHARS })
 }
 
-fn limits(v2: bool) -> Value {
+fn limits(v2: bool, streaming: &str) -> Value {
     let mut c = json!({
         "accounts": { "max_featured_tags": 0, "max_pinned_statuses": 0,
                       "max_display_name_length": MAX_DISPLAY_NAME_CHARS, "max_note_length": MAX_NOTE_CHARS },
@@ -54,7 +54,7 @@ fn limits(v2: bool) -> Value {
     });
     if v2 {
         c["translation"] = json!({ "enabled": false });
-        c["urls"] = json!({ "streaming": null, "status": null });
+        c["urls"] = json!({ "streaming": streaming, "status": null });
         c["vapid"] = json!({ "public_key": "" });
     }
     c
@@ -72,7 +72,7 @@ pub fn instance_v2(info: &InstanceInfo, urls: &InstanceUrls, stats: Stats) -> Va
         "thumbnail": { "url": format!("{}static/header.png", urls.base()) },
         "icon": [],
         "languages": ["en"],
-        "configuration": limits(true),
+        "configuration": limits(true, &streaming_url(urls)),
         "registrations": { "enabled": info.registrations_open, "approval_required": false,
                            "message": null, "url": null },
         "api_versions": { "mastodon": MASTODON_API_VERSION },
@@ -90,7 +90,7 @@ pub fn instance_v1(info: &InstanceInfo, urls: &InstanceUrls, stats: Stats) -> Va
         "description": info.description,
         "email": info.contact_email,
         "version": compat_version(),
-        "urls": { "streaming_api": format!("{}", urls.base()).replacen("http", "ws", 1) },
+        "urls": { "streaming_api": streaming_url(urls) },
         "stats": { "user_count": stats.users, "status_count": stats.statuses,
                    "domain_count": stats.domains },
         "thumbnail": format!("{}static/header.png", urls.base()),
@@ -98,8 +98,23 @@ pub fn instance_v1(info: &InstanceInfo, urls: &InstanceUrls, stats: Stats) -> Va
         "registrations": info.registrations_open,
         "approval_required": false,
         "invites_enabled": false,
-        "configuration": limits(false),
+        "configuration": limits(false, &streaming_url(urls)),
         "contact_account": null,
         "rules": [],
     })
+}
+
+/// Where clients open the streaming API: this origin with `ws`/`wss`, without a path (clients
+/// append `/api/v1/streaming`, as with Mastodon's `wss://DOMAIN`).
+fn streaming_url(urls: &InstanceUrls) -> String {
+    let base = urls.base();
+    let scheme = if base.scheme() == "https" {
+        "wss"
+    } else {
+        "ws"
+    };
+    match base.port() {
+        Some(port) => format!("{scheme}://{}:{port}", base.host_str().unwrap_or_default()),
+        None => format!("{scheme}://{}", base.host_str().unwrap_or_default()),
+    }
 }

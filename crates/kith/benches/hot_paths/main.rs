@@ -5,7 +5,7 @@
 //!
 //!     cargo bench -p kith --bench hot_paths                  # everything, both backends
 //!     cargo bench -p kith --bench hot_paths -- --smoke       # a few seconds' worth
-//!     cargo bench -p kith --bench hot_paths -- inbox         # only some: inbox, delivery, timeline
+//!     cargo bench -p kith --bench hot_paths -- inbox         # only some: inbox, delivery, timeline, streaming
 //!     KITH_BENCH_SMOKE=1 cargo test -p kith --bench hot_paths   # smoke, debug build (CI)
 //!
 //! `KITH_TEST_BACKENDS=sqlite` (or `postgres`) limits it to one backend.
@@ -36,6 +36,7 @@ macro_rules! insert_rows {
 mod common;
 mod delivery;
 mod inbox;
+mod streaming;
 mod timeline;
 
 use kith_storage::testing::TestDatabase;
@@ -68,6 +69,9 @@ pub struct Settings {
     pub dead: usize,
     /// Posts in the delivery throughput run.
     pub delivery_posts: usize,
+    /// WebSocket clients on the `public` stream, and posts fanned out to them.
+    pub stream_clients: usize,
+    pub stream_posts: usize,
 }
 
 #[tokio::main]
@@ -80,7 +84,7 @@ async fn main() {
     let only: Vec<&str> = args
         .iter()
         .map(String::as_str)
-        .filter(|a| ["inbox", "delivery", "timeline"].contains(a))
+        .filter(|a| ["inbox", "delivery", "timeline", "streaming"].contains(a))
         .collect();
     let wanted = |name: &str| only.is_empty() || only.contains(&name);
     let s = if smoke {
@@ -101,6 +105,8 @@ async fn main() {
             slow: 2,
             dead: 2,
             delivery_posts: 3,
+            stream_clients: 20,
+            stream_posts: 2,
         }
     } else {
         Settings {
@@ -120,6 +126,8 @@ async fn main() {
             slow: 20,
             dead: 10,
             delivery_posts: 10,
+            stream_clients: 1_000,
+            stream_posts: 5,
         }
     };
     println!(
@@ -142,6 +150,12 @@ async fn main() {
         let backend = format!("{:?}", db.backend).to_lowercase();
         if wanted("timeline") {
             timeline::run(&backend, &db.url, &s).await;
+        }
+    }
+    for db in TestDatabase::each_backend() {
+        let backend = format!("{:?}", db.backend).to_lowercase();
+        if wanted("streaming") {
+            streaming::run(&backend, &db.url, &s).await;
         }
     }
 }

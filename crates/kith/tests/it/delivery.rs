@@ -128,9 +128,9 @@ pub(crate) fn remote_account(port: u16, name: &str) -> Account {
     }
 }
 
-struct Server {
-    child: Child,
-    base: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) base: String,
 }
 
 fn kith(
@@ -152,7 +152,12 @@ fn kith(
     cmd
 }
 
-async fn serve(db: &TestDatabase, dir: &std::path::Path, port: u16, domain: &str) -> Server {
+pub(crate) async fn serve(
+    db: &TestDatabase,
+    dir: &std::path::Path,
+    port: u16,
+    domain: &str,
+) -> Server {
     let child = kith(db, dir, port, domain, &["serve"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -171,7 +176,7 @@ async fn serve(db: &TestDatabase, dir: &std::path::Path, port: u16, domain: &str
     Server { child, base }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -16,3 +16,4 @@ mod rig;
 mod scopes;
 mod slow_clients;
 mod ssrf;
+mod streaming;
