@@ -12,7 +12,7 @@ use kith_core::statuses::distribute;
 use kith_storage::accounts::{self, Account, ProfileChanges};
 use kith_storage::follows::{self, Follow};
 use kith_storage::statuses::{self, Status, StatusEdit};
-use kith_storage::{activity as acts, OptionalExt, StorageError};
+use kith_storage::{activity as acts, DbConn, OptionalExt, StorageError};
 
 fn wake(data: &Data) {
     data.delivery_wakeup.notify_one();
@@ -177,6 +177,19 @@ fn audience_of(
     }
 }
 
+/// The author of the post `status` answers, when that is someone other than `me`: the `also` of
+/// a reply's audience, the same for its `Create`, its `Update`s and its `Delete`.
+fn parent_author(
+    c: &mut DbConn,
+    me: &Account,
+    status: &Status,
+) -> Result<Option<Account>, StorageError> {
+    match status.in_reply_to_account_id {
+        Some(pid) if pid != me.id => Ok(Some(accounts::by_id(c, pid)?)),
+        _ => Ok(None),
+    }
+}
+
 /// Posts a status.
 pub async fn post(data: &Data, me: Account, new: NewPost) -> Result<Status, FederationError> {
     let mentioned = mentioned_accounts(data, &new.text).await;
@@ -230,10 +243,7 @@ pub async fn post(data: &Data, me: Account, new: NewPost) -> Result<Status, Fede
             let ids: Vec<i64> = mentioned.iter().map(|a| a.id).collect();
             statuses::insert(c, &row, &ids, &tags)?;
             distribute(c, &row, &me, &mentioned)?;
-            let parent_author = match row.in_reply_to_account_id {
-                Some(pid) if pid != me.id => Some(accounts::by_id(c, pid)?),
-                _ => None,
-            };
+            let parent_author = parent_author(c, &me, &row)?;
             let note = note_out(c, &row, &me)?;
             let create = outbound::note_activity(&urls, "Create", &me, &note);
             outbound::send(
@@ -301,12 +311,13 @@ pub async fn edit(
             }
             let note = note_out(c, &row, &me)?;
             let update = outbound::note_activity(&urls, "Update", &me, &note);
+            let parent_author = parent_author(c, &me, &row)?;
             outbound::send(
                 c,
                 &urls,
                 &me,
                 update,
-                &audience_of(&me, &row.visibility, mentioned, None),
+                &audience_of(&me, &row.visibility, mentioned, parent_author),
             )?;
             Ok(row)
         })
@@ -323,8 +334,9 @@ pub async fn delete(data: &Data, me: Account, status: Status) -> Result<(), Fede
             .into_iter()
             .map(|id| accounts::by_id(c, id))
             .collect::<Result<_, _>>()?;
-        // A boost's Undo also goes to the boosted post's author.
-        let (activity, boosted_author) = match status.reblog_of_id {
+        // A boost's Undo also goes to the boosted post's author, a reply's Delete to the
+        // parent's author (for public and unlisted replies, as its Create did).
+        let (activity, also) = match status.reblog_of_id {
             Some(target) => {
                 let original = statuses::by_id(c, target)?;
                 let author = accounts::by_id(c, original.account_id)?;
@@ -341,12 +353,12 @@ pub async fn delete(data: &Data, me: Account, status: Status) -> Result<(), Fede
                 let note = note_out(c, &status, &me)?;
                 (
                     outbound::delete_note(&urls, &me, &status.ap_id, note.to, note.cc),
-                    None,
+                    parent_author(c, &me, &status)?,
                 )
             }
         };
         statuses::delete(c, status.id)?;
-        let audience = audience_of(&me, &status.visibility, mentioned, boosted_author);
+        let audience = audience_of(&me, &status.visibility, mentioned, also);
         outbound::send(c, &urls, &me, activity, &audience)
     })
     .await
