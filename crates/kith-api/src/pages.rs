@@ -11,6 +11,7 @@ use actix_web::http::{header, Method, StatusCode};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
+use kith_core::types::ActorType;
 use kith_federation::Data;
 use kith_storage::accounts::{self, Account};
 use kith_storage::statuses::{self, Status};
@@ -107,7 +108,7 @@ async fn profile(req: HttpRequest, path: web::Path<String>, data: Data) -> ApiRe
         .db
         .read(move |c| accounts::local_by_username(c, &username).optional())
         .await?
-        .filter(|a| a.actor_type != "Application")
+        .filter(|a| ActorType::of(a) != ActorType::Application)
         .ok_or(ApiError::NotFound)?;
     if wants_activity_json(&req) {
         // Some servers dereference the profile URL; send them to the actor.
@@ -153,7 +154,7 @@ async fn status(
         .db
         .read(move |c| accounts::local_by_username(c, &username).optional())
         .await?
-        .filter(|a| a.actor_type != "Application");
+        .filter(|a| ActorType::of(a) != ActorType::Application);
     let Some(author) = author else {
         return not_found_page(&data);
     };

@@ -6,6 +6,7 @@ use crate::pages;
 use activitypub_federation::traits::Object;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
+use kith_core::types::ActorType;
 use kith_federation::objects::account::ApAccount;
 use kith_federation::protocol::federation_context;
 use kith_federation::webfinger::{self, WebfingerError};
@@ -109,7 +110,7 @@ async fn actor(req: HttpRequest, path: web::Path<String>, data: Data) -> ApiResu
         .db
         .read(move |c| accounts::local_by_username(c, &username).optional())
         .await?
-        .filter(|a| a.actor_type != "Application")
+        .filter(|a| ActorType::of(a) != ActorType::Application)
         .ok_or(ApiError::NotFound)?;
     if !wants_activity_json(&req) {
         return pages::profile_page(&account, &data).await;

@@ -3,6 +3,7 @@
 //! (`Db::write`), so a post and its fan-in are stored together or not at all.
 
 use crate::notifications::{notify, NotificationKind};
+use crate::types::Visibility;
 use kith_storage::accounts::Account;
 use kith_storage::statuses::{self, Status};
 use kith_storage::{follows, DbConn, StorageError};
@@ -30,7 +31,7 @@ pub fn distribute(
         .iter()
         .filter(|a| a.is_local() && a.id != author.id)
         .collect();
-    if status.visibility == "direct" {
+    if Visibility::of(status) == Visibility::Direct {
         let addressed: Vec<i64> = local_mentioned.iter().map(|a| a.id).collect();
         let blockers = follows::blockers_among(conn, &addressed, author.id)?;
         allowed.extend(addressed.into_iter().filter(|id| !blockers.contains(id)));

@@ -163,16 +163,16 @@ async fn mentioned_accounts(data: &Data, text_: &str) -> Vec<Account> {
 /// as in Mastodon (`StatusReachFinder` adds replied-to accounts for distributable posts only).
 fn audience_of(
     author: &Account,
-    visibility: &str,
+    visibility: Visibility,
     mentioned: Vec<Account>,
     also: Option<Account>,
 ) -> Audience {
     let mut accounts = mentioned;
-    if matches!(visibility, "public" | "unlisted") {
+    if visibility.is_distributable() {
         accounts.extend(also);
     }
     Audience {
-        followers_of: (visibility != "direct").then_some(author.id),
+        followers_of: (visibility != Visibility::Direct).then_some(author.id),
         accounts,
     }
 }
@@ -251,7 +251,7 @@ pub async fn post(data: &Data, me: Account, new: NewPost) -> Result<Status, Fede
                 &urls,
                 &me,
                 create,
-                &audience_of(&me, &row.visibility, mentioned, parent_author),
+                &audience_of(&me, Visibility::of(&row), mentioned, parent_author),
             )?;
             Ok(row)
         })
@@ -317,7 +317,7 @@ pub async fn edit(
                 &urls,
                 &me,
                 update,
-                &audience_of(&me, &row.visibility, mentioned, parent_author),
+                &audience_of(&me, Visibility::of(&row), mentioned, parent_author),
             )?;
             Ok(row)
         })
@@ -358,7 +358,7 @@ pub async fn delete(data: &Data, me: Account, status: Status) -> Result<(), Fede
             }
         };
         statuses::delete(c, status.id)?;
-        let audience = audience_of(&me, &status.visibility, mentioned, also);
+        let audience = audience_of(&me, Visibility::of(&status), mentioned, also);
         outbound::send(c, &urls, &me, activity, &audience)
     })
     .await
@@ -412,7 +412,7 @@ pub async fn unfavourite(data: &Data, me: Account, status: Status) -> Result<(),
 
 /// Boosts a public or unlisted post; returns the boost.
 pub async fn reblog(data: &Data, me: Account, status: Status) -> Result<Status, FederationError> {
-    if !matches!(status.visibility.as_str(), "public" | "unlisted") {
+    if !Visibility::of(&status).is_distributable() {
         return Err(FederationError::Refused(
             "only public and unlisted posts can be boosted".into(),
         ));
@@ -431,7 +431,7 @@ pub async fn reblog(data: &Data, me: Account, status: Status) -> Result<Status, 
                 url: None,
                 account_id: me.id,
                 local: true,
-                visibility: "public".into(),
+                visibility: Visibility::Public.as_str().to_owned(),
                 in_reply_to_id: None,
                 in_reply_to_ap_id: None,
                 in_reply_to_account_id: None,

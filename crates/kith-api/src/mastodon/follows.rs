@@ -7,6 +7,7 @@ use crate::entities::status::{accounts_view, relationship};
 use crate::error::{ApiError, ApiResult};
 use crate::paging::PageQuery;
 use actix_web::{web, HttpRequest, HttpResponse};
+use kith_core::types::ActorType;
 use kith_federation::{publish, Data};
 use kith_storage::accounts::{self, Account};
 use kith_storage::{follows, statuses, OptionalExt};
@@ -37,7 +38,7 @@ pub(crate) async fn account_by_id(data: &Data, id: &str) -> ApiResult<Account> {
     data.db
         .read(move |c| accounts::by_id(c, id).optional())
         .await?
-        .filter(|a| a.actor_type != "Application" || a.domain.is_some())
+        .filter(|a| ActorType::of(a) != ActorType::Application || a.domain.is_some())
         .ok_or(ApiError::NotFound)
 }
 

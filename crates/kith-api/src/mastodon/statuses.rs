@@ -6,7 +6,7 @@ use crate::entities::instance::MAX_STATUS_CHARS;
 use crate::entities::status::{status_view, statuses_view};
 use crate::error::{ApiError, ApiResult};
 use actix_web::{web, HttpResponse};
-use kith_federation::protocol::note::Visibility;
+use kith_core::types::Visibility;
 use kith_federation::publish::{self, NewPost};
 use kith_federation::Data;
 use kith_storage::accounts::Account;
@@ -97,7 +97,7 @@ async fn create(auth: Auth, form: Body<StatusForm>, data: Data) -> ApiResult<Htt
     check_text(&text, &spoiler)?;
     let visibility = match form.visibility.as_deref() {
         None | Some("") => Visibility::Public,
-        Some(v) => Visibility::parse(v).ok_or_else(|| {
+        Some(v) => v.parse::<Visibility>().map_err(|_| {
             ApiError::Unprocessable(format!("Validation failed: unknown visibility {v:?}"))
         })?,
     };

@@ -3,7 +3,7 @@
 //! can be boosted, and never by someone the post's author blocks (such a boost is ignored).
 
 use crate::objects::status::ApStatus;
-use crate::protocol::note::{addressees, Visibility};
+use crate::protocol::note::{addressees, visibility_of, Visibility};
 use crate::{Data, FederationError};
 use activitypub_federation::fetch::object_id::ObjectId;
 use kith_core::notifications::{notify, NotificationKind};
@@ -33,7 +33,7 @@ pub(super) async fn receive(
             return Err(FederationError::NotFound);
         }
     };
-    if !matches!(target.visibility.as_str(), "public" | "unlisted") {
+    if !Visibility::of(&target).is_distributable() {
         return Err(FederationError::Invalid(
             "only public posts can be boosted".into(),
         ));
@@ -41,7 +41,7 @@ pub(super) async fn receive(
     let id = activity["id"].as_str().unwrap_or_default().to_owned();
     let to = addressees(activity.get("to"));
     let cc = addressees(activity.get("cc"));
-    let visibility = Visibility::from_addressing(&to, &cc, actor.followers_url.as_deref());
+    let visibility = visibility_of(&to, &cc, actor.followers_url.as_deref());
     let published = activity
         .get("published")
         .and_then(Value::as_str)
