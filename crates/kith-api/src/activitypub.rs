@@ -103,7 +103,8 @@ fn with_context(mut v: Value) -> Value {
     v
 }
 
-async fn local_person(data: &Data, username: String) -> ApiResult<Account> {
+/// A local account that is a person (not the instance actor) by its username.
+pub(crate) async fn local_person(data: &Data, username: String) -> ApiResult<Account> {
     data.db
         .read(move |c| accounts::local_by_username(c, &username).optional())
         .await?

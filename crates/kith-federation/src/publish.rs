@@ -425,27 +425,14 @@ pub async fn reblog(data: &Data, me: Account, status: Status) -> Result<Status, 
                 return Ok(existing);
             }
             let id = kith_storage::id::new_id();
-            let boost = Status {
+            let boost = kith_core::statuses::boost(
+                &status,
+                &me,
                 id,
-                ap_id: format!("{}/activity", urls.status(&me.username, id)),
-                url: None,
-                account_id: me.id,
-                local: true,
-                visibility: Visibility::Public.as_str().to_owned(),
-                in_reply_to_id: None,
-                in_reply_to_ap_id: None,
-                in_reply_to_account_id: None,
-                reblog_of_id: Some(status.id),
-                content: String::new(),
-                source_text: None,
-                spoiler_text: String::new(),
-                sensitive: false,
-                language: None,
-                conversation: None,
-                attachments: "[]".into(),
-                created_at: kith_storage::id::timestamp_of(id),
-                edited_at: None,
-            };
+                format!("{}/activity", urls.status(&me.username, id)),
+                Visibility::Public,
+                kith_storage::id::timestamp_of(id),
+            );
             statuses::insert(c, &boost, &[], &[])?;
             distribute(c, &boost, &me, &[])?;
             let author = accounts::by_id(c, status.account_id)?;

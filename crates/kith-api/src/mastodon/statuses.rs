@@ -122,11 +122,7 @@ async fn create(auth: Auth, form: Body<StatusForm>, data: Data) -> ApiResult<Htt
 }
 
 async fn show(path: web::Path<String>, auth: MaybeAuth, data: Data) -> ApiResult<HttpResponse> {
-    let viewer = auth
-        .0
-        .as_ref()
-        .and_then(|a| a.account.as_ref())
-        .map(|a| a.id);
+    let viewer = auth.viewer();
     let status = visible_status(&data, &path, viewer).await?;
     respond_with(&data, status, viewer).await
 }
@@ -184,11 +180,7 @@ async fn edit(
 }
 
 async fn context(path: web::Path<String>, auth: MaybeAuth, data: Data) -> ApiResult<HttpResponse> {
-    let viewer = auth
-        .0
-        .as_ref()
-        .and_then(|a| a.account.as_ref())
-        .map(|a| a.id);
+    let viewer = auth.viewer();
     let status = visible_status(&data, &path, viewer).await?;
     let urls = data.urls.clone();
     let body = data
