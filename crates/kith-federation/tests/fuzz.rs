@@ -11,6 +11,9 @@
 //!
 //! Cases that once failed are kept below as plain tests. `PROPTEST_CASES` runs more cases.
 
+// Test code: unwraps are assertions here, and helpers' `pub` marks what sibling modules use.
+#![allow(clippy::unwrap_used, unreachable_pub)]
+
 use kith_federation::inbox::{self, parse_activity};
 use kith_federation::protocol::actor::Actor;
 use kith_federation::protocol::note::{addressees, parse_note, visibility_of};
