@@ -5,6 +5,7 @@ use crate::body::{read_body, BodyDeadline, ReadError};
 use crate::error::{ApiError, ApiResult};
 use activitypub_federation::FEDERATION_CONTENT_TYPE;
 use actix_web::{web, HttpRequest, HttpResponse};
+use kith_core::types::ActorType;
 use kith_federation::inbox::{self, InboxError, MAX_ACTIVITY_BYTES};
 use kith_federation::objects::status::note_out;
 use kith_federation::outbound;
@@ -102,11 +103,12 @@ fn with_context(mut v: Value) -> Value {
     v
 }
 
-async fn local_person(data: &Data, username: String) -> ApiResult<Account> {
+/// A local account that is a person (not the instance actor) by its username.
+pub(crate) async fn local_person(data: &Data, username: String) -> ApiResult<Account> {
     data.db
         .read(move |c| accounts::local_by_username(c, &username).optional())
         .await?
-        .filter(|a| a.actor_type != "Application")
+        .filter(|a| ActorType::of(a) != ActorType::Application)
         .ok_or(ApiError::NotFound)
 }
 

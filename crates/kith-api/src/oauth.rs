@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 /// Redirect URI for clients that cannot receive redirects: the code is shown on a page.
-pub const OOB_REDIRECT: &str = "urn:ietf:wg:oauth:2.0:oob";
+pub(crate) const OOB_REDIRECT: &str = "urn:ietf:wg:oauth:2.0:oob";
 /// How long an authorization code stays valid.
 const CODE_LIFETIME_MINUTES: i64 = 10;
 

@@ -2,6 +2,7 @@
 //! static files they use. Templates are askama's, which escapes every value unless marked
 //! `safe` (only sanitized HTML is).
 
+use crate::activitypub::local_person;
 use crate::body::UnreadBody;
 use crate::error::{ApiError, ApiResult};
 use crate::routes::wants_activity_json;
@@ -12,7 +13,7 @@ use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use kith_federation::Data;
-use kith_storage::accounts::{self, Account};
+use kith_storage::accounts::Account;
 use kith_storage::statuses::{self, Status};
 use kith_storage::OptionalExt;
 
@@ -102,13 +103,7 @@ pub(crate) async fn profile_page(account: &Account, data: &Data) -> ApiResult<Ht
 }
 
 async fn profile(req: HttpRequest, path: web::Path<String>, data: Data) -> ApiResult<HttpResponse> {
-    let username = path.into_inner();
-    let account = data
-        .db
-        .read(move |c| accounts::local_by_username(c, &username).optional())
-        .await?
-        .filter(|a| a.actor_type != "Application")
-        .ok_or(ApiError::NotFound)?;
+    let account = local_person(&data, path.into_inner()).await?;
     if wants_activity_json(&req) {
         // Some servers dereference the profile URL; send them to the actor.
         return Ok(HttpResponse::Found()
@@ -149,13 +144,9 @@ async fn status(
     let Ok(id) = id.parse::<i64>() else {
         return not_found_page(&data);
     };
-    let author = data
-        .db
-        .read(move |c| accounts::local_by_username(c, &username).optional())
-        .await?
-        .filter(|a| a.actor_type != "Application");
-    let Some(author) = author else {
-        return not_found_page(&data);
+    let author = match local_person(&data, username).await {
+        Err(ApiError::NotFound) => return not_found_page(&data),
+        found => found?,
     };
     let author_id = author.id;
     let post: Option<Status> = data

@@ -1,7 +1,7 @@
 //! Pagination as Mastodon does it: `max_id`/`since_id`/`min_id`/`limit` in, a `Link` header
 //! with `next` and `prev` out.
 
-use actix_web::HttpRequest;
+use actix_web::{HttpRequest, HttpResponse};
 use kith_storage::statuses::Page;
 use serde::Deserialize;
 
@@ -33,6 +33,21 @@ impl PageQuery {
                 .clamp(1, max),
         }
     }
+}
+
+/// A page of items (rendered as `body`) whose ids are `ids`, newest first, with its `Link`
+/// header.
+pub fn paged_json(
+    req: &HttpRequest,
+    base: &url::Url,
+    ids: &[i64],
+    body: impl serde::Serialize,
+) -> HttpResponse {
+    let mut res = HttpResponse::Ok();
+    if let Some(link) = link_header(req, base, ids) {
+        res.insert_header(("Link", link));
+    }
+    res.json(body)
 }
 
 /// The `Link` header for a page whose items have these ids (newest first).

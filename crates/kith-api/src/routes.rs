@@ -1,6 +1,7 @@
 //! Discovery and ActivityPub routes: WebFinger, host-meta, NodeInfo, OAuth server metadata,
 //! actor documents, and `/health`.
 
+use crate::activitypub::local_person;
 use crate::error::{ApiError, ApiResult};
 use crate::pages;
 use activitypub_federation::traits::Object;
@@ -11,7 +12,6 @@ use kith_federation::protocol::federation_context;
 use kith_federation::webfinger::{self, WebfingerError};
 use kith_federation::{nodeinfo, Data};
 use kith_storage::accounts;
-use kith_storage::OptionalExt;
 use serde::Deserialize;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
@@ -104,13 +104,7 @@ pub(crate) fn wants_activity_json(req: &HttpRequest) -> bool {
 }
 
 async fn actor(req: HttpRequest, path: web::Path<String>, data: Data) -> ApiResult<HttpResponse> {
-    let username = path.into_inner();
-    let account = data
-        .db
-        .read(move |c| accounts::local_by_username(c, &username).optional())
-        .await?
-        .filter(|a| a.actor_type != "Application")
-        .ok_or(ApiError::NotFound)?;
+    let account = local_person(&data, path.into_inner()).await?;
     if !wants_activity_json(&req) {
         return pages::profile_page(&account, &data).await;
     }

@@ -1,6 +1,7 @@
 //! Local accounts: creation with validated usernames, argon2 password hashes and RSA keys;
 //! password checks; the instance actor.
 
+use crate::types::ActorType;
 use crate::{blocking, keys, CoreError, InstanceUrls};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -146,11 +147,11 @@ fn password_matches(password: &str, hash: &str) -> bool {
 fn new_local_account(
     urls: &InstanceUrls,
     username: &str,
-    actor_type: &str,
+    actor_type: ActorType,
     keys: keys::KeyPair,
 ) -> Account {
     let now = kith_storage::now();
-    let (actor, inbox, profile) = if actor_type == "Application" {
+    let (actor, inbox, profile) = if actor_type == ActorType::Application {
         (
             urls.instance_actor(),
             urls.instance_actor_inbox(),
@@ -163,14 +164,14 @@ fn new_local_account(
             urls.profile(username),
         )
     };
-    let local_user = actor_type != "Application";
+    let local_user = actor_type != ActorType::Application;
     Account {
         id: kith_storage::id::new_id(),
         username: username.to_owned(),
         domain: None,
         public_key_id: urls.key_id(&actor),
         ap_id: actor.to_string(),
-        actor_type: actor_type.to_owned(),
+        actor_type: actor_type.as_str().to_owned(),
         display_name: String::new(),
         note: String::new(),
         avatar_url: None,
@@ -228,7 +229,7 @@ pub async fn create_local_user(
     let password = new.password;
     let (hash, keys) =
         blocking(move || Ok((hash_password(&password)?, keys::generate_rsa_2048()?))).await?;
-    let account = new_local_account(urls, &new.username, "Person", keys);
+    let account = new_local_account(urls, &new.username, ActorType::Person, keys);
     let user = User {
         account_id: account.id,
         email,
@@ -295,7 +296,7 @@ pub async fn ensure_instance_actor(db: &Db, urls: &InstanceUrls) -> Result<Accou
         let fresh = new_local_account(
             urls,
             urls.instance_actor_username(),
-            "Application",
+            ActorType::Application,
             keys::KeyPair {
                 private_pem: String::new(),
                 public_pem: String::new(),
@@ -316,7 +317,12 @@ pub async fn ensure_instance_actor(db: &Db, urls: &InstanceUrls) -> Result<Accou
         return Ok(existing);
     }
     let keys = blocking(keys::generate_rsa_2048).await?;
-    let account = new_local_account(urls, urls.instance_actor_username(), "Application", keys);
+    let account = new_local_account(
+        urls,
+        urls.instance_actor_username(),
+        ActorType::Application,
+        keys,
+    );
     let row = account.clone();
     match db.write(move |c| accounts::insert(c, &row)).await {
         Ok(()) => Ok(account),

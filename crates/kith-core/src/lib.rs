@@ -18,6 +18,7 @@ pub mod scopes;
 pub mod stats;
 pub mod statuses;
 pub mod tokens;
+pub mod types;
 pub mod urls;
 
 pub use error::CoreError;

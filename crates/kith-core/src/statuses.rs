@@ -1,9 +1,11 @@
 //! What happens when a status appears, whoever wrote it: which home feeds get it and who is
 //! notified (through the gate, `notifications::notify`). Runs inside the caller's transaction
 //! (`Db::write`), so a post and its fan-in are stored together or not at all, and so is the
-//! streaming event that tells connected clients (`stream_events::record`).
+//! streaming event that tells connected clients (`stream_events::record`). `boost` is the one
+//! shape of a boost row, local or remote.
 
 use crate::notifications::{notify, NotificationKind};
+use crate::types::Visibility;
 use kith_storage::accounts::Account;
 use kith_storage::statuses::{self, Status};
 use kith_storage::{follows, stream_events, DbConn, StorageError};
@@ -31,7 +33,7 @@ pub fn distribute(
         .iter()
         .filter(|a| a.is_local() && a.id != author.id)
         .collect();
-    if status.visibility == "direct" {
+    if Visibility::of(status) == Visibility::Direct {
         let addressed: Vec<i64> = local_mentioned.iter().map(|a| a.id).collect();
         let blockers = follows::blockers_among(conn, &addressed, author.id)?;
         allowed.extend(addressed.into_iter().filter(|id| !blockers.contains(id)));
@@ -54,4 +56,37 @@ pub fn distribute(
     }
     stream_events::record(conn, stream_events::Event::Status(status.id))?;
     Ok(())
+}
+
+/// The row of `booster`'s boost of `target`: no content of its own, made at `created_at`
+/// under `id` and `ap_id` (local boosts are public; a remote one keeps its addressing).
+pub fn boost(
+    target: &Status,
+    booster: &Account,
+    id: i64,
+    ap_id: String,
+    visibility: Visibility,
+    created_at: chrono::NaiveDateTime,
+) -> Status {
+    Status {
+        id,
+        ap_id,
+        url: None,
+        account_id: booster.id,
+        local: booster.is_local(),
+        visibility: visibility.as_str().to_owned(),
+        in_reply_to_id: None,
+        in_reply_to_ap_id: None,
+        in_reply_to_account_id: None,
+        reblog_of_id: Some(target.id),
+        content: String::new(),
+        source_text: None,
+        spoiler_text: String::new(),
+        sensitive: false,
+        language: None,
+        conversation: None,
+        attachments: "[]".into(),
+        created_at,
+        edited_at: None,
+    }
 }

@@ -14,6 +14,7 @@ mod undo;
 mod update;
 
 use crate::{Data, FederationError};
+use kith_core::types::ActorType;
 use kith_storage::accounts::{self, Account};
 use kith_storage::OptionalExt;
 use serde_json::Value;
@@ -66,6 +67,6 @@ pub(crate) async fn local_person(ap_id: String, data: &Data) -> Result<Account, 
     data.db
         .read(move |c| accounts::by_ap_id(c, &ap_id).optional())
         .await?
-        .filter(|a| a.is_local() && a.actor_type != "Application")
+        .filter(|a| a.is_local() && ActorType::of(a) != ActorType::Application)
         .ok_or(FederationError::NotFound)
 }

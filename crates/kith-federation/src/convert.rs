@@ -4,7 +4,7 @@
 //! Nothing here reads or writes the database or the network; storing and fan-out happen after,
 //! in `objects::status`.
 
-use crate::protocol::note::{is_public, Attachment, NoteIn, Tag, Visibility};
+use crate::protocol::note::{is_public, visibility_of, Attachment, NoteIn, Tag};
 use crate::protocol::values::truncate_chars;
 use crate::FederationError;
 use chrono::{DateTime, Utc};
@@ -42,7 +42,7 @@ pub fn note_to_status(
     }
     let created = note.published.filter(|p| *p < now).unwrap_or(now);
     let followers = author.followers_url.as_deref();
-    let visibility = Visibility::from_addressing(&note.to, &note.cc, followers);
+    let visibility = visibility_of(&note.to, &note.cc, followers);
     let status = Status {
         id: kith_storage::id::id_at(created),
         ap_id: note.id.to_string(),

@@ -8,10 +8,12 @@
 
 use crate::objects::account::{authority, ApAccount};
 use crate::protocol::values::strip_nul;
-use crate::{activities, signatures, Data, FederationError};
+use crate::signatures;
+use crate::{activities, Data, FederationError};
 use activitypub_federation::fetch::object_id::ObjectId;
 use actix_web::web::Bytes;
 use actix_web::HttpRequest;
+use http_signature_normalization::verify::Unverified;
 use kith_storage::accounts::{self, Account};
 use kith_storage::{activity, OptionalExt};
 use serde_json::Value;
@@ -99,20 +101,35 @@ async fn verified_signer(
     if !signatures::key_belongs_to(signature.key_id(), &known) {
         return Err(unauthorized("the key is not the actor's".into()));
     }
-    if signatures::verify(&signature, &known.public_key_pem) {
+    verify_or_refetch(&signature, &id, known, data).await
+}
+
+/// `known` if `signature` is by one of its keys and verifies; otherwise `id` fetched again
+/// once (how a rotated key reaches us), if the signature is by it.
+async fn verify_or_refetch(
+    signature: &Unverified,
+    id: &ObjectId<ApAccount>,
+    known: Account,
+    data: &Data,
+) -> Result<Account, InboxError> {
+    let by = |a: &Account| {
+        signatures::key_belongs_to(signature.key_id(), a)
+            && signatures::verify(signature, &a.public_key_pem)
+    };
+    if by(&known) {
         return Ok(known);
     }
     let fresh = id
         .dereference_forced(data)
         .await
-        .map_err(|e| unauthorized(format!("signature not verified; refetch failed: {e}")))?
+        .map_err(|e| {
+            InboxError::Unauthorized(format!("signature not verified; refetch failed: {e}"))
+        })?
         .into_account();
-    if signatures::key_belongs_to(signature.key_id(), &fresh)
-        && signatures::verify(&signature, &fresh.public_key_pem)
-    {
+    if by(&fresh) {
         Ok(fresh)
     } else {
-        Err(unauthorized("signature not verified".into()))
+        Err(InboxError::Unauthorized("signature not verified".into()))
     }
 }
 
@@ -141,23 +158,9 @@ pub async fn signed_get(req: &HttpRequest, data: &Data) -> Result<Option<Account
         .await
         .map_err(|e| unauthorized(format!("the signer could not be fetched: {e}")))?
         .into_account();
-    if signatures::key_belongs_to(key_id, &known)
-        && signatures::verify(&signature, &known.public_key_pem)
-    {
-        return Ok(Some(known));
-    }
-    let fresh = id
-        .dereference_forced(data)
+    verify_or_refetch(&signature, &id, known, data)
         .await
-        .map_err(|e| unauthorized(format!("signature not verified; refetch failed: {e}")))?
-        .into_account();
-    if signatures::key_belongs_to(key_id, &fresh)
-        && signatures::verify(&signature, &fresh.public_key_pem)
-    {
-        Ok(Some(fresh))
-    } else {
-        Err(unauthorized("signature not verified".into()))
-    }
+        .map(Some)
 }
 
 /// An activity as read from an inbox body, before its signature is checked.

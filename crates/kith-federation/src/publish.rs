@@ -12,7 +12,7 @@ use kith_core::statuses::distribute;
 use kith_storage::accounts::{self, Account, ProfileChanges};
 use kith_storage::follows::{self, Follow};
 use kith_storage::statuses::{self, Status, StatusEdit};
-use kith_storage::{activity as acts, OptionalExt, StorageError};
+use kith_storage::{activity as acts, DbConn, OptionalExt, StorageError};
 
 fn wake(data: &Data) {
     data.delivery_wakeup.notify_one();
@@ -204,17 +204,30 @@ async fn mentioned_accounts(data: &Data, text_: &str) -> Vec<Account> {
 /// as in Mastodon (`StatusReachFinder` adds replied-to accounts for distributable posts only).
 fn audience_of(
     author: &Account,
-    visibility: &str,
+    visibility: Visibility,
     mentioned: Vec<Account>,
     also: Option<Account>,
 ) -> Audience {
     let mut accounts = mentioned;
-    if matches!(visibility, "public" | "unlisted") {
+    if visibility.is_distributable() {
         accounts.extend(also);
     }
     Audience {
-        followers_of: (visibility != "direct").then_some(author.id),
+        followers_of: (visibility != Visibility::Direct).then_some(author.id),
         accounts,
+    }
+}
+
+/// The author of the post `status` answers, when that is someone other than `me`: the `also` of
+/// a reply's audience, the same for its `Create`, its `Update`s and its `Delete`.
+fn parent_author(
+    c: &mut DbConn,
+    me: &Account,
+    status: &Status,
+) -> Result<Option<Account>, StorageError> {
+    match status.in_reply_to_account_id {
+        Some(pid) if pid != me.id => Ok(Some(accounts::by_id(c, pid)?)),
+        _ => Ok(None),
     }
 }
 
@@ -274,10 +287,7 @@ pub async fn post(data: &Data, me: Account, new: NewPost) -> Result<Status, Fede
             statuses::insert(c, &row, &ids, &tags)?;
             kith_storage::media::attach(c, me.id, row.id, &media_ids)?;
             distribute(c, &row, &me, &mentioned)?;
-            let parent_author = match row.in_reply_to_account_id {
-                Some(pid) if pid != me.id => Some(accounts::by_id(c, pid)?),
-                _ => None,
-            };
+            let parent_author = parent_author(c, &me, &row)?;
             let note = note_out(c, &row, &me)?;
             let create = outbound::note_activity(&urls, "Create", &me, &note);
             outbound::send(
@@ -285,7 +295,7 @@ pub async fn post(data: &Data, me: Account, new: NewPost) -> Result<Status, Fede
                 &urls,
                 &me,
                 create,
-                &audience_of(&me, &row.visibility, mentioned, parent_author),
+                &audience_of(&me, Visibility::of(&row), mentioned, parent_author),
             )?;
             Ok(row)
         })
@@ -352,12 +362,13 @@ pub async fn edit(
             }
             let note = note_out(c, &row, &me)?;
             let update = outbound::note_activity(&urls, "Update", &me, &note);
+            let parent_author = parent_author(c, &me, &row)?;
             outbound::send(
                 c,
                 &urls,
                 &me,
                 update,
-                &audience_of(&me, &row.visibility, mentioned, None),
+                &audience_of(&me, Visibility::of(&row), mentioned, parent_author),
             )?;
             Ok(row)
         })
@@ -374,8 +385,9 @@ pub async fn delete(data: &Data, me: Account, status: Status) -> Result<(), Fede
             .into_iter()
             .map(|id| accounts::by_id(c, id))
             .collect::<Result<_, _>>()?;
-        // A boost's Undo also goes to the boosted post's author.
-        let (activity, boosted_author) = match status.reblog_of_id {
+        // A boost's Undo also goes to the boosted post's author, a reply's Delete to the
+        // parent's author (for public and unlisted replies, as its Create did).
+        let (activity, also) = match status.reblog_of_id {
             Some(target) => {
                 let original = statuses::by_id(c, target)?;
                 let author = accounts::by_id(c, original.account_id)?;
@@ -392,12 +404,12 @@ pub async fn delete(data: &Data, me: Account, status: Status) -> Result<(), Fede
                 let note = note_out(c, &status, &me)?;
                 (
                     outbound::delete_note(&urls, &me, &status.ap_id, note.to, note.cc),
-                    None,
+                    parent_author(c, &me, &status)?,
                 )
             }
         };
         statuses::delete(c, status.id)?;
-        let audience = audience_of(&me, &status.visibility, mentioned, boosted_author);
+        let audience = audience_of(&me, Visibility::of(&status), mentioned, also);
         outbound::send(c, &urls, &me, activity, &audience)
     })
     .await
@@ -451,7 +463,7 @@ pub async fn unfavourite(data: &Data, me: Account, status: Status) -> Result<(),
 
 /// Boosts a public or unlisted post; returns the boost.
 pub async fn reblog(data: &Data, me: Account, status: Status) -> Result<Status, FederationError> {
-    if !matches!(status.visibility.as_str(), "public" | "unlisted") {
+    if !Visibility::of(&status).is_distributable() {
         return Err(FederationError::Refused(
             "only public and unlisted posts can be boosted".into(),
         ));
@@ -464,27 +476,14 @@ pub async fn reblog(data: &Data, me: Account, status: Status) -> Result<Status, 
                 return Ok(existing);
             }
             let id = kith_storage::id::new_id();
-            let boost = Status {
+            let boost = kith_core::statuses::boost(
+                &status,
+                &me,
                 id,
-                ap_id: format!("{}/activity", urls.status(&me.username, id)),
-                url: None,
-                account_id: me.id,
-                local: true,
-                visibility: "public".into(),
-                in_reply_to_id: None,
-                in_reply_to_ap_id: None,
-                in_reply_to_account_id: None,
-                reblog_of_id: Some(status.id),
-                content: String::new(),
-                source_text: None,
-                spoiler_text: String::new(),
-                sensitive: false,
-                language: None,
-                conversation: None,
-                attachments: "[]".into(),
-                created_at: kith_storage::id::timestamp_of(id),
-                edited_at: None,
-            };
+                format!("{}/activity", urls.status(&me.username, id)),
+                Visibility::Public,
+                kith_storage::id::timestamp_of(id),
+            );
             statuses::insert(c, &boost, &[], &[])?;
             distribute(c, &boost, &me, &[])?;
             let author = accounts::by_id(c, status.account_id)?;

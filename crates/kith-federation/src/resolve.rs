@@ -4,6 +4,7 @@ use crate::objects::account::ApAccount;
 use crate::objects::status::ApStatus;
 use crate::{Data, FederationError};
 use activitypub_federation::fetch::object_id::ObjectId;
+use kith_core::types::ActorType;
 use kith_storage::accounts::{self, Account};
 use kith_storage::statuses::Status;
 use kith_storage::OptionalExt;
@@ -100,7 +101,7 @@ pub async fn account_by_handle(
             Some(d) => accounts::remote_by_username(c, &u, &d).optional(),
         })
         .await?
-        .filter(|a| a.actor_type != "Application" || a.domain.is_some());
+        .filter(|a| ActorType::of(a) != ActorType::Application || a.domain.is_some());
     if known.is_some() || !resolve {
         return Ok(known);
     }

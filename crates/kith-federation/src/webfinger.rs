@@ -3,6 +3,7 @@
 
 use crate::{Data, FederationError};
 use activitypub_federation::FEDERATION_CONTENT_TYPE;
+use kith_core::types::ActorType;
 use kith_core::InstanceUrls;
 use kith_storage::accounts::{self, Account};
 use kith_storage::OptionalExt;
@@ -112,7 +113,7 @@ pub async fn respond(resource: &str, data: &Data) -> Result<Webfinger, Webfinger
         .read(move |c| match target {
             LocalResource::Username(name) => Ok(accounts::local_by_username(c, &name)
                 .optional()?
-                .filter(|a| a.actor_type != "Application")),
+                .filter(|a| ActorType::of(a) != ActorType::Application)),
             LocalResource::InstanceActor => accounts::by_ap_id(c, &instance_actor).optional(),
         })
         .await

@@ -11,9 +11,12 @@
 //!
 //! Cases that once failed are kept below as plain tests. `PROPTEST_CASES` runs more cases.
 
+// Test code: unwraps are assertions here, and helpers' `pub` marks what sibling modules use.
+#![allow(clippy::unwrap_used, unreachable_pub)]
+
 use kith_federation::inbox::{self, parse_activity};
 use kith_federation::protocol::actor::Actor;
-use kith_federation::protocol::note::{addressees, parse_note, Visibility};
+use kith_federation::protocol::note::{addressees, parse_note, visibility_of};
 use kith_federation::protocol::values::{first_string, first_url};
 use kith_federation::signatures::{self, parse_parts};
 use proptest::prelude::*;
@@ -84,7 +87,7 @@ fn read_value(v: &Value) {
     let _ = serde_json::from_value::<Actor>(v.clone());
     let to = addressees(v.get("to"));
     let cc = addressees(v.get("cc"));
-    let _ = Visibility::from_addressing(&to, &cc, first_string(v).as_deref());
+    let _ = visibility_of(&to, &cc, first_string(v).as_deref());
     for key in [
         "id",
         "url",

@@ -92,7 +92,7 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for ConnectionSetup {
 }
 
 /// The most writes the SQLite writer commits in one transaction.
-pub const MAX_GROUP: usize = 256;
+pub(crate) const MAX_GROUP: usize = 256;
 
 /// What a queued write hands back once it has run in its savepoint: a completion that takes
 /// the group's commit outcome and answers the caller.

@@ -1,6 +1,9 @@
 //! Storage on both backends: migrations apply (twice is a no-op), every table round-trips
 //! through the hand-kept schema, and unique rules hold the way the layers above rely on.
 
+// Test code: unwraps are assertions here, and helpers' `pub` marks what sibling modules use.
+#![allow(clippy::unwrap_used, unreachable_pub)]
+
 use kith_storage::accounts::{self, Account, ProfileChanges};
 use kith_storage::oauth::{self, App, Code, Token};
 use kith_storage::testing::TestDatabase;

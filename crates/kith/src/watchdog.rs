@@ -33,7 +33,7 @@ struct Watched(Rc<State>);
 
 /// Watches a new connection (for `HttpServer::on_connect`): a task on the worker's thread
 /// shuts the socket down once no head has come within `limit` of the last answer.
-pub fn on_connect(conn: &dyn Any, data: &mut Extensions, limit: Duration) {
+pub(crate) fn on_connect(conn: &dyn Any, data: &mut Extensions, limit: Duration) {
     let Some(stream) = conn.downcast_ref::<TcpStream>() else {
         return;
     };
@@ -78,11 +78,11 @@ pub fn on_connect(conn: &dyn Any, data: &mut Extensions, limit: Duration) {
 
 /// Marks a request of a watched connection as in progress until dropped (when its answer has
 /// been written, see `Answer`, or it is abandoned).
-pub struct InFlight(Option<Rc<State>>);
+pub(crate) struct InFlight(Option<Rc<State>>);
 
 impl InFlight {
     /// Starts watching `req`'s handling.
-    pub fn start(req: &ServiceRequest) -> InFlight {
+    pub(crate) fn start(req: &ServiceRequest) -> InFlight {
         let state = req.conn_data::<Watched>().map(|w| w.0.clone());
         if let Some(s) = &state {
             s.in_flight.set(s.in_flight.get() + 1);
@@ -102,14 +102,14 @@ impl Drop for InFlight {
 
 /// An answer's body that keeps its request in progress until it has been written, so that a
 /// slow reader of a long answer is not taken for an idle connection.
-pub struct Answer {
+pub(crate) struct Answer {
     body: BoxBody,
     _in_flight: InFlight,
 }
 
 impl Answer {
     /// Wraps `body`; `in_flight` ends when it has been written (or dropped).
-    pub fn new(body: BoxBody, in_flight: InFlight) -> Answer {
+    pub(crate) fn new(body: BoxBody, in_flight: InFlight) -> Answer {
         Answer {
             body,
             _in_flight: in_flight,

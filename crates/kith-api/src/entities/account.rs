@@ -1,6 +1,7 @@
 //! `Account` and `CredentialAccount`.
 
 use super::timestamp;
+use kith_core::types::ActorType;
 use kith_core::InstanceUrls;
 use kith_storage::accounts::Account as AccountRow;
 use kith_storage::users::User;
@@ -142,8 +143,8 @@ pub fn account_to_api(row: &AccountRow, counts: Counts, urls: &InstanceUrls) -> 
         header,
         locked: row.locked,
         bot: row.bot,
-        group: row.actor_type == "Group",
-        discoverable: Some(row.actor_type != "Application"),
+        group: ActorType::of(row) == ActorType::Group,
+        discoverable: Some(ActorType::of(row) != ActorType::Application),
         indexable: false,
         hide_collections: Some(false),
         noindex: Some(true),

@@ -7,6 +7,7 @@ use crate::entities::instance::{MAX_DISPLAY_NAME_CHARS, MAX_NOTE_CHARS};
 use crate::entities::status::account_view;
 use crate::error::{ApiError, ApiResult};
 use actix_web::{web, HttpResponse};
+use kith_core::types::ActorType;
 use kith_federation::Data;
 use kith_storage::accounts::{self, Account, ProfileChanges};
 use kith_storage::{follows, users, OptionalExt};
@@ -112,7 +113,7 @@ async fn show(path: web::Path<String>, data: Data) -> ApiResult<HttpResponse> {
         .db
         .read(move |c| accounts::by_id(c, id).optional())
         .await?
-        .filter(|a| a.actor_type != "Application" || a.domain.is_some())
+        .filter(|a| ActorType::of(a) != ActorType::Application || a.domain.is_some())
         .ok_or(ApiError::NotFound)?;
     account_response(account, &data).await
 }
@@ -141,7 +142,7 @@ async fn lookup(query: web::Query<LookupQuery>, data: Data) -> ApiResult<HttpRes
             Some(d) => accounts::remote_by_username(c, &user, &d).optional(),
         })
         .await?
-        .filter(|a| a.actor_type != "Application" || a.domain.is_some())
+        .filter(|a| ActorType::of(a) != ActorType::Application || a.domain.is_some())
         .ok_or(ApiError::NotFound)?;
     account_response(account, &data).await
 }

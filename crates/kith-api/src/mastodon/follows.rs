@@ -5,8 +5,9 @@ use super::timelines::page_response;
 use crate::auth::{Auth, MaybeAuth};
 use crate::entities::status::{accounts_view, relationship};
 use crate::error::{ApiError, ApiResult};
-use crate::paging::PageQuery;
+use crate::paging::{paged_json, PageQuery};
 use actix_web::{web, HttpRequest, HttpResponse};
+use kith_core::types::ActorType;
 use kith_federation::{publish, Data};
 use kith_storage::accounts::{self, Account};
 use kith_storage::{follows, statuses, OptionalExt};
@@ -37,7 +38,7 @@ pub(crate) async fn account_by_id(data: &Data, id: &str) -> ApiResult<Account> {
     data.db
         .read(move |c| accounts::by_id(c, id).optional())
         .await?
-        .filter(|a| a.actor_type != "Application" || a.domain.is_some())
+        .filter(|a| ActorType::of(a) != ActorType::Application || a.domain.is_some())
         .ok_or(ApiError::NotFound)
 }
 
@@ -99,11 +100,24 @@ async fn account_list(
             accounts_view(c, &accounts, &urls)
         })
         .await?;
-    let mut res = HttpResponse::Ok();
-    if let Some(link) = crate::paging::link_header(req, data.urls.base(), &ids) {
-        res.insert_header(("Link", link));
-    }
-    Ok(res.json(body))
+    Ok(paged_json(req, data.urls.base(), &ids, body))
+}
+
+/// One page of `side` of the account at `path`.
+async fn follow_list(
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<PageQuery>,
+    data: Data,
+    side: follows::Side,
+) -> ApiResult<HttpResponse> {
+    let account = account_by_id(&data, &path).await?;
+    let page = query.page(40, 80);
+    let rows = data
+        .db
+        .read(move |c| follows::list(c, side, account.id, page.max_id, page.limit))
+        .await?;
+    account_list(&req, &data, rows).await
 }
 
 async fn followers(
@@ -112,21 +126,7 @@ async fn followers(
     query: web::Query<PageQuery>,
     data: Data,
 ) -> ApiResult<HttpResponse> {
-    let account = account_by_id(&data, &path).await?;
-    let page = query.page(40, 80);
-    let rows = data
-        .db
-        .read(move |c| {
-            follows::list(
-                c,
-                follows::Side::Followers,
-                account.id,
-                page.max_id,
-                page.limit,
-            )
-        })
-        .await?;
-    account_list(&req, &data, rows).await
+    follow_list(req, path, query, data, follows::Side::Followers).await
 }
 
 async fn following(
@@ -135,21 +135,7 @@ async fn following(
     query: web::Query<PageQuery>,
     data: Data,
 ) -> ApiResult<HttpResponse> {
-    let account = account_by_id(&data, &path).await?;
-    let page = query.page(40, 80);
-    let rows = data
-        .db
-        .read(move |c| {
-            follows::list(
-                c,
-                follows::Side::Following,
-                account.id,
-                page.max_id,
-                page.limit,
-            )
-        })
-        .await?;
-    account_list(&req, &data, rows).await
+    follow_list(req, path, query, data, follows::Side::Following).await
 }
 
 async fn account_statuses(
@@ -159,11 +145,7 @@ async fn account_statuses(
     query: web::Query<PageQuery>,
     data: Data,
 ) -> ApiResult<HttpResponse> {
-    let viewer = auth
-        .0
-        .as_ref()
-        .and_then(|a| a.account.as_ref())
-        .map(|a| a.id);
+    let viewer = auth.viewer();
     let account = account_by_id(&data, &path).await?;
     let page = query.page(20, 40);
     let rows = data

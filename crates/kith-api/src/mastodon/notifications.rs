@@ -3,7 +3,7 @@
 use crate::auth::Auth;
 use crate::entities::status::notifications_view;
 use crate::error::ApiResult;
-use crate::paging::{link_header, PageQuery};
+use crate::paging::{paged_json, PageQuery};
 use actix_web::{web, HttpRequest, HttpResponse};
 use kith_core::notifications::NotificationKind;
 use kith_federation::Data;
@@ -64,9 +64,5 @@ async fn list(
             Ok((notifications_view(c, &rows, me, &urls)?, ids))
         })
         .await?;
-    let mut res = HttpResponse::Ok();
-    if let Some(link) = link_header(&req, data.urls.base(), &ids) {
-        res.insert_header(("Link", link));
-    }
-    Ok(res.json(body))
+    Ok(paged_json(&req, data.urls.base(), &ids, body))
 }

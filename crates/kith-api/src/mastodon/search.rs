@@ -29,11 +29,7 @@ async fn search(
     query: web::Query<SearchQuery>,
     data: Data,
 ) -> ApiResult<HttpResponse> {
-    let viewer = auth
-        .0
-        .as_ref()
-        .and_then(|a| a.account.as_ref())
-        .map(|a| a.id);
+    let viewer = auth.viewer();
     let q = query
         .q
         .as_deref()

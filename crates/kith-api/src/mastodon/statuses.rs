@@ -6,7 +6,7 @@ use crate::entities::instance::MAX_STATUS_CHARS;
 use crate::entities::status::{status_view, statuses_view};
 use crate::error::{ApiError, ApiResult};
 use actix_web::{web, HttpResponse};
-use kith_federation::protocol::note::Visibility;
+use kith_core::types::Visibility;
 use kith_federation::publish::{self, NewPost};
 use kith_federation::Data;
 use kith_storage::accounts::Account;
@@ -106,7 +106,7 @@ async fn create(auth: Auth, form: Body<StatusForm>, data: Data) -> ApiResult<Htt
     check_text(&text, &spoiler, !media_ids.is_empty())?;
     let visibility = match form.visibility.as_deref() {
         None | Some("") => Visibility::Public,
-        Some(v) => Visibility::parse(v).ok_or_else(|| {
+        Some(v) => v.parse::<Visibility>().map_err(|_| {
             ApiError::Unprocessable(format!("Validation failed: unknown visibility {v:?}"))
         })?,
     };
@@ -132,11 +132,7 @@ async fn create(auth: Auth, form: Body<StatusForm>, data: Data) -> ApiResult<Htt
 }
 
 async fn show(path: web::Path<String>, auth: MaybeAuth, data: Data) -> ApiResult<HttpResponse> {
-    let viewer = auth
-        .0
-        .as_ref()
-        .and_then(|a| a.account.as_ref())
-        .map(|a| a.id);
+    let viewer = auth.viewer();
     let status = visible_status(&data, &path, viewer).await?;
     respond_with(&data, status, viewer).await
 }
@@ -208,11 +204,7 @@ async fn edit(
 }
 
 async fn context(path: web::Path<String>, auth: MaybeAuth, data: Data) -> ApiResult<HttpResponse> {
-    let viewer = auth
-        .0
-        .as_ref()
-        .and_then(|a| a.account.as_ref())
-        .map(|a| a.id);
+    let viewer = auth.viewer();
     let status = visible_status(&data, &path, viewer).await?;
     let urls = data.urls.clone();
     let body = data

@@ -4,7 +4,7 @@ use crate::auth::{Auth, MaybeAuth};
 use crate::body::lenient_bool;
 use crate::entities::status::statuses_view;
 use crate::error::ApiResult;
-use crate::paging::{link_header, PageQuery};
+use crate::paging::{paged_json, PageQuery};
 use actix_web::{web, HttpRequest, HttpResponse};
 use kith_federation::Data;
 use kith_storage::statuses::{self, Status};
@@ -28,11 +28,7 @@ pub(crate) async fn page_response(
         .db
         .read(move |c| statuses_view(c, &rows, viewer, &urls))
         .await?;
-    let mut res = HttpResponse::Ok();
-    if let Some(link) = link_header(req, data.urls.base(), &ids) {
-        res.insert_header(("Link", link));
-    }
-    Ok(res.json(body))
+    Ok(paged_json(req, data.urls.base(), &ids, body))
 }
 
 async fn home(
@@ -53,11 +49,7 @@ async fn home(
             Ok((ids, statuses_view(c, &rows, Some(me), &urls)?))
         })
         .await?;
-    let mut res = HttpResponse::Ok();
-    if let Some(link) = link_header(&req, data.urls.base(), &ids) {
-        res.insert_header(("Link", link));
-    }
-    Ok(res.json(body))
+    Ok(paged_json(&req, data.urls.base(), &ids, body))
 }
 
 #[derive(Debug, Deserialize)]
@@ -76,11 +68,7 @@ async fn public(
     query: web::Query<PublicQuery>,
     data: Data,
 ) -> ApiResult<HttpResponse> {
-    let viewer = auth
-        .0
-        .as_ref()
-        .and_then(|a| a.account.as_ref())
-        .map(|a| a.id);
+    let viewer = auth.viewer();
     let page = query.page.page(20, 40);
     let only = match (query.local, query.remote) {
         (Some(true), _) => Some(true),

@@ -3,12 +3,12 @@
 //! can be boosted, and never by someone the post's author blocks (such a boost is ignored).
 
 use crate::objects::status::ApStatus;
-use crate::protocol::note::{addressees, Visibility};
+use crate::protocol::note::{addressees, visibility_of, Visibility};
 use crate::{Data, FederationError};
 use activitypub_federation::fetch::object_id::ObjectId;
 use kith_core::notifications::{notify, NotificationKind};
 use kith_storage::accounts::Account;
-use kith_storage::statuses::{self, Status};
+use kith_storage::statuses;
 use kith_storage::{follows, OptionalExt};
 use serde_json::Value;
 use url::Url;
@@ -33,7 +33,7 @@ pub(super) async fn receive(
             return Err(FederationError::NotFound);
         }
     };
-    if !matches!(target.visibility.as_str(), "public" | "unlisted") {
+    if !Visibility::of(&target).is_distributable() {
         return Err(FederationError::Invalid(
             "only public posts can be boosted".into(),
         ));
@@ -41,7 +41,7 @@ pub(super) async fn receive(
     let id = activity["id"].as_str().unwrap_or_default().to_owned();
     let to = addressees(activity.get("to"));
     let cc = addressees(activity.get("cc"));
-    let visibility = Visibility::from_addressing(&to, &cc, actor.followers_url.as_deref());
+    let visibility = visibility_of(&to, &cc, actor.followers_url.as_deref());
     let published = activity
         .get("published")
         .and_then(Value::as_str)
@@ -64,27 +64,14 @@ pub(super) async fn receive(
             {
                 return Ok(());
             }
-            let boost = Status {
-                id: kith_storage::id::id_at(published),
-                ap_id: id,
-                url: None,
-                account_id: actor.id,
-                local: false,
-                visibility: visibility.as_str().to_owned(),
-                in_reply_to_id: None,
-                in_reply_to_ap_id: None,
-                in_reply_to_account_id: None,
-                reblog_of_id: Some(target.id),
-                content: String::new(),
-                source_text: None,
-                spoiler_text: String::new(),
-                sensitive: false,
-                language: None,
-                conversation: None,
-                attachments: "[]".into(),
-                created_at: published.naive_utc(),
-                edited_at: None,
-            };
+            let boost = kith_core::statuses::boost(
+                &target,
+                &actor,
+                kith_storage::id::id_at(published),
+                id,
+                visibility,
+                published.naive_utc(),
+            );
             statuses::insert(c, &boost, &[], &[])?;
             kith_core::statuses::distribute(c, &boost, &actor, &[])?;
             if target.local {

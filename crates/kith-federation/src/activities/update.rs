@@ -3,11 +3,12 @@
 use crate::convert;
 use crate::objects::account::ApAccount;
 use crate::objects::status::check_authorship;
-use crate::protocol::actor::{Actor, ACTOR_TYPES};
+use crate::protocol::actor::Actor;
 use crate::protocol::note::{parse_note, NOTE_TYPES};
 use crate::{Data, FederationError};
 use activitypub_federation::traits::Object;
 use kith_core::notifications::{notify, NotificationKind};
+use kith_core::types::ActorType;
 use kith_storage::accounts::Account;
 use kith_storage::statuses;
 use kith_storage::OptionalExt;
@@ -24,7 +25,7 @@ pub(super) async fn receive(
         .get("type")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    if ACTOR_TYPES.contains(&kind) {
+    if kind.parse::<ActorType>().is_ok() {
         let person: Actor = serde_json::from_value(object.clone())
             .map_err(|e| FederationError::Invalid(format!("bad actor: {e}")))?;
         if person.id.as_str() != actor.ap_id {

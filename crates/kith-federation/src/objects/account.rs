@@ -1,7 +1,7 @@
 //! Accounts as ActivityPub actors: local rows become `Person`/`Application` documents; remote
 //! documents are checked and upserted into rows.
 
-use crate::protocol::actor::{Actor, Endpoints, Image, PublicKey, ACTOR_TYPES};
+use crate::protocol::actor::{Actor, Endpoints, Image, PublicKey};
 use crate::protocol::values::{first_string, first_url, single_line, truncate_chars};
 use crate::{Data, FederationError, KithContext};
 use activitypub_federation::protocol::verification::verify_domains_match;
@@ -9,6 +9,7 @@ use activitypub_federation::traits::{Actor as ApActor, Object};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use kith_core::limits::{MAX_BIO_CHARS, MAX_DISPLAY_NAME_CHARS, MAX_URL_BYTES};
+use kith_core::types::ActorType;
 use kith_storage::accounts::{self, Account};
 use kith_storage::OptionalExt;
 use url::Url;
@@ -88,7 +89,7 @@ impl ApAccount {
             icon: image(&a.avatar_url),
             image: image(&a.header_url),
             manually_approves_followers: Some(a.locked),
-            discoverable: Some(a.actor_type != "Application"),
+            discoverable: Some(ActorType::of(&a) != ActorType::Application),
             published: Some(as_utc(a.created_at)),
             id,
         }
@@ -157,7 +158,7 @@ impl Object for ApAccount {
 
     async fn verify(json: &Actor, expected_domain: &Url, _data: &Data) -> Result<(), Self::Error> {
         verify_domains_match(&json.id, expected_domain)?;
-        if !ACTOR_TYPES.contains(&json.kind.as_str()) {
+        if json.kind.parse::<ActorType>().is_err() {
             return Err(FederationError::Invalid(format!(
                 "unsupported actor type {:?}",
                 json.kind
@@ -227,7 +228,7 @@ impl Object for ApAccount {
             header_url: first_url(&json.image).map(String::from).filter(|u| fits(u)),
             url: first_url(&json.url).map(String::from).filter(|u| fits(u)),
             locked: json.manually_approves_followers.unwrap_or(false),
-            bot: matches!(json.kind.as_str(), "Service" | "Application"),
+            bot: json.kind.parse().is_ok_and(ActorType::is_bot),
             inbox_url: json.inbox.to_string(),
             shared_inbox_url: json
                 .endpoints

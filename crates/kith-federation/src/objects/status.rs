@@ -4,7 +4,7 @@
 
 use crate::convert::{self, NewRemoteStatus};
 use crate::objects::account::{authority, ApAccount};
-use crate::protocol::note::{parse_note, NoteIn, NoteOut, Visibility};
+use crate::protocol::note::{addressing, parse_note, NoteIn, NoteOut, Visibility};
 use crate::{Data, FederationError, KithContext};
 use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::traits::Object;
@@ -63,9 +63,9 @@ pub fn note_out(
             format!("#{name}"),
         ));
     }
-    let visibility = Visibility::parse(&status.visibility).unwrap_or(Visibility::Direct);
+    let visibility = Visibility::of(status);
     let followers = author.followers_url.clone().unwrap_or_default();
-    let (to, cc) = visibility.addressing(&followers, &mentioned_ids);
+    let (to, cc) = addressing(visibility, &followers, &mentioned_ids);
     Ok(NoteOut {
         id: status.ap_id.clone(),
         url: status.url.clone().unwrap_or_else(|| status.ap_id.clone()),

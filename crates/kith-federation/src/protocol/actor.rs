@@ -92,6 +92,3 @@ pub struct Actor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published: Option<chrono::DateTime<chrono::Utc>>,
 }
-
-/// The actor types Kith accepts (Mastodon's list).
-pub const ACTOR_TYPES: &[&str] = &["Person", "Service", "Application", "Group", "Organization"];

@@ -27,72 +27,42 @@ pub fn addressees(value: Option<&Value>) -> Vec<String> {
     }
 }
 
-/// Mastodon's visibilities.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Visibility {
-    /// To the public collection.
-    Public,
-    /// Public in `cc` only: not on public timelines.
-    Unlisted,
-    /// To the author's followers.
-    Private,
-    /// To the mentioned accounts only.
-    Direct,
+pub use kith_core::types::Visibility;
+
+/// The visibility of something addressed `to`/`cc`, for an author whose followers
+/// collection is `followers`.
+pub fn visibility_of(to: &[String], cc: &[String], followers: Option<&str>) -> Visibility {
+    if to.iter().any(|a| is_public(a)) {
+        Visibility::Public
+    } else if cc.iter().any(|a| is_public(a)) {
+        Visibility::Unlisted
+    } else if followers.is_some_and(|f| to.iter().chain(cc).any(|a| a == f)) {
+        Visibility::Private
+    } else {
+        Visibility::Direct
+    }
 }
 
-impl Visibility {
-    /// The Mastodon API name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Visibility::Public => "public",
-            Visibility::Unlisted => "unlisted",
-            Visibility::Private => "private",
-            Visibility::Direct => "direct",
+/// `(to, cc)` for a post of `visibility` by an actor with `followers`, mentioning `mentioned`.
+pub fn addressing(
+    visibility: Visibility,
+    followers: &str,
+    mentioned: &[String],
+) -> (Vec<String>, Vec<String>) {
+    let mut cc: Vec<String> = mentioned.to_vec();
+    let to = match visibility {
+        Visibility::Public => {
+            cc.insert(0, followers.to_owned());
+            vec![PUBLIC.to_owned()]
         }
-    }
-
-    /// Parses the Mastodon API name.
-    pub fn parse(s: &str) -> Option<Visibility> {
-        Some(match s {
-            "public" => Visibility::Public,
-            "unlisted" => Visibility::Unlisted,
-            "private" => Visibility::Private,
-            "direct" => Visibility::Direct,
-            _ => return None,
-        })
-    }
-
-    /// The visibility of something addressed `to`/`cc`, for an author whose followers
-    /// collection is `followers`.
-    pub fn from_addressing(to: &[String], cc: &[String], followers: Option<&str>) -> Visibility {
-        if to.iter().any(|a| is_public(a)) {
-            Visibility::Public
-        } else if cc.iter().any(|a| is_public(a)) {
-            Visibility::Unlisted
-        } else if followers.is_some_and(|f| to.iter().chain(cc).any(|a| a == f)) {
-            Visibility::Private
-        } else {
-            Visibility::Direct
+        Visibility::Unlisted => {
+            cc.insert(0, PUBLIC.to_owned());
+            vec![followers.to_owned()]
         }
-    }
-
-    /// `(to, cc)` for a post by an actor with `followers`, mentioning `mentioned`.
-    pub fn addressing(self, followers: &str, mentioned: &[String]) -> (Vec<String>, Vec<String>) {
-        let mut cc: Vec<String> = mentioned.to_vec();
-        let to = match self {
-            Visibility::Public => {
-                cc.insert(0, followers.to_owned());
-                vec![PUBLIC.to_owned()]
-            }
-            Visibility::Unlisted => {
-                cc.insert(0, PUBLIC.to_owned());
-                vec![followers.to_owned()]
-            }
-            Visibility::Private => vec![followers.to_owned()],
-            Visibility::Direct => return (mentioned.to_vec(), Vec::new()),
-        };
-        (to, cc)
-    }
+        Visibility::Private => vec![followers.to_owned()],
+        Visibility::Direct => return (mentioned.to_vec(), Vec::new()),
+    };
+    (to, cc)
 }
 
 /// A remote media attachment, kept by URL.
@@ -369,16 +339,16 @@ mod tests {
             Visibility::Private,
             Visibility::Direct,
         ] {
-            let (to, cc) = v.addressing(f, &m);
-            assert_eq!(Visibility::from_addressing(&to, &cc, Some(f)), v);
+            let (to, cc) = addressing(v, f, &m);
+            assert_eq!(visibility_of(&to, &cc, Some(f)), v);
         }
         // Pleroma's and compacted spellings of the public collection.
         assert_eq!(
-            Visibility::from_addressing(&["as:Public".into()], &[], None),
+            visibility_of(&["as:Public".into()], &[], None),
             Visibility::Public
         );
         assert_eq!(
-            Visibility::from_addressing(&[], &["Public".into()], None),
+            visibility_of(&[], &["Public".into()], None),
             Visibility::Unlisted
         );
     }

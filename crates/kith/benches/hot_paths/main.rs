@@ -10,6 +10,9 @@
 //!
 //! `KITH_TEST_BACKENDS=sqlite` (or `postgres`) limits it to one backend.
 
+// Test code: unwraps are assertions here, and helpers' `pub` marks what sibling modules use.
+#![allow(clippy::unwrap_used, unreachable_pub)]
+
 /// Inserts many rows on the concrete connection (diesel's `MultiConnection` has no batch
 /// insert): multi-row statements on PostgreSQL, where each statement is a round trip, and
 /// one statement per row on SQLite, which is in-process (and whose batch insert refuses

@@ -4,11 +4,12 @@
 //! records every request per inbox; local accounts are read through the client API (home
 //! timeline, notifications). Mastodon's rules: followers get everything but direct messages,
 //! mentioned accounts get everything, the parent's author gets a reply only when it is public
-//! or unlisted (or they follow or are mentioned), and nobody else gets anything.
+//! or unlisted (or they follow or are mentioned), and nobody else gets anything. A reply's
+//! `Update` and `Delete` reach exactly the remote inboxes its `Create` reached.
 
 use crate::delivery::remote_account;
 use crate::on_each_backend;
-use crate::rig::{eventually, Instance, User};
+use crate::rig::{client, eventually, Instance, User};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use kith_storage::follows::Follow;
 use kith_storage::statuses::Status;
@@ -277,6 +278,49 @@ async fn each_visibility_reaches_exactly_its_audience() {
                             "{case}: the parent's author is addressed: {body}"
                         );
                     }
+                }
+            }
+        }
+
+        // Each reply's edit and deletion go to exactly the remote inboxes its Create reached.
+        for (v, id, _, _) in &replies {
+            let text = format!(
+                "@rmention@localhost:{} @eve a {v} reply, edited",
+                remote.port
+            );
+            let res = client()
+                .put(format!("{}/api/v1/statuses/{id}", ana.base))
+                .bearer_auth(&ana.token)
+                .json(&json!({ "status": text }))
+                .send()
+                .await
+                .unwrap();
+            assert!(res.status().is_success(), "edit: {}", res.status());
+            let path = format!("/api/v1/statuses/{id}");
+            assert_eq!(ana.status_code(reqwest::Method::DELETE, &path).await, 200);
+        }
+        let db = i.context.db.clone();
+        eventually("the outbox to drain", || {
+            let db = db.clone();
+            async move {
+                (db.read(kith_storage::outbox::pending).await.unwrap() == 0).then_some(())
+            }
+        })
+        .await;
+        for (v, _, create, remote_parent) in &replies {
+            let uri = create.trim_end_matches("/activity");
+            let case = format!(
+                "{v} reply to a {} post",
+                if *remote_parent { "remote" } else { "local" }
+            );
+            for kind in ["Update", "Delete"] {
+                for name in ["rfollower", "rstranger", "rparent", "rmention"] {
+                    let sent = remote
+                        .received_by(name)
+                        .iter()
+                        .filter(|a| a["type"] == kind && a["object"]["id"] == uri)
+                        .count();
+                    assert_eq!(sent, got(name, create), "{kind} to {name}, {case}");
                 }
             }
         }

@@ -1,5 +1,8 @@
 //! Integration tests: real Kith instances on loopback ports, on SQLite and on PostgreSQL.
 
+// Test code: unwraps are assertions here, and helpers' `pub` marks what sibling modules use.
+#![allow(clippy::unwrap_used, unreachable_pub)]
+
 mod audience;
 mod blocks;
 mod cli;
