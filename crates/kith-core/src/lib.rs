@@ -6,11 +6,13 @@
 //! hashing, RSA key generation) runs on the blocking pool, never on an async thread.
 
 pub mod accounts;
+pub mod audit;
 mod error;
 pub mod html;
 pub mod instance;
 pub mod keys;
 pub mod notifications;
+pub mod reports;
 pub mod scopes;
 pub mod stats;
 pub mod statuses;

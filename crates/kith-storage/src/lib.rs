@@ -13,6 +13,7 @@ pub mod follows;
 pub mod housekeeping;
 pub mod id;
 pub mod login_failures;
+pub mod moderation;
 pub mod oauth;
 pub mod outbox;
 mod pool;
