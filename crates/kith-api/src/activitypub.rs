@@ -103,11 +103,27 @@ fn with_context(mut v: Value) -> Value {
 }
 
 async fn local_person(data: &Data, username: String) -> ApiResult<Account> {
-    data.db
+    let account = data
+        .db
         .read(move |c| accounts::local_by_username(c, &username).optional())
         .await?
         .filter(|a| a.actor_type != "Application")
-        .ok_or(ApiError::NotFound)
+        .ok_or(ApiError::NotFound)?;
+    refuse_suspended(data, account.id).await?;
+    Ok(account)
+}
+
+/// 410 Gone for a local account that is suspended or deleted (`kith_core::moderation`): its
+/// actor, collections and posts are not served while it is.
+pub(crate) async fn refuse_suspended(data: &Data, account_id: i64) -> ApiResult<()> {
+    let state = data
+        .db
+        .read(move |c| kith_storage::moderation::state(c, account_id))
+        .await?;
+    if state.suspended_at.is_some() {
+        return Err(ApiError::Gone);
+    }
+    Ok(())
 }
 
 /// A local post as a Note. Only public and unlisted posts are served: followers-only and

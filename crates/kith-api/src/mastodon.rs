@@ -1,10 +1,13 @@
 //! The Mastodon client API (`/api/v1`, `/api/v2`), every route behind the scope gate.
 
 mod accounts;
+mod admin;
 mod apps;
 mod follows;
 mod instance;
 mod notifications;
+mod registrations;
+mod reports;
 mod search;
 mod statuses;
 mod timelines;
@@ -28,6 +31,9 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .configure(timelines::configure)
             .configure(notifications::configure)
             .configure(search::configure)
+            .configure(reports::configure)
+            .configure(registrations::configure)
+            .configure(admin::configure)
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, _>(ApiError::NotFound)
             })),

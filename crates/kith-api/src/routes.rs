@@ -111,6 +111,7 @@ async fn actor(req: HttpRequest, path: web::Path<String>, data: Data) -> ApiResu
         .await?
         .filter(|a| a.actor_type != "Application")
         .ok_or(ApiError::NotFound)?;
+    crate::activitypub::refuse_suspended(&data, account.id).await?;
     if !wants_activity_json(&req) {
         return pages::profile_page(&account, &data).await;
     }

@@ -215,6 +215,7 @@ pub struct AccountModeration {
     pub suspended_at: Option<NaiveDateTime>,
     pub sensitized_at: Option<NaiveDateTime>,
     pub disabled_at: Option<NaiveDateTime>,
+    pub deleted_at: Option<NaiveDateTime>,
     pub approved: bool,
     pub sign_up_reason: Option<String>,
 }
@@ -228,6 +229,7 @@ impl AccountModeration {
             suspended_at: None,
             sensitized_at: None,
             disabled_at: None,
+            deleted_at: None,
             approved: true,
             sign_up_reason: None,
         }
@@ -375,5 +377,174 @@ pub fn staff_ids(conn: &mut DbConn) -> Result<Vec<i64>, StorageError> {
         .filter(users::role.eq_any(["admin", "moderator"]))
         .filter(account_moderation::suspended_at.is_null())
         .select(users::account_id)
+        .load(conn)?)
+}
+
+/// Removes what a deleted account had and did here: its statuses (with their mentions, tags,
+/// favourites and feed entries), follows and blocks both ways, favourites, notifications to and
+/// from it, its feed, tokens, codes and credentials. The account row itself stays (see
+/// `account_moderation.deleted_at`).
+pub fn purge_account_data(conn: &mut DbConn, id: i64) -> Result<(), StorageError> {
+    use crate::schema::{
+        blocks, favourites, follows, home_feed, notifications, oauth_codes, oauth_tokens, statuses,
+        users,
+    };
+    let own: Vec<i64> = statuses::table
+        .filter(statuses::account_id.eq(id))
+        .select(statuses::id)
+        .load(conn)?;
+    // Boosts of its posts by others go too.
+    diesel::delete(statuses::table.filter(statuses::reblog_of_id.eq_any(&own))).execute(conn)?;
+    diesel::delete(statuses::table.filter(statuses::account_id.eq(id))).execute(conn)?;
+    diesel::delete(
+        follows::table.filter(
+            follows::account_id
+                .eq(id)
+                .or(follows::target_account_id.eq(id)),
+        ),
+    )
+    .execute(conn)?;
+    diesel::delete(
+        blocks::table.filter(
+            blocks::account_id
+                .eq(id)
+                .or(blocks::target_account_id.eq(id)),
+        ),
+    )
+    .execute(conn)?;
+    diesel::delete(favourites::table.filter(favourites::account_id.eq(id))).execute(conn)?;
+    diesel::delete(
+        notifications::table.filter(
+            notifications::account_id
+                .eq(id)
+                .or(notifications::from_account_id.eq(id)),
+        ),
+    )
+    .execute(conn)?;
+    diesel::delete(home_feed::table.filter(home_feed::account_id.eq(id))).execute(conn)?;
+    diesel::delete(oauth_tokens::table.filter(oauth_tokens::account_id.eq(id))).execute(conn)?;
+    diesel::delete(oauth_codes::table.filter(oauth_codes::account_id.eq(id))).execute(conn)?;
+    diesel::delete(users::table.filter(users::account_id.eq(id))).execute(conn)?;
+    Ok(())
+}
+
+/// Which accounts the admin account list shows (Mastodon's v1 and v2 filters).
+#[derive(Debug, Clone, Default)]
+pub struct AccountFilter {
+    /// `Some(true)`: local people only (not the instance actor); `Some(false)`: remote only.
+    pub local: Option<bool>,
+    /// One of `active`, `pending`, `disabled`, `silenced`, `suspended`.
+    pub status: Option<String>,
+    /// Only admins and moderators.
+    pub staff: bool,
+    /// Username containing this (case-insensitive).
+    pub username: Option<String>,
+    /// Display name containing this (case-insensitive).
+    pub display_name: Option<String>,
+    /// On this domain.
+    pub by_domain: Option<String>,
+    /// Email containing this (case-insensitive).
+    pub email: Option<String>,
+    pub max_id: Option<i64>,
+    pub since_id: Option<i64>,
+    pub limit: i64,
+}
+
+fn contains_pattern(s: &str) -> String {
+    let escaped = s
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// Accounts for the admin list, newest first, with their credentials (local people) and
+/// moderation state (if any).
+pub fn admin_accounts(
+    conn: &mut DbConn,
+    f: &AccountFilter,
+) -> Result<
+    Vec<(
+        crate::accounts::Account,
+        Option<crate::users::User>,
+        Option<AccountModeration>,
+    )>,
+    StorageError,
+> {
+    use crate::accounts::{lower, Account};
+    use crate::schema::{accounts, users};
+    use crate::users::User;
+    let mut q = accounts::table
+        .left_join(users::table)
+        .left_join(account_moderation::table)
+        .into_boxed();
+    match f.local {
+        Some(true) => {
+            q = q
+                .filter(accounts::domain.is_null())
+                .filter(users::account_id.nullable().is_not_null())
+        }
+        Some(false) => q = q.filter(accounts::domain.is_not_null()),
+        None => {}
+    }
+    match f.status.as_deref() {
+        Some("active") => {
+            q = q
+                .filter(account_moderation::suspended_at.is_null())
+                .filter(account_moderation::disabled_at.is_null())
+                .filter(
+                    account_moderation::approved
+                        .nullable()
+                        .is_null()
+                        .or(account_moderation::approved.nullable().eq(true)),
+                )
+        }
+        Some("pending") => q = q.filter(account_moderation::approved.nullable().eq(false)),
+        Some("disabled") => q = q.filter(account_moderation::disabled_at.is_not_null()),
+        Some("silenced") => q = q.filter(account_moderation::silenced_at.is_not_null()),
+        Some("suspended") => q = q.filter(account_moderation::suspended_at.is_not_null()),
+        _ => {}
+    }
+    if f.staff {
+        q = q.filter(users::role.nullable().eq_any(["admin", "moderator"]));
+    }
+    if let Some(u) = &f.username {
+        q = q.filter(
+            lower(accounts::username)
+                .like(contains_pattern(u))
+                .escape('\\'),
+        );
+    }
+    if let Some(d) = &f.display_name {
+        q = q.filter(
+            lower(accounts::display_name)
+                .like(contains_pattern(d))
+                .escape('\\'),
+        );
+    }
+    if let Some(d) = &f.by_domain {
+        q = q.filter(accounts::domain.eq(d.to_lowercase()));
+    }
+    if let Some(e) = &f.email {
+        q = q.filter(
+            lower(users::email.nullable().assume_not_null())
+                .like(contains_pattern(e))
+                .escape('\\'),
+        );
+    }
+    if let Some(m) = f.max_id {
+        q = q.filter(accounts::id.lt(m));
+    }
+    if let Some(s) = f.since_id {
+        q = q.filter(accounts::id.gt(s));
+    }
+    Ok(q.order(accounts::id.desc())
+        .limit(f.limit.clamp(1, 200))
+        .select((
+            Account::as_select(),
+            Option::<User>::as_select(),
+            Option::<AccountModeration>::as_select(),
+        ))
         .load(conn)?)
 }

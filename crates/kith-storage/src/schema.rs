@@ -294,6 +294,7 @@ diesel::table! {
         suspended_at -> Nullable<Timestamp>,
         sensitized_at -> Nullable<Timestamp>,
         disabled_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
         approved -> Bool,
         sign_up_reason -> Nullable<Text>,
     }

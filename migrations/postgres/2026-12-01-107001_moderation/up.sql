@@ -48,13 +48,16 @@ CREATE TABLE report_notes (
 CREATE INDEX report_notes_by_report ON report_notes (report_id, id);
 
 -- The moderation state of an account (a row only once something was set). `approved` is false
--- for a sign-up waiting for approval, whose reason is `sign_up_reason`.
+-- for a sign-up waiting for approval, whose reason is `sign_up_reason`. A deleted local account
+-- keeps its row (suspended, `deleted_at` set) and its keys, so that its `Delete` can be signed
+-- and its name is never taken again; everything else it had is removed.
 CREATE TABLE account_moderation (
     account_id BIGINT PRIMARY KEY NOT NULL,
     silenced_at TIMESTAMP,
     suspended_at TIMESTAMP,
     sensitized_at TIMESTAMP,
     disabled_at TIMESTAMP,
+    deleted_at TIMESTAMP,
     approved BOOLEAN NOT NULL,
     sign_up_reason TEXT
 );
