@@ -8,6 +8,7 @@ mod discovery;
 mod federation;
 mod inbox;
 mod mastodon;
+mod moderation;
 mod oauth;
 mod pages;
 mod rig;
