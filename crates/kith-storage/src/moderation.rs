@@ -459,19 +459,18 @@ fn contains_pattern(s: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// Accounts for the admin list, newest first, with their credentials (local people) and
-/// moderation state (if any).
+/// An account with its credentials (local people) and moderation state (if any).
+pub type AdminAccountRow = (
+    crate::accounts::Account,
+    Option<crate::users::User>,
+    Option<AccountModeration>,
+);
+
+/// Accounts for the admin list, newest first, with their credentials and moderation state.
 pub fn admin_accounts(
     conn: &mut DbConn,
     f: &AccountFilter,
-) -> Result<
-    Vec<(
-        crate::accounts::Account,
-        Option<crate::users::User>,
-        Option<AccountModeration>,
-    )>,
-    StorageError,
-> {
+) -> Result<Vec<AdminAccountRow>, StorageError> {
     use crate::accounts::{lower, Account};
     use crate::schema::{accounts, users};
     use crate::users::User;

@@ -9,7 +9,7 @@ use kith_core::reports::split_ids;
 use kith_core::InstanceUrls;
 use kith_storage::accounts::{self, Account as AccountRow};
 use kith_storage::moderation::{
-    self, AccountModeration, AuditEntry, Invite, Report as ReportRow, ReportNote,
+    self, AccountModeration, AdminAccountRow, AuditEntry, Invite, Report as ReportRow, ReportNote,
 };
 use kith_storage::users::User;
 use kith_storage::{statuses, users, DbConn, OptionalExt, StorageError};
@@ -121,7 +121,7 @@ fn admin_account(
 /// Admin views of these accounts (rows as the admin list loads them), in order.
 pub fn admin_accounts_view(
     c: &mut DbConn,
-    rows: &[(AccountRow, Option<User>, Option<AccountModeration>)],
+    rows: &[AdminAccountRow],
     urls: &InstanceUrls,
 ) -> Result<Vec<AdminAccount>, StorageError> {
     let plain: Vec<AccountRow> = rows.iter().map(|(a, _, _)| a.clone()).collect();
