@@ -668,3 +668,64 @@ async fn registration_modes_decide_who_may_join() {
         );
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_actions_and_marking_an_account_sensitive() {
+    on_each_backend!(async |i: &Instance| {
+        let moderator = staff(i, "mod", Role::Moderator).await;
+        let bob = User::new(i, "bob").await;
+        let first = bob.post("/api/v1/statuses", json!({"status": "one"})).await;
+        let first_id = first["id"].as_str().unwrap().to_owned();
+        assert_eq!(first["sensitive"], false);
+        moderator
+            .post(
+                &format!("/api/v1/admin/statuses/{first_id}/sensitive"),
+                json!({}),
+            )
+            .await;
+        let shown = bob.json(&format!("/api/v1/statuses/{first_id}")).await;
+        assert_eq!(shown["sensitive"], true);
+        moderator
+            .post(
+                &format!("/api/v1/admin/accounts/{}/action", bob.id),
+                json!({"type": "sensitive"}),
+            )
+            .await;
+        let later = bob.post("/api/v1/statuses", json!({"status": "two"})).await;
+        assert_eq!(later["sensitive"], true);
+        let (status, _) = send(
+            i,
+            Method::DELETE,
+            &format!("/api/v1/admin/statuses/{first_id}"),
+            Some(&moderator.token),
+            json!({}),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            bob.status_code(Method::GET, &format!("/api/v1/statuses/{first_id}"))
+                .await,
+            404
+        );
+        let log = moderator.json("/api/v1/admin/audit_log").await;
+        let got: Vec<(&str, &str)> = log
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["action"].as_str().unwrap(),
+                    e["target_type"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("delete", "status"),
+                ("sensitive", "account"),
+                ("mark_sensitive", "status"),
+            ]
+        );
+    });
+}
