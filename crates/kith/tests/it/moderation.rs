@@ -303,11 +303,37 @@ async fn suspension_hides_the_account_and_stops_its_tokens_until_lifted() {
             200
         );
         assert_eq!(carl.status_code(Method::GET, &status_path).await, 200);
+        // Disabling stops the login alone; the posts stay visible.
+        moderator
+            .post(
+                &format!("/api/v1/admin/accounts/{}/action", bob.id),
+                json!({"type": "disable"}),
+            )
+            .await;
+        assert_eq!(
+            bob.status_code(Method::GET, "/api/v1/accounts/verify_credentials")
+                .await,
+            401
+        );
+        assert_eq!(carl.status_code(Method::GET, &status_path).await, 200);
+        moderator
+            .post(
+                &format!("/api/v1/admin/accounts/{}/enable", bob.id),
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            bob.status_code(Method::GET, "/api/v1/accounts/verify_credentials")
+                .await,
+            200
+        );
         let log = moderator.json("/api/v1/admin/audit_log").await;
-        assert_eq!(log[0]["action"], "unsuspend");
-        assert_eq!(log[1]["action"], "suspend");
-        assert_eq!(log[1]["reason"], "spam wave");
-        assert_eq!(log[1]["target_id"], bob.id);
+        assert_eq!(log[0]["action"], "enable");
+        assert_eq!(log[1]["action"], "disable");
+        assert_eq!(log[2]["action"], "unsuspend");
+        assert_eq!(log[3]["action"], "suspend");
+        assert_eq!(log[3]["reason"], "spam wave");
+        assert_eq!(log[3]["target_id"], bob.id);
     });
 }
 
