@@ -103,13 +103,30 @@ fn with_context(mut v: Value) -> Value {
     v
 }
 
-/// A local account that is a person (not the instance actor) by its username.
+/// A local account that is a person (not the instance actor) by its username; 410 Gone while
+/// it is suspended.
 pub(crate) async fn local_person(data: &Data, username: String) -> ApiResult<Account> {
-    data.db
+    let account = data
+        .db
         .read(move |c| accounts::local_by_username(c, &username).optional())
         .await?
         .filter(|a| ActorType::of(a) != ActorType::Application)
-        .ok_or(ApiError::NotFound)
+        .ok_or(ApiError::NotFound)?;
+    refuse_suspended(data, account.id).await?;
+    Ok(account)
+}
+
+/// 410 Gone for a local account that is suspended or deleted (`kith_core::moderation`): its
+/// actor, collections and posts are not served while it is.
+pub(crate) async fn refuse_suspended(data: &Data, account_id: i64) -> ApiResult<()> {
+    let state = data
+        .db
+        .read(move |c| kith_storage::moderation::state(c, account_id))
+        .await?;
+    if state.suspended_at.is_some() {
+        return Err(ApiError::Gone);
+    }
+    Ok(())
 }
 
 /// A local post as a Note. Only public and unlisted posts are served: followers-only and

@@ -2,6 +2,7 @@
 //! conversions from storage rows (`*_to_api`). Ids are strings, times RFC 3339 in UTC.
 
 pub mod account;
+pub mod admin;
 pub mod application;
 pub mod instance;
 pub mod media;

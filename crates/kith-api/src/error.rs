@@ -30,6 +30,9 @@ pub enum ApiError {
     /// 404.
     #[error("Record not found")]
     NotFound,
+    /// 410: the thing was here and is gone (a suspended or deleted local actor).
+    #[error("Gone")]
+    Gone,
     /// 408: the request body did not arrive in time.
     #[error("Request body not received in time")]
     RequestTimeout,
@@ -80,6 +83,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized | ApiError::Signature(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Gone => StatusCode::GONE,
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -117,6 +121,7 @@ impl From<CoreError> for ApiError {
             }
             CoreError::BadCredentials => ApiError::Unauthorized,
             CoreError::NotFound => ApiError::NotFound,
+            CoreError::Forbidden(msg) => ApiError::Forbidden(msg),
             other => ApiError::Internal(other.to_string()),
         }
     }

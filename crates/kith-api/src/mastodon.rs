@@ -1,11 +1,14 @@
 //! The Mastodon client API (`/api/v1`, `/api/v2`), every route behind the scope gate.
 
 mod accounts;
+mod admin;
 mod apps;
 mod follows;
 mod instance;
 mod media;
 mod notifications;
+mod registrations;
+mod reports;
 mod search;
 mod statuses;
 mod streaming;
@@ -32,6 +35,9 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .configure(search::configure)
             .configure(media::configure)
             .configure(streaming::configure)
+            .configure(reports::configure)
+            .configure(registrations::configure)
+            .configure(admin::configure)
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, _>(ApiError::NotFound)
             })),

@@ -23,9 +23,14 @@ pub enum Access {
     User(&'static str),
     /// Any valid token, a user's or an application's.
     AnyToken,
+    /// Any valid token, a user's or an application's, allowing this scope.
+    Token(&'static str),
+    /// A valid token acting for an admin or a moderator, allowing this (`admin:…`) scope; a
+    /// plain user gets 403.
+    Staff(&'static str),
 }
 
-use Access::{AnyToken, Optional, Public, User};
+use Access::{AnyToken, Optional, Public, Staff, Token, User};
 
 /// Every client-API endpoint: method, route pattern (as mounted), and what it needs. Mastodon's
 /// requirements, from its controllers and API documentation.
@@ -148,6 +153,117 @@ pub const ENDPOINTS: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/streaming/hashtag/local", Public),
     ("GET", "/api/v1/streaming/list", Public),
     ("GET", "/api/v1/streaming/direct", Public),
+    // Registration (Mastodon: an app token with write:accounts) and reports.
+    ("POST", "/api/v1/accounts", Token("write:accounts")),
+    ("POST", "/api/v1/reports", User("write:reports")),
+    // The admin API: staff only (`Staff`), with Mastodon's admin scopes.
+    (
+        "GET",
+        "/api/v1/admin/accounts",
+        Staff("admin:read:accounts"),
+    ),
+    (
+        "GET",
+        "/api/v2/admin/accounts",
+        Staff("admin:read:accounts"),
+    ),
+    (
+        "GET",
+        "/api/v1/admin/accounts/{id}",
+        Staff("admin:read:accounts"),
+    ),
+    (
+        "DELETE",
+        "/api/v1/admin/accounts/{id}",
+        Staff("admin:write:accounts"),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/accounts/{id}/action",
+        Staff("admin:write:accounts"),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/accounts/{id}/approve",
+        Staff("admin:write:accounts"),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/accounts/{id}/reject",
+        Staff("admin:write:accounts"),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/accounts/{id}/enable",
+        Staff("admin:write:accounts"),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/accounts/{id}/unsilence",
+        Staff("admin:write:accounts"),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/accounts/{id}/unsuspend",
+        Staff("admin:write:accounts"),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/accounts/{id}/unsensitive",
+        Staff("admin:write:accounts"),
+    ),
+    ("GET", "/api/v1/admin/reports", Staff("admin:read:reports")),
+    (
+        "GET",
+        "/api/v1/admin/reports/{id}",
+        Staff("admin:read:reports"),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/reports/{id}/assign_to_self",
+        Staff("admin:write:reports"),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/reports/{id}/unassign",
+        Staff("admin:write:reports"),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/reports/{id}/resolve",
+        Staff("admin:write:reports"),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/reports/{id}/reopen",
+        Staff("admin:write:reports"),
+    ),
+    (
+        "GET",
+        "/api/v1/admin/reports/{id}/notes",
+        Staff("admin:read:reports"),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/reports/{id}/notes",
+        Staff("admin:write:reports"),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/statuses/{id}/sensitive",
+        Staff("admin:write:reports"),
+    ),
+    (
+        "DELETE",
+        "/api/v1/admin/statuses/{id}",
+        Staff("admin:write:reports"),
+    ),
+    ("GET", "/api/v1/admin/audit_log", Staff("admin:read")),
+    ("GET", "/api/v1/admin/registrations", Staff("admin:read")),
+    ("PUT", "/api/v1/admin/registrations", Staff("admin:write")),
+    ("GET", "/api/v1/admin/invites", Staff("admin:read")),
+    ("POST", "/api/v1/admin/invites", Staff("admin:write")),
+    ("DELETE", "/api/v1/admin/invites/{id}", Staff("admin:write")),
 ];
 
 /// What `method` on the route `pattern` needs; `None` if the table does not name it.
@@ -187,7 +303,7 @@ async fn check(req: &HttpRequest) -> Result<Option<Authenticated>, ApiError> {
     };
     let scope = match access {
         Public => return Ok(None),
-        Optional(s) | User(s) => Some(s),
+        Optional(s) | User(s) | Token(s) | Staff(s) => Some(s),
         AnyToken => None,
     };
     let Some(token) = bearer(req) else {
@@ -205,10 +321,18 @@ async fn check(req: &HttpRequest) -> Result<Option<Authenticated>, ApiError> {
             return Err(ApiError::Forbidden(OUT_OF_SCOPE.into()));
         }
     }
-    if matches!(access, User(_)) && auth.account.is_none() {
+    if matches!(access, User(_) | Staff(_)) && auth.account.is_none() {
         return Err(ApiError::Forbidden(
             "This method requires an authenticated user".into(),
         ));
+    }
+    if matches!(access, Staff(_))
+        && !matches!(
+            auth.role,
+            Some(kith_core::accounts::Role::Admin | kith_core::accounts::Role::Moderator)
+        )
+    {
+        return Err(ApiError::Forbidden("This action is not allowed".into()));
     }
     Ok(Some(auth))
 }
@@ -234,6 +358,12 @@ mod tests {
     /// Every file that mounts routes, to find each route it mounts.
     const SOURCES: &[(&str, &str)] = &[
         ("mastodon/apps.rs", include_str!("mastodon/apps.rs")),
+        ("mastodon/admin.rs", include_str!("mastodon/admin.rs")),
+        ("mastodon/reports.rs", include_str!("mastodon/reports.rs")),
+        (
+            "mastodon/registrations.rs",
+            include_str!("mastodon/registrations.rs"),
+        ),
         ("mastodon/accounts.rs", include_str!("mastodon/accounts.rs")),
         ("mastodon/follows.rs", include_str!("mastodon/follows.rs")),
         ("mastodon/instance.rs", include_str!("mastodon/instance.rs")),

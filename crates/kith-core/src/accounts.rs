@@ -199,6 +199,21 @@ pub async fn create_local_user(
     urls: &InstanceUrls,
     new: NewLocalUser,
 ) -> Result<Account, CoreError> {
+    create_local_user_then(db, urls, new, |_, _| Ok(())).await
+}
+
+/// [`create_local_user`], running `then` on the new account in the same transaction (a sign-up
+/// uses its invite and files its approval request there). `then` refusing with
+/// `StorageError::Conflict("invite")` means the invite could not be used.
+pub async fn create_local_user_then<F>(
+    db: &Db,
+    urls: &InstanceUrls,
+    new: NewLocalUser,
+    then: F,
+) -> Result<Account, CoreError>
+where
+    F: FnOnce(&mut kith_storage::DbConn, &Account) -> Result<(), StorageError> + Send + 'static,
+{
     validate_username(&new.username, urls)?;
     validate_password(&new.password)?;
     let email = match new.email.as_deref().map(str::trim) {
@@ -239,14 +254,20 @@ pub async fn create_local_user(
         last_active_at: None,
     };
     let row = account.clone();
-    db.write(move |c| users::insert_with_account(c, &row, &user))
-        .await
-        .map_err(|e| match e {
-            // Lost a race with another creation of the same name or address.
-            StorageError::Conflict(what) if what.contains("email") => CoreError::Taken("email"),
-            StorageError::Conflict(_) => CoreError::Taken("username"),
-            other => other.into(),
-        })?;
+    db.write(move |c| {
+        users::insert_with_account(c, &row, &user)?;
+        then(c, &row)
+    })
+    .await
+    .map_err(|e| match e {
+        StorageError::Conflict(what) if what == "invite" => {
+            CoreError::Invalid("the invite code is invalid, expired or used up".into())
+        }
+        // Lost a race with another creation of the same name or address.
+        StorageError::Conflict(what) if what.contains("email") => CoreError::Taken("email"),
+        StorageError::Conflict(_) => CoreError::Taken("username"),
+        other => other.into(),
+    })?;
     Ok(account)
 }
 
@@ -272,6 +293,15 @@ pub async fn check_password(
         Some((user, account)) => {
             let ok = blocking(move || Ok(password_matches(&password, &user.password_hash))).await?;
             if ok {
+                let id = account.id;
+                if !db
+                    .read(move |c| crate::moderation::may_sign_in(c, id))
+                    .await?
+                {
+                    return Err(CoreError::Invalid(
+                        "Your login is currently disabled".into(),
+                    ));
+                }
                 Ok(account)
             } else {
                 Err(CoreError::BadCredentials)

@@ -15,6 +15,9 @@ pub enum CoreError {
     /// Username/email and password do not match.
     #[error("invalid credentials")]
     BadCredentials,
+    /// The caller may not do this (a moderator acting on an admin, say); the message says why.
+    #[error("{0}")]
+    Forbidden(String),
     /// The thing asked for does not exist.
     #[error("not found")]
     NotFound,

@@ -6,6 +6,7 @@
 //! hashing, RSA key generation) runs on the blocking pool, never on an async thread.
 
 pub mod accounts;
+pub mod audit;
 mod error;
 pub mod html;
 pub mod instance;
@@ -13,7 +14,10 @@ pub mod keys;
 pub mod limits;
 pub mod media;
 pub mod media_store;
+pub mod moderation;
 pub mod notifications;
+pub mod registrations;
+pub mod reports;
 pub mod scopes;
 pub mod stats;
 pub mod statuses;

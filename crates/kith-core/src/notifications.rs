@@ -32,11 +32,13 @@ pub enum NotificationKind {
     AdminSignUp,
     /// A report was filed (for moderators).
     AdminReport,
+    /// A moderator took action against the recipient's account (a warning it should read).
+    ModerationWarning,
 }
 
 impl NotificationKind {
     /// Every kind, in Mastodon's order.
-    pub const ALL: [NotificationKind; 10] = [
+    pub const ALL: [NotificationKind; 11] = [
         NotificationKind::Follow,
         NotificationKind::FollowRequest,
         NotificationKind::Mention,
@@ -47,6 +49,7 @@ impl NotificationKind {
         NotificationKind::Poll,
         NotificationKind::AdminSignUp,
         NotificationKind::AdminReport,
+        NotificationKind::ModerationWarning,
     ];
 
     /// Mastodon's name for the kind, as stored and as sent to clients.
@@ -62,6 +65,7 @@ impl NotificationKind {
             NotificationKind::Poll => "poll",
             NotificationKind::AdminSignUp => "admin.sign_up",
             NotificationKind::AdminReport => "admin.report",
+            NotificationKind::ModerationWarning => "moderation_warning",
         }
     }
 

@@ -74,9 +74,12 @@ pub struct Authenticated {
     pub scopes: Scopes,
     /// The account it acts for; `None` for an application-only (client credentials) token.
     pub account: Option<Account>,
+    /// The account's role, for a token that acts for a local user.
+    pub role: Option<crate::accounts::Role>,
 }
 
-/// Looks a bearer token up; `None` when it is unknown or revoked.
+/// Looks a bearer token up; `None` when it is unknown or revoked, or when its account may not
+/// sign in now (suspended, disabled, or awaiting approval: `moderation::may_sign_in`).
 pub async fn authenticate(db: &Db, secret: &str) -> Result<Option<Authenticated>, CoreError> {
     let hash = digest(secret);
     let found = db
@@ -84,18 +87,27 @@ pub async fn authenticate(db: &Db, secret: &str) -> Result<Option<Authenticated>
             let Some(token) = oauth::live_token(c, &hash).optional()? else {
                 return Ok(None);
             };
-            let account = match token.account_id {
-                Some(id) => Some(kith_storage::accounts::by_id(c, id)?),
-                None => None,
+            let (account, role) = match token.account_id {
+                Some(id) => {
+                    if !crate::moderation::may_sign_in(c, id)? {
+                        return Ok(None);
+                    }
+                    let role = kith_storage::users::by_account_id(c, id)
+                        .optional()?
+                        .map(|u| u.role);
+                    (Some(kith_storage::accounts::by_id(c, id)?), role)
+                }
+                None => (None, None),
             };
-            Ok(Some((token, account)))
+            Ok(Some((token, account, role)))
         })
         .await?;
     Ok(match found {
-        Some((token, account)) => Some(Authenticated {
+        Some((token, account, role)) => Some(Authenticated {
             scopes: Scopes::parse(&token.scopes)?,
             token,
             account,
+            role: role.and_then(|r| r.parse().ok()),
         }),
         None => None,
     })

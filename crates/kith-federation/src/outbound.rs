@@ -150,6 +150,14 @@ pub fn delete_note(
     v
 }
 
+/// `Delete` of a local actor (the account was deleted), to the public, as Mastodon sends it.
+pub fn delete_actor(actor: &Account) -> Value {
+    json!({
+        "id": format!("{}#delete", actor.ap_id), "type": "Delete", "actor": actor.ap_id,
+        "object": actor.ap_id, "to": [PUBLIC],
+    })
+}
+
 /// `Like`.
 pub fn like(actor: &Account, id: &str, object: &str, author: &str) -> Value {
     json!({ "id": id, "type": "Like", "actor": actor.ap_id, "object": object, "to": [author] })

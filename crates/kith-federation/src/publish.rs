@@ -234,6 +234,14 @@ fn parent_author(
 /// Posts a status.
 pub async fn post(data: &Data, me: Account, new: NewPost) -> Result<Status, FederationError> {
     let mentioned = mentioned_accounts(data, &new.text).await;
+    // A moderator marked the author sensitive (`kith_core::moderation`): every post is.
+    let author = me.id;
+    let sensitized = data
+        .db
+        .read(move |c| kith_storage::moderation::state(c, author))
+        .await?
+        .sensitized_at
+        .is_some();
     let urls = data.urls.clone();
     let id = kith_storage::id::new_id();
     let handles: Vec<(String, String)> = mentioned
@@ -266,7 +274,7 @@ pub async fn post(data: &Data, me: Account, new: NewPost) -> Result<Status, Fede
         content: html,
         source_text: Some(new.text.clone()),
         spoiler_text: new.spoiler_text.clone(),
-        sensitive: new.sensitive || !new.spoiler_text.is_empty(),
+        sensitive: new.sensitive || !new.spoiler_text.is_empty() || sensitized,
         language: new.language.clone(),
         conversation: new
             .in_reply_to

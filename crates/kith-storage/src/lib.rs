@@ -14,6 +14,7 @@ pub mod housekeeping;
 pub mod id;
 pub mod login_failures;
 pub mod media;
+pub mod moderation;
 pub mod oauth;
 pub mod outbox;
 mod pool;

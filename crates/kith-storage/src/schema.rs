@@ -275,6 +275,92 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        action -> Text,
+        target_type -> Text,
+        target_id -> Text,
+        reason -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reports (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        target_account_id -> BigInt,
+        status_ids -> Text,
+        category -> Text,
+        comment -> Text,
+        rule_ids -> Text,
+        forward -> Bool,
+        origin_domain -> Nullable<Text>,
+        ap_id -> Nullable<Text>,
+        assigned_account_id -> Nullable<BigInt>,
+        action_taken_at -> Nullable<Timestamp>,
+        action_taken_by_account_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    report_notes (id) {
+        id -> BigInt,
+        report_id -> BigInt,
+        account_id -> BigInt,
+        content -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    account_moderation (account_id) {
+        account_id -> BigInt,
+        silenced_at -> Nullable<Timestamp>,
+        suspended_at -> Nullable<Timestamp>,
+        sensitized_at -> Nullable<Timestamp>,
+        disabled_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
+        approved -> Bool,
+        sign_up_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    account_warnings (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        target_account_id -> BigInt,
+        action -> Text,
+        text -> Text,
+        report_id -> Nullable<BigInt>,
+        status_ids -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    invites (id) {
+        id -> BigInt,
+        code -> Text,
+        account_id -> BigInt,
+        max_uses -> Nullable<Integer>,
+        uses -> Integer,
+        expires_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(account_moderation -> accounts (account_id));
+diesel::allow_tables_to_appear_in_same_query!(account_moderation, accounts);
+diesel::allow_tables_to_appear_in_same_query!(account_moderation, users);
+diesel::allow_tables_to_appear_in_same_query!(account_moderation, statuses);
+diesel::allow_tables_to_appear_in_same_query!(account_moderation, follows);
+
 diesel::joinable!(statuses -> accounts (account_id));
 diesel::joinable!(account_stats -> accounts (account_id));
 diesel::joinable!(status_mentions -> statuses (status_id));

@@ -32,3 +32,19 @@ pub fn get_or_set(conn: &mut DbConn, name: &str, value: &str) -> Result<String, 
     };
     get(conn, name)?.ok_or(StorageError::NotFound)
 }
+
+/// Sets `name` to `value`, replacing what it was.
+pub fn set(conn: &mut DbConn, name: &str, value: &str) -> Result<(), StorageError> {
+    let n = diesel::update(instance_settings::table.find(name))
+        .set(instance_settings::value.eq(value))
+        .execute(conn)?;
+    if n == 0 {
+        diesel::insert_into(instance_settings::table)
+            .values((
+                instance_settings::name.eq(name),
+                instance_settings::value.eq(value),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}

@@ -3,7 +3,9 @@
 //! can return a post its reader was not addressed to.
 
 use crate::pool::DbConn;
-use crate::schema::{blocks, follows, home_feed, status_mentions, status_tags, statuses};
+use crate::schema::{
+    account_moderation, blocks, follows, home_feed, status_mentions, status_tags, statuses,
+};
 use crate::StorageError;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -340,9 +342,12 @@ type BoxedStatuses<'a> = statuses::BoxedQuery<'a, crate::pool::MultiBackend>;
 /// Restricts a query to what `viewer` may see: public and unlisted posts; followers-only posts
 /// of accounts the viewer follows; anything the viewer wrote or is mentioned in; and nothing by
 /// an account that blocks the viewer or that the viewer blocks (boosts included: a boost is a
-/// row of the booster's, and its boosted post is checked as a row of its own).
+/// row of the booster's, and its boosted post is checked as a row of its own). Moderation
+/// applies too (`moderated`): nothing by a suspended account, and a silenced account's posts
+/// only to its followers.
 fn visible_to(query: BoxedStatuses<'static>, viewer: Option<i64>) -> BoxedStatuses<'static> {
     let open = statuses::visibility.eq_any(["public", "unlisted"]);
+    let query = moderated(query, viewer);
     match viewer {
         None => query.filter(open),
         Some(v) => {
@@ -359,6 +364,33 @@ fn visible_to(query: BoxedStatuses<'static>, viewer: Option<i64>) -> BoxedStatus
                     .or(statuses::visibility
                         .eq("private")
                         .and(statuses::account_id.eq_any(followed))),
+            )
+        }
+    }
+}
+
+/// Leaves out statuses by suspended accounts, and those by silenced (limited) accounts unless
+/// `viewer` wrote them or follows their author.
+fn moderated(query: BoxedStatuses<'static>, viewer: Option<i64>) -> BoxedStatuses<'static> {
+    let suspended = account_moderation::table
+        .filter(account_moderation::suspended_at.is_not_null())
+        .select(account_moderation::account_id);
+    let silenced = account_moderation::table
+        .filter(account_moderation::silenced_at.is_not_null())
+        .select(account_moderation::account_id);
+    let query = query.filter(statuses::account_id.ne_all(suspended));
+    match viewer {
+        None => query.filter(statuses::account_id.ne_all(silenced)),
+        Some(v) => {
+            let followed = follows::table
+                .filter(follows::account_id.eq(v))
+                .filter(follows::accepted.eq(true))
+                .select(follows::target_account_id);
+            query.filter(
+                statuses::account_id
+                    .ne_all(silenced)
+                    .or(statuses::account_id.eq(v))
+                    .or(statuses::account_id.eq_any(followed)),
             )
         }
     }
@@ -406,6 +438,14 @@ fn load_page(
         rows.reverse();
     }
     Ok(rows)
+}
+
+/// Sets or clears a status's `sensitive` mark (a moderator's action).
+pub fn set_sensitive(conn: &mut DbConn, id: i64, sensitive: bool) -> Result<(), StorageError> {
+    diesel::update(statuses::table.find(id))
+        .set(statuses::sensitive.eq(sensitive))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Whether `viewer` may see the status with this id (the one rule, as a query).
@@ -463,6 +503,7 @@ pub fn public(
     if let Some(l) = local {
         query = query.filter(statuses::local.eq(l));
     }
+    query = moderated(query, viewer);
     if let Some(v) = viewer {
         query = without_blocks(query, v);
     }

@@ -159,7 +159,7 @@ pub fn account_to_api(row: &AccountRow, counts: Counts, urls: &InstanceUrls) -> 
     }
 }
 
-fn role_to_api(role: &str) -> Role {
+pub(crate) fn role_to_api(role: &str) -> Role {
     // Mastodon's permission bit sets: 1 = administrator; moderators get report/user handling.
     let (id, name, permissions, highlighted) = match role {
         "admin" => ("3", "Admin", "1", true),

@@ -319,3 +319,84 @@ fn a_new_instance_with_no_accounts_says_how_to_make_the_first() {
         "{hint}"
     );
 }
+
+/// Issue 10: moderation from the command line, with the same rules and audit log as the API.
+#[test]
+fn admin_commands_moderate_accounts_reports_and_registrations() {
+    for db in TestDatabase::each_backend() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = |args: &[&str]| kith(&db, dir.path(), args, &[]);
+        let ok = |args: &[&str]| {
+            let out = run(args);
+            assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+            text(&out.stdout)
+        };
+        for (name, role) in [("ana", "admin"), ("max", "moderator"), ("bob", "user")] {
+            ok(&[
+                "admin",
+                "create-user",
+                name,
+                "--password",
+                "correct horse",
+                "--role",
+                role,
+            ]);
+        }
+        ok(&[
+            "admin", "account", "suspend", "bob", "--as", "max", "--reason", "spam",
+        ]);
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let store = db.open();
+        let bob = rt
+            .block_on(store.read(|c| kith_storage::accounts::local_by_username(c, "bob")))
+            .unwrap();
+        let may_sign_in = rt
+            .block_on(store.read(move |c| kith_core::moderation::may_sign_in(c, bob.id)))
+            .unwrap();
+        assert!(!may_sign_in, "a suspended bob may not sign in");
+        ok(&["admin", "account", "unsuspend", "bob", "--as", "max"]);
+        ok(&["admin", "account", "limit", "bob", "--as", "max"]);
+
+        // A moderator cannot act on an admin; a plain user cannot act at all.
+        let out = run(&["admin", "account", "suspend", "ana", "--as", "max"]);
+        assert!(!out.status.success());
+        assert!(
+            text(&out.stderr).contains("cannot act on an admin"),
+            "{}",
+            text(&out.stderr)
+        );
+        let out = run(&["admin", "account", "suspend", "max", "--as", "bob"]);
+        assert!(!out.status.success());
+        assert!(text(&out.stderr).contains("not an admin or a moderator"));
+
+        let log = ok(&["admin", "audit-log"]);
+        let lines: Vec<&str> = log.lines().collect();
+        assert_eq!(lines.len(), 3, "{log}");
+        assert!(lines[0].contains("\tmax\tsilence\taccount "), "{log}");
+        assert!(lines[1].contains("\tmax\tunsuspend\taccount "), "{log}");
+        assert!(
+            lines[2].contains("\tmax\tsuspend\taccount ") && lines[2].ends_with("\tspam"),
+            "{log}"
+        );
+
+        assert_eq!(ok(&["admin", "report", "list"]), "");
+        assert_eq!(ok(&["admin", "registrations", "show"]).trim(), "closed");
+        ok(&["admin", "registrations", "invite", "--as", "ana"]);
+        assert_eq!(ok(&["admin", "registrations", "show"]).trim(), "invite");
+        let code = ok(&[
+            "admin",
+            "invite",
+            "--as",
+            "ana",
+            "--max-uses",
+            "2",
+            "--expires-in-hours",
+            "24",
+        ]);
+        assert_eq!(code.trim().len(), 16, "{code:?}");
+
+        ok(&["admin", "account", "delete", "bob", "--as", "ana"]);
+        let log = ok(&["admin", "audit-log", "--limit", "1"]);
+        assert!(log.contains("\tana\tdelete\taccount "), "{log}");
+    }
+}

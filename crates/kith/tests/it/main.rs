@@ -13,6 +13,7 @@ mod inbound;
 mod inbox;
 mod mastodon;
 mod media;
+mod moderation;
 mod oauth;
 mod pages;
 mod rig;

@@ -156,6 +156,16 @@ impl User {
         }
     }
 
+    /// A user of `i` acting with `token` (made elsewhere, e.g. with a role).
+    pub fn with_token(i: &Instance, account_id: i64, token: String) -> User {
+        User {
+            token,
+            id: account_id.to_string(),
+            base: i.base.clone(),
+            client: client(),
+        }
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{}", self.base, path))

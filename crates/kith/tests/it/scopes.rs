@@ -23,6 +23,11 @@ enum Needs {
     /// A streaming endpoint: open answers are endless streams, so its token and per-stream
     /// scope checks are tested in `streaming.rs` instead.
     Streaming,
+    /// Any valid token (a user's or an app's) with this scope.
+    Token(&'static str),
+    /// An admin's or moderator's token with this scope (a plain user's gets 403: see
+    /// `moderation::every_admin_endpoint_refuses_a_plain_user`).
+    Staff(&'static str),
 }
 use Needs::*;
 
@@ -371,6 +376,211 @@ const TABLE: &[(&str, &str, &str, Needs, &[&str])] = &[
         Streaming,
         &[],
     ),
+    // Moderation (issue 10). Admin paths use id 1, which names nothing: a 404 shows the
+    // gate let the request through, and nothing is changed.
+    (
+        "POST",
+        "/api/v1/accounts",
+        "/api/v1/accounts",
+        Token("write:accounts"),
+        &["write"],
+    ),
+    (
+        "POST",
+        "/api/v1/reports",
+        "/api/v1/reports",
+        User("write:reports"),
+        &["write"],
+    ),
+    (
+        "GET",
+        "/api/v1/admin/accounts",
+        "/api/v1/admin/accounts",
+        Staff("admin:read:accounts"),
+        &[],
+    ),
+    (
+        "GET",
+        "/api/v2/admin/accounts",
+        "/api/v2/admin/accounts",
+        Staff("admin:read:accounts"),
+        &[],
+    ),
+    (
+        "GET",
+        "/api/v1/admin/accounts/{id}",
+        "/api/v1/admin/accounts/1",
+        Staff("admin:read:accounts"),
+        &[],
+    ),
+    (
+        "DELETE",
+        "/api/v1/admin/accounts/{id}",
+        "/api/v1/admin/accounts/1",
+        Staff("admin:write:accounts"),
+        &[],
+    ),
+    (
+        "POST",
+        "/api/v1/admin/accounts/{id}/action",
+        "/api/v1/admin/accounts/1/action",
+        Staff("admin:write:accounts"),
+        &[],
+    ),
+    (
+        "POST",
+        "/api/v1/admin/accounts/{id}/approve",
+        "/api/v1/admin/accounts/1/approve",
+        Staff("admin:write:accounts"),
+        &[],
+    ),
+    (
+        "POST",
+        "/api/v1/admin/accounts/{id}/reject",
+        "/api/v1/admin/accounts/1/reject",
+        Staff("admin:write:accounts"),
+        &[],
+    ),
+    (
+        "POST",
+        "/api/v1/admin/accounts/{id}/enable",
+        "/api/v1/admin/accounts/1/enable",
+        Staff("admin:write:accounts"),
+        &[],
+    ),
+    (
+        "POST",
+        "/api/v1/admin/accounts/{id}/unsilence",
+        "/api/v1/admin/accounts/1/unsilence",
+        Staff("admin:write:accounts"),
+        &[],
+    ),
+    (
+        "POST",
+        "/api/v1/admin/accounts/{id}/unsuspend",
+        "/api/v1/admin/accounts/1/unsuspend",
+        Staff("admin:write:accounts"),
+        &[],
+    ),
+    (
+        "POST",
+        "/api/v1/admin/accounts/{id}/unsensitive",
+        "/api/v1/admin/accounts/1/unsensitive",
+        Staff("admin:write:accounts"),
+        &[],
+    ),
+    (
+        "GET",
+        "/api/v1/admin/reports",
+        "/api/v1/admin/reports",
+        Staff("admin:read:reports"),
+        &[],
+    ),
+    (
+        "GET",
+        "/api/v1/admin/reports/{id}",
+        "/api/v1/admin/reports/1",
+        Staff("admin:read:reports"),
+        &[],
+    ),
+    (
+        "POST",
+        "/api/v1/admin/reports/{id}/assign_to_self",
+        "/api/v1/admin/reports/1/assign_to_self",
+        Staff("admin:write:reports"),
+        &[],
+    ),
+    (
+        "POST",
+        "/api/v1/admin/reports/{id}/unassign",
+        "/api/v1/admin/reports/1/unassign",
+        Staff("admin:write:reports"),
+        &[],
+    ),
+    (
+        "POST",
+        "/api/v1/admin/reports/{id}/resolve",
+        "/api/v1/admin/reports/1/resolve",
+        Staff("admin:write:reports"),
+        &[],
+    ),
+    (
+        "POST",
+        "/api/v1/admin/reports/{id}/reopen",
+        "/api/v1/admin/reports/1/reopen",
+        Staff("admin:write:reports"),
+        &[],
+    ),
+    (
+        "GET",
+        "/api/v1/admin/reports/{id}/notes",
+        "/api/v1/admin/reports/1/notes",
+        Staff("admin:read:reports"),
+        &[],
+    ),
+    (
+        "POST",
+        "/api/v1/admin/reports/{id}/notes",
+        "/api/v1/admin/reports/1/notes",
+        Staff("admin:write:reports"),
+        &[],
+    ),
+    (
+        "POST",
+        "/api/v1/admin/statuses/{id}/sensitive",
+        "/api/v1/admin/statuses/1/sensitive",
+        Staff("admin:write:reports"),
+        &[],
+    ),
+    (
+        "DELETE",
+        "/api/v1/admin/statuses/{id}",
+        "/api/v1/admin/statuses/1",
+        Staff("admin:write:reports"),
+        &[],
+    ),
+    (
+        "GET",
+        "/api/v1/admin/audit_log",
+        "/api/v1/admin/audit_log",
+        Staff("admin:read"),
+        &[],
+    ),
+    (
+        "GET",
+        "/api/v1/admin/registrations",
+        "/api/v1/admin/registrations",
+        Staff("admin:read"),
+        &[],
+    ),
+    (
+        "PUT",
+        "/api/v1/admin/registrations",
+        "/api/v1/admin/registrations",
+        Staff("admin:write"),
+        &[],
+    ),
+    (
+        "GET",
+        "/api/v1/admin/invites",
+        "/api/v1/admin/invites",
+        Staff("admin:read"),
+        &[],
+    ),
+    (
+        "POST",
+        "/api/v1/admin/invites",
+        "/api/v1/admin/invites",
+        Staff("admin:write"),
+        &[],
+    ),
+    (
+        "DELETE",
+        "/api/v1/admin/invites/{id}",
+        "/api/v1/admin/invites/1",
+        Staff("admin:write"),
+        &[],
+    ),
 ];
 
 const ONE_SCOPE: &[&str] = &["write", "push", "follow", "profile"];
@@ -398,7 +608,19 @@ fn the_table_covers_every_declared_endpoint() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_endpoint_checks_the_scope_of_a_token_presented() {
     on_each_backend!(async |i: &Instance| {
-        let ana = i.create_user("ana", "correct horse").await;
+        // Ana is an admin, so that the admin endpoints let her right-scoped token through.
+        let ana = kith_core::accounts::create_local_user(
+            &i.context.db,
+            &i.context.urls,
+            kith_core::accounts::NewLocalUser {
+                username: "ana".into(),
+                password: "correct horse".into(),
+                email: None,
+                role: kith_core::accounts::Role::Admin,
+            },
+        )
+        .await
+        .unwrap();
         let bob = i.create_user("bob", "correct horse").await;
         let full = i.token(&ana, "read write follow").await;
         let posted: Value = client()
@@ -446,12 +668,14 @@ async fn every_endpoint_checks_the_scope_of_a_token_presented() {
                         "{what} anonymous: {anonymous}"
                     )
                 }
-                User(_) | AnyToken => assert_eq!(anonymous, 401, "{what} anonymous"),
+                User(_) | AnyToken | Token(_) | Staff(_) => {
+                    assert_eq!(anonymous, 401, "{what} anonymous")
+                }
                 Streaming => unreachable!(),
             }
             // With exactly the scope it needs (any token when it needs none in particular).
             let right = match needs {
-                ReadIfToken(s) | User(s) => i.token(&ana, s).await,
+                ReadIfToken(s) | User(s) | Token(s) | Staff(s) => i.token(&ana, s).await,
                 Nothing | AnyToken | Streaming => i.token(&ana, "push").await,
             };
             let (status, body) = call(i, method, &path, Some(&right)).await;
@@ -486,7 +710,7 @@ async fn every_endpoint_checks_the_scope_of_a_token_presented() {
             // An application's own token acts for no user.
             let (status, _) = call(i, method, &path, Some(&app_token)).await;
             match needs {
-                User(_) => assert_eq!(status, 403, "{what} app token"),
+                User(_) | Staff(_) => assert_eq!(status, 403, "{what} app token"),
                 _ => assert!(![401, 403].contains(&status), "{what} app token: {status}"),
             }
         }
