@@ -6,6 +6,7 @@
 //! hashing, RSA key generation) runs on the blocking pool, never on an async thread.
 
 pub mod accounts;
+pub mod domain_policy;
 mod error;
 pub mod html;
 pub mod instance;

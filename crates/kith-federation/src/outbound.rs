@@ -67,6 +67,14 @@ pub fn send(
         .collect();
     targets.sort();
     targets.dedup();
+    // Nothing is queued for a suspended server (domain policies).
+    let mut kept = Vec::with_capacity(targets.len());
+    for t in targets {
+        if !kith_core::domain_policy::refuses(conn, &t.1, false)? {
+            kept.push(t);
+        }
+    }
+    let targets = kept;
     if targets.is_empty() {
         return Ok(());
     }

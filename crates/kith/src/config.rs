@@ -50,6 +50,12 @@ pub struct Config {
     pub contact_email: String,
     /// Log filter, as `RUST_LOG` takes it (`info`, `kith=debug,info`).
     pub log: String,
+    /// `blocklist` (federate with everyone but suspended domains) or `allowlist` (federate
+    /// only with the domains in the allow-list, `/api/v1/admin/domain_allows`).
+    pub federation_mode: String,
+    /// Who may read `GET /api/v1/instance/domain_blocks`: `all`, `users` (signed-in users) or
+    /// `disabled` (nobody; 404).
+    pub show_domain_blocks: String,
 }
 
 impl Default for Config {
@@ -72,6 +78,8 @@ impl Default for Config {
             instance_description: "A small community on the fediverse.".into(),
             contact_email: String::new(),
             log: "info".into(),
+            federation_mode: "blocklist".into(),
+            show_domain_blocks: "users".into(),
         }
     }
 }
@@ -95,6 +103,8 @@ const KEYS: &[&str] = &[
     "instance_description",
     "contact_email",
     "log",
+    "federation_mode",
+    "show_domain_blocks",
 ];
 
 impl Config {
@@ -146,6 +156,12 @@ impl Config {
         if self.max_connections == 0 {
             bail!("max_connections must be at least 1");
         }
+        if !matches!(self.federation_mode.as_str(), "blocklist" | "allowlist") {
+            bail!("federation_mode must be \"blocklist\" or \"allowlist\"");
+        }
+        if !matches!(self.show_domain_blocks.as_str(), "all" | "users" | "disabled") {
+            bail!("show_domain_blocks must be \"all\", \"users\" or \"disabled\"");
+        }
         Ok(())
     }
 
@@ -193,6 +209,8 @@ impl Config {
             registrations_open: false,
             dev_mode: self.dev_mode,
             authorized_fetch: self.authorized_fetch,
+            allowlist_mode: self.federation_mode == "allowlist",
+            show_domain_blocks: self.show_domain_blocks.clone(),
         }
     }
 }
