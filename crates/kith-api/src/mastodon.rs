@@ -2,6 +2,7 @@
 
 mod accounts;
 mod apps;
+mod domain_blocks;
 mod follows;
 mod instance;
 mod notifications;
@@ -21,6 +22,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/api")
             .wrap(from_fn(scopes::gate))
             .configure(apps::configure)
+            .configure(domain_blocks::configure)
             .configure(instance::configure)
             .configure(follows::configure)
             .configure(accounts::configure)

@@ -38,6 +38,66 @@ pub const ENDPOINTS: &[(&str, &str, Access)] = &[
     ("GET", "/api/v2/instance/", Public),
     (
         "GET",
+        "/api/v1/instance/domain_blocks",
+        Optional("read"),
+    ),
+    (
+        "GET",
+        "/api/v1/admin/domain_blocks",
+        User("admin:read:domain_blocks"),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/domain_blocks",
+        User("admin:write:domain_blocks"),
+    ),
+    (
+        "GET",
+        "/api/v1/admin/domain_blocks/export",
+        User("admin:read:domain_blocks"),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/domain_blocks/import",
+        User("admin:write:domain_blocks"),
+    ),
+    (
+        "GET",
+        "/api/v1/admin/domain_blocks/{id}",
+        User("admin:read:domain_blocks"),
+    ),
+    (
+        "PUT",
+        "/api/v1/admin/domain_blocks/{id}",
+        User("admin:write:domain_blocks"),
+    ),
+    (
+        "DELETE",
+        "/api/v1/admin/domain_blocks/{id}",
+        User("admin:write:domain_blocks"),
+    ),
+    (
+        "GET",
+        "/api/v1/admin/domain_allows",
+        User("admin:read:domain_allows"),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/domain_allows",
+        User("admin:write:domain_allows"),
+    ),
+    (
+        "GET",
+        "/api/v1/admin/domain_allows/{id}",
+        User("admin:read:domain_allows"),
+    ),
+    (
+        "DELETE",
+        "/api/v1/admin/domain_allows/{id}",
+        User("admin:write:domain_allows"),
+    ),
+    (
+        "GET",
         "/api/v1/accounts/verify_credentials",
         User("profile"),
     ),
@@ -214,6 +274,10 @@ mod tests {
     /// Every file that mounts routes, to find each route it mounts.
     const SOURCES: &[(&str, &str)] = &[
         ("mastodon/apps.rs", include_str!("mastodon/apps.rs")),
+        (
+            "mastodon/domain_blocks.rs",
+            include_str!("mastodon/domain_blocks.rs"),
+        ),
         ("mastodon/accounts.rs", include_str!("mastodon/accounts.rs")),
         ("mastodon/follows.rs", include_str!("mastodon/follows.rs")),
         ("mastodon/instance.rs", include_str!("mastodon/instance.rs")),

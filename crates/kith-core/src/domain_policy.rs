@@ -154,9 +154,9 @@ pub fn audit(
 }
 
 /// Creates the policy for a domain, or replaces the existing one, and applies its effects;
-/// returns the stored row.
-pub fn upsert(conn: &mut DbConn, actor: Option<i64>, input: &PolicyInput) -> Result<DomainPolicy, CoreError> {
-    let domain = normalize_domain(&input.domain)?;
+/// returns the stored row. `input.domain` must have been through [`normalize_domain`].
+pub fn upsert(conn: &mut DbConn, actor: Option<i64>, input: &PolicyInput) -> Result<DomainPolicy, StorageError> {
+    let domain = input.domain.clone();
     let now = kith_storage::now();
     let existing = store::by_domain(conn, &domain).optional()?;
     let row = DomainPolicy {
@@ -185,7 +185,7 @@ pub fn upsert(conn: &mut DbConn, actor: Option<i64>, input: &PolicyInput) -> Res
 }
 
 /// Removes a policy; `NotFound` if there is none with this id.
-pub fn remove(conn: &mut DbConn, actor: Option<i64>, id: i64) -> Result<DomainPolicy, CoreError> {
+pub fn remove(conn: &mut DbConn, actor: Option<i64>, id: i64) -> Result<DomainPolicy, StorageError> {
     let row = store::by_id(conn, id)?;
     store::delete(conn, id)?;
     // AUDIT: domain policy removed.
@@ -205,9 +205,10 @@ pub fn apply_effects(conn: &mut DbConn, policy: &DomainPolicy) -> Result<(), Sto
     Ok(())
 }
 
-/// Adds a domain to the allow-list (or returns the entry it has).
-pub fn allow(conn: &mut DbConn, actor: Option<i64>, domain: &str) -> Result<DomainAllow, CoreError> {
-    let domain = normalize_domain(domain)?;
+/// Adds a domain (normalized by [`normalize_domain`]) to the allow-list, or returns the entry it
+/// has.
+pub fn allow(conn: &mut DbConn, actor: Option<i64>, domain: &str) -> Result<DomainAllow, StorageError> {
+    let domain = domain.to_owned();
     if let Some(existing) = store::allow_by_domain(conn, &domain).optional()? {
         return Ok(existing);
     }
@@ -223,7 +224,7 @@ pub fn allow(conn: &mut DbConn, actor: Option<i64>, domain: &str) -> Result<Doma
 }
 
 /// Removes a domain from the allow-list; `NotFound` if there is no such entry.
-pub fn disallow(conn: &mut DbConn, actor: Option<i64>, id: i64) -> Result<DomainAllow, CoreError> {
+pub fn disallow(conn: &mut DbConn, actor: Option<i64>, id: i64) -> Result<DomainAllow, StorageError> {
     let row = store::allow_by_id(conn, id)?;
     store::delete_allow(conn, id)?;
     // AUDIT: domain allow removed.
@@ -392,7 +393,7 @@ fn row(cols: &[String], record: &csv::StringRecord) -> Result<PolicyInput, Strin
 
 /// Applies every row of an import (the caller's one transaction: all or nothing); an existing
 /// policy for a domain is replaced. Returns the stored rows.
-pub fn import(conn: &mut DbConn, actor: Option<i64>, rows: &[PolicyInput]) -> Result<Vec<DomainPolicy>, CoreError> {
+pub fn import(conn: &mut DbConn, actor: Option<i64>, rows: &[PolicyInput]) -> Result<Vec<DomainPolicy>, StorageError> {
     rows.iter().map(|r| upsert(conn, actor, r)).collect()
 }
 

@@ -33,6 +33,11 @@ pub enum AdminCommand {
         #[arg(long, default_value = "read write follow")]
         scopes: String,
     },
+    /// Domain blocks in Mastodon's blocklist CSV: export or import.
+    DomainBlocks {
+        #[command(subcommand)]
+        cmd: crate::domain_blocks_cli::DomainBlocksCommand,
+    },
 }
 
 /// Connects, applies migrations, and checks that the configuration's base URL is the
@@ -157,6 +162,10 @@ pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
                 .with_context(|| format!("no local user named {username:?}"))?;
             let (token, _) = kith_core::tokens::issue(&db, None, Some(account.id), &scopes).await?;
             println!("{token}");
+        }
+        AdminCommand::DomainBlocks { cmd } => {
+            let db = open_database(config).await?;
+            crate::domain_blocks_cli::run(&db, cmd).await?;
         }
     }
     Ok(())
