@@ -5,6 +5,7 @@ mod blocks;
 mod cli;
 mod delivery;
 mod discovery;
+mod domain_policies;
 mod federation;
 mod inbox;
 mod mastodon;
