@@ -12,6 +12,7 @@ pub mod delivery;
 mod error;
 pub mod http_client;
 pub mod inbox;
+pub mod moderation;
 pub mod nodeinfo;
 pub mod objects;
 pub mod outbound;

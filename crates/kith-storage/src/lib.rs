@@ -16,6 +16,7 @@ pub mod id;
 pub mod login_failures;
 pub mod oauth;
 pub mod outbox;
+pub mod received_flags;
 mod pool;
 pub mod schema;
 pub mod settings;

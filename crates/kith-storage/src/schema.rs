@@ -261,6 +261,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    received_flags (id) {
+        id -> BigInt,
+        ap_id -> Text,
+        origin_domain -> Text,
+        actor_ap_id -> Text,
+        account_id -> Nullable<BigInt>,
+        status_ids -> Text,
+        object_uris -> Text,
+        comment -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     domain_allows (id) {
         id -> BigInt,
         domain -> Text,

@@ -7,6 +7,7 @@ mod delivery;
 mod discovery;
 mod domain_policies;
 mod federation;
+mod flags;
 mod inbox;
 mod mastodon;
 mod oauth;
