@@ -36,11 +36,7 @@ pub const ENDPOINTS: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/instance/", Public),
     ("GET", "/api/v2/instance", Public),
     ("GET", "/api/v2/instance/", Public),
-    (
-        "GET",
-        "/api/v1/instance/domain_blocks",
-        Optional("read"),
-    ),
+    ("GET", "/api/v1/instance/domain_blocks", Optional("read")),
     (
         "GET",
         "/api/v1/admin/domain_blocks",

@@ -106,7 +106,11 @@ fn severity_of(p: &DomainPolicy) -> Severity {
 /// Whether this instance refuses to federate with `authority` at all: it is suspended, or the
 /// instance is in allow-list mode and it is not allowed. Every inbound activity, outgoing
 /// fetch, WebFinger lookup and delivery asks this.
-pub fn refuses(conn: &mut DbConn, authority: &str, allowlist_mode: bool) -> Result<bool, StorageError> {
+pub fn refuses(
+    conn: &mut DbConn,
+    authority: &str,
+    allowlist_mode: bool,
+) -> Result<bool, StorageError> {
     if allowlist_mode && !store::is_allowed(conn, authority)? {
         return Ok(true);
     }
@@ -115,7 +119,11 @@ pub fn refuses(conn: &mut DbConn, authority: &str, allowlist_mode: bool) -> Resu
 
 /// Whether a notification from `sender` to `recipient` is dropped because the sender's domain
 /// is silenced (or suspended) and the recipient does not follow the sender.
-pub fn silenced_for(conn: &mut DbConn, recipient: i64, sender: &kith_storage::accounts::Account) -> Result<bool, StorageError> {
+pub fn silenced_for(
+    conn: &mut DbConn,
+    recipient: i64,
+    sender: &kith_storage::accounts::Account,
+) -> Result<bool, StorageError> {
     let Some(domain) = sender.domain.as_deref() else {
         return Ok(false);
     };
@@ -129,12 +137,14 @@ pub fn silenced_for(conn: &mut DbConn, recipient: i64, sender: &kith_storage::ac
 
 /// Whether `Flag`s from `authority` are ignored.
 pub fn rejects_reports(conn: &mut DbConn, authority: &str) -> Result<bool, StorageError> {
-    Ok(effective(conn, authority)?.is_some_and(|p| p.reject_reports || severity_of(&p) == Severity::Suspend))
+    Ok(effective(conn, authority)?
+        .is_some_and(|p| p.reject_reports || severity_of(&p) == Severity::Suspend))
 }
 
 /// Whether media from `authority` is neither shown nor stored.
 pub fn rejects_media(conn: &mut DbConn, authority: &str) -> Result<bool, StorageError> {
-    Ok(effective(conn, authority)?.is_some_and(|p| p.reject_media || severity_of(&p) == Severity::Suspend))
+    Ok(effective(conn, authority)?
+        .is_some_and(|p| p.reject_media || severity_of(&p) == Severity::Suspend))
 }
 
 /// Writes a moderation action to the audit log.
@@ -149,24 +159,43 @@ pub fn audit(
     target_id: i64,
     reason: Option<&str>,
 ) -> Result<(), StorageError> {
-    tracing::info!(?actor, action, target_type, target_id, ?reason, "moderation action");
+    tracing::info!(
+        ?actor,
+        action,
+        target_type,
+        target_id,
+        ?reason,
+        "moderation action"
+    );
     Ok(())
 }
 
 /// Creates the policy for a domain, or replaces the existing one, and applies its effects;
 /// returns the stored row. `input.domain` must have been through [`normalize_domain`].
-pub fn upsert(conn: &mut DbConn, actor: Option<i64>, input: &PolicyInput) -> Result<DomainPolicy, StorageError> {
+pub fn upsert(
+    conn: &mut DbConn,
+    actor: Option<i64>,
+    input: &PolicyInput,
+) -> Result<DomainPolicy, StorageError> {
     let domain = input.domain.clone();
     let now = kith_storage::now();
     let existing = store::by_domain(conn, &domain).optional()?;
     let row = DomainPolicy {
-        id: existing.as_ref().map_or_else(kith_storage::id::new_id, |e| e.id),
+        id: existing
+            .as_ref()
+            .map_or_else(kith_storage::id::new_id, |e| e.id),
         domain,
         severity: input.severity.as_str().to_owned(),
         reject_media: input.reject_media,
         reject_reports: input.reject_reports,
-        private_comment: input.private_comment.clone().filter(|c| !c.trim().is_empty()),
-        public_comment: input.public_comment.clone().filter(|c| !c.trim().is_empty()),
+        private_comment: input
+            .private_comment
+            .clone()
+            .filter(|c| !c.trim().is_empty()),
+        public_comment: input
+            .public_comment
+            .clone()
+            .filter(|c| !c.trim().is_empty()),
         obfuscate: input.obfuscate,
         created_at: existing.as_ref().map_or(now, |e| e.created_at),
         updated_at: now,
@@ -174,18 +203,36 @@ pub fn upsert(conn: &mut DbConn, actor: Option<i64>, input: &PolicyInput) -> Res
     if existing.is_some() {
         store::update(conn, &row)?;
         // AUDIT: domain policy changed.
-        audit(conn, actor, "update_domain_block", "DomainBlock", row.id, row.private_comment.as_deref())?;
+        audit(
+            conn,
+            actor,
+            "update_domain_block",
+            "DomainBlock",
+            row.id,
+            row.private_comment.as_deref(),
+        )?;
     } else {
         store::insert(conn, &row)?;
         // AUDIT: domain policy created.
-        audit(conn, actor, "create_domain_block", "DomainBlock", row.id, row.private_comment.as_deref())?;
+        audit(
+            conn,
+            actor,
+            "create_domain_block",
+            "DomainBlock",
+            row.id,
+            row.private_comment.as_deref(),
+        )?;
     }
     apply_effects(conn, &row)?;
     Ok(row)
 }
 
 /// Removes a policy; `NotFound` if there is none with this id.
-pub fn remove(conn: &mut DbConn, actor: Option<i64>, id: i64) -> Result<DomainPolicy, StorageError> {
+pub fn remove(
+    conn: &mut DbConn,
+    actor: Option<i64>,
+    id: i64,
+) -> Result<DomainPolicy, StorageError> {
     let row = store::by_id(conn, id)?;
     store::delete(conn, id)?;
     // AUDIT: domain policy removed.
@@ -207,7 +254,11 @@ pub fn apply_effects(conn: &mut DbConn, policy: &DomainPolicy) -> Result<(), Sto
 
 /// Adds a domain (normalized by [`normalize_domain`]) to the allow-list, or returns the entry it
 /// has.
-pub fn allow(conn: &mut DbConn, actor: Option<i64>, domain: &str) -> Result<DomainAllow, StorageError> {
+pub fn allow(
+    conn: &mut DbConn,
+    actor: Option<i64>,
+    domain: &str,
+) -> Result<DomainAllow, StorageError> {
     let domain = domain.to_owned();
     if let Some(existing) = store::allow_by_domain(conn, &domain).optional()? {
         return Ok(existing);
@@ -219,12 +270,23 @@ pub fn allow(conn: &mut DbConn, actor: Option<i64>, domain: &str) -> Result<Doma
     };
     store::insert_allow(conn, &row)?;
     // AUDIT: domain allowed.
-    audit(conn, actor, "create_domain_allow", "DomainAllow", row.id, None)?;
+    audit(
+        conn,
+        actor,
+        "create_domain_allow",
+        "DomainAllow",
+        row.id,
+        None,
+    )?;
     Ok(row)
 }
 
 /// Removes a domain from the allow-list; `NotFound` if there is no such entry.
-pub fn disallow(conn: &mut DbConn, actor: Option<i64>, id: i64) -> Result<DomainAllow, StorageError> {
+pub fn disallow(
+    conn: &mut DbConn,
+    actor: Option<i64>,
+    id: i64,
+) -> Result<DomainAllow, StorageError> {
     let row = store::allow_by_id(conn, id)?;
     store::delete_allow(conn, id)?;
     // AUDIT: domain allow removed.
@@ -393,7 +455,11 @@ fn row(cols: &[String], record: &csv::StringRecord) -> Result<PolicyInput, Strin
 
 /// Applies every row of an import (the caller's one transaction: all or nothing); an existing
 /// policy for a domain is replaced. Returns the stored rows.
-pub fn import(conn: &mut DbConn, actor: Option<i64>, rows: &[PolicyInput]) -> Result<Vec<DomainPolicy>, StorageError> {
+pub fn import(
+    conn: &mut DbConn,
+    actor: Option<i64>,
+    rows: &[PolicyInput],
+) -> Result<Vec<DomainPolicy>, StorageError> {
     rows.iter().map(|r| upsert(conn, actor, r)).collect()
 }
 

@@ -5,12 +5,12 @@
 //! is how key rotation reaches us. RFC 9421 signatures are not read yet: they get 401, and
 //! senders that try them first (Fedify) fall back to draft-cavage.
 
-use kith_core::domain_policy;
 use crate::objects::account::{authority, ApAccount};
 use crate::{activities, signatures, Data, FederationError};
 use activitypub_federation::fetch::object_id::ObjectId;
 use actix_web::web::Bytes;
 use actix_web::HttpRequest;
+use kith_core::domain_policy;
 use kith_storage::accounts::{self, Account};
 use kith_storage::{activity, OptionalExt};
 use serde_json::Value;
@@ -232,7 +232,9 @@ pub async fn receive(req: &HttpRequest, body: Bytes, data: &Data) -> Result<(), 
         .map_err(|e| InboxError::Internal(e.to_string()))?;
     if refused {
         tracing::debug!(%sender, "activity from a refused domain");
-        return Err(InboxError::Refused(format!("{sender} does not federate here")));
+        return Err(InboxError::Refused(format!(
+            "{sender} does not federate here"
+        )));
     }
     date_ok(req)?;
     // One read for both the stored actor and whether the activity was seen (it is only

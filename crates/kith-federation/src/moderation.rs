@@ -130,7 +130,8 @@ mod tests {
 
     #[test]
     fn flag_objects_read_both_shapes() {
-        let mastodon = json!({"object": ["https://a.example/users/x", "https://a.example/statuses/1"]});
+        let mastodon =
+            json!({"object": ["https://a.example/users/x", "https://a.example/statuses/1"]});
         assert_eq!(flag_objects(&mastodon).len(), 2);
         let misskey = json!({"object": "https://a.example/users/x"});
         assert_eq!(flag_objects(&misskey), ["https://a.example/users/x"]);

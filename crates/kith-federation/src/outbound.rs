@@ -204,7 +204,12 @@ pub fn flag(
 ) -> Value {
     let mut object = vec![Value::String(target.ap_id.clone())];
     object.extend(status_uris.iter().cloned().map(Value::String));
-    let mut v = base(urls.activity("Flag"), "Flag", instance_actor, Value::Array(object));
+    let mut v = base(
+        urls.activity("Flag"),
+        "Flag",
+        instance_actor,
+        Value::Array(object),
+    );
     v["content"] = Value::String(comment.to_owned());
     v["to"] = json!([target.ap_id]);
     v

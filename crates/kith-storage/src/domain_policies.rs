@@ -257,6 +257,9 @@ mod tests {
             ["a.b.example:8443", "a.b.example", "b.example", "example"]
         );
         assert_eq!(covering_domains("Example.COM"), ["example.com", "com"]);
-        assert_eq!(covering_domains("127.0.0.1:4000"), ["127.0.0.1:4000", "127.0.0.1"]);
+        assert_eq!(
+            covering_domains("127.0.0.1:4000"),
+            ["127.0.0.1:4000", "127.0.0.1"]
+        );
     }
 }

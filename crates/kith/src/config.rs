@@ -159,7 +159,10 @@ impl Config {
         if !matches!(self.federation_mode.as_str(), "blocklist" | "allowlist") {
             bail!("federation_mode must be \"blocklist\" or \"allowlist\"");
         }
-        if !matches!(self.show_domain_blocks.as_str(), "all" | "users" | "disabled") {
+        if !matches!(
+            self.show_domain_blocks.as_str(),
+            "all" | "users" | "disabled"
+        ) {
             bail!("show_domain_blocks must be \"all\", \"users\" or \"disabled\"");
         }
         Ok(())

@@ -11,9 +11,9 @@ use crate::entities::timestamp;
 use crate::error::{ApiError, ApiResult};
 use actix_web::{web, HttpResponse};
 use kith_core::domain_policy::{self, PolicyInput, Severity};
+use kith_federation::Data;
 use kith_storage::domain_policies::{self as store, DomainAllow, DomainPolicy};
 use kith_storage::{users, OptionalExt};
-use kith_federation::Data;
 use serde::{Deserialize, Serialize};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
@@ -27,7 +27,10 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/v1/admin/domain_allows", web::get().to(list_allows))
         .route("/v1/admin/domain_allows", web::post().to(create_allow))
         .route("/v1/admin/domain_allows/{id}", web::get().to(show_allow))
-        .route("/v1/admin/domain_allows/{id}", web::delete().to(destroy_allow))
+        .route(
+            "/v1/admin/domain_allows/{id}",
+            web::delete().to(destroy_allow),
+        )
         .route("/v1/instance/domain_blocks", web::get().to(public_list));
 }
 
@@ -40,9 +43,7 @@ async fn moderator(auth: &Auth, data: &Data) -> ApiResult<i64> {
         .await?;
     match user.map(|u| u.role) {
         Some(role) if role == "admin" || role == "moderator" => Ok(id),
-        _ => Err(ApiError::Forbidden(
-            "This action is not allowed".into(),
-        )),
+        _ => Err(ApiError::Forbidden("This action is not allowed".into())),
     }
 }
 
@@ -151,10 +152,9 @@ async fn show(auth: Auth, data: Data, id: web::Path<String>) -> ApiResult<HttpRe
 async fn create(auth: Auth, data: Data, form: Body<BlockForm>) -> ApiResult<HttpResponse> {
     let actor = moderator(&auth, &data).await?;
     let form = form.0;
-    let domain = form
-        .domain
-        .as_deref()
-        .ok_or_else(|| ApiError::Unprocessable("Validation failed: Domain can't be blank".into()))?;
+    let domain = form.domain.as_deref().ok_or_else(|| {
+        ApiError::Unprocessable("Validation failed: Domain can't be blank".into())
+    })?;
     let domain = domain_policy::normalize_domain(domain)?;
     let input = PolicyInput {
         domain: domain.clone(),
@@ -245,10 +245,9 @@ struct AllowForm {
 
 async fn create_allow(auth: Auth, data: Data, form: Body<AllowForm>) -> ApiResult<HttpResponse> {
     let actor = moderator(&auth, &data).await?;
-    let domain = form
-        .0
-        .domain
-        .ok_or_else(|| ApiError::Unprocessable("Validation failed: Domain can't be blank".into()))?;
+    let domain = form.0.domain.ok_or_else(|| {
+        ApiError::Unprocessable("Validation failed: Domain can't be blank".into())
+    })?;
     let domain = domain_policy::normalize_domain(&domain)?;
     let row = data
         .db

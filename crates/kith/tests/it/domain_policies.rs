@@ -447,7 +447,9 @@ async fn blocklist_csv_moves_between_instances_and_bad_rows_apply_nothing() {
         assert!(!csv.contains("not exported"));
 
         // A malformed file: every bad line named, nothing applied.
-        let bad = format!("{csv}ok.example,suspend,false,false,,false\nbad domain!,suspend\nx.example,banish\n");
+        let bad = format!(
+            "{csv}ok.example,suspend,false,false,,false\nbad domain!,suspend\nx.example,banish\n"
+        );
         let res = crate::rig::client()
             .post(b.url("/api/v1/admin/domain_blocks/import"))
             .bearer_auth(&mod_b.token)
@@ -472,8 +474,14 @@ async fn blocklist_csv_moves_between_instances_and_bad_rows_apply_nothing() {
                 .unwrap()
                 .iter()
                 .map(|p| {
-                    json!([p["domain"], p["severity"], p["reject_media"], p["reject_reports"],
-                           p["public_comment"], p["obfuscate"]])
+                    json!([
+                        p["domain"],
+                        p["severity"],
+                        p["reject_media"],
+                        p["reject_reports"],
+                        p["public_comment"],
+                        p["obfuscate"]
+                    ])
                 })
                 .collect();
             rows.sort_by_key(|r| r[0].as_str().unwrap().to_owned());

@@ -119,7 +119,11 @@ async fn incoming_flags_of_both_shapes_become_reports() {
         let mut expected = 0;
         for (file, host, actor_path) in [
             ("mastodon_flag.json", "mastodon.example", "/actor"),
-            ("misskey_flag.json", "misskey.example", "/users/9abc0000instance"),
+            (
+                "misskey_flag.json",
+                "misskey.example",
+                "/users/9abc0000instance",
+            ),
         ] {
             let text = fixture(file)
                 .replace("https://kith.example/notes/9f3c2a", &note_uri)
@@ -153,7 +157,14 @@ async fn incoming_flags_of_both_shapes_become_reports() {
             "id": format!("{}/flag-elsewhere", fake.base), "type": "Flag", "actor": actor,
             "content": "not yours", "object": ["https://elsewhere.example/users/zed"]
         });
-        let status = post_signed(&inbox, elsewhere.to_string().as_bytes(), &key_id, &k, Spoil::None).await;
+        let status = post_signed(
+            &inbox,
+            elsewhere.to_string().as_bytes(),
+            &key_id,
+            &k,
+            Spoil::None,
+        )
+        .await;
         assert!((200..300).contains(&status));
         let all = flags(i).await;
         assert_eq!(all.len(), 3);
@@ -163,7 +174,13 @@ async fn incoming_flags_of_both_shapes_become_reports() {
         assert_eq!(me["username"], "bob");
 
         // Reports from a domain whose reports are rejected are ignored.
-        let modo = User::with_role(i, "modo", Role::Moderator, "read write admin:read admin:write").await;
+        let modo = User::with_role(
+            i,
+            "modo",
+            Role::Moderator,
+            "read write admin:read admin:write",
+        )
+        .await;
         let fake_domain = fake.base.trim_start_matches("http://").to_owned();
         modo.post(
             "/api/v1/admin/domain_blocks",
@@ -175,7 +192,14 @@ async fn incoming_flags_of_both_shapes_become_reports() {
             "id": format!("{}/flag-rejected", fake.base), "type": "Flag", "actor": actor,
             "content": "ignored", "object": [format!("{}/users/bob", i.base)]
         });
-        let status = post_signed(&inbox, again.to_string().as_bytes(), &key_id, &k, Spoil::None).await;
+        let status = post_signed(
+            &inbox,
+            again.to_string().as_bytes(),
+            &key_id,
+            &k,
+            Spoil::None,
+        )
+        .await;
         assert!((200..300).contains(&status));
         assert_eq!(flags(i).await.len(), 3);
         fake.stop().await;

@@ -14,5 +14,5 @@ mod oauth;
 mod pages;
 mod rig;
 mod scopes;
-mod ssrf;
 mod slow_clients;
+mod ssrf;
