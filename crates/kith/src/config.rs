@@ -79,7 +79,7 @@ impl Default for Config {
             contact_email: String::new(),
             log: "info".into(),
             federation_mode: "blocklist".into(),
-            show_domain_blocks: "users".into(),
+            show_domain_blocks: "all".into(),
         }
     }
 }

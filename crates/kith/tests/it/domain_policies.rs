@@ -284,7 +284,7 @@ async fn a_limited_domain_reaches_followers_but_not_the_public_timeline() {
         let public = dee.json("/api/v1/timelines/public").await;
         assert!(public.to_string().contains(&uri), "{public}");
 
-        // The public list shows limits and suspensions (signed-in users, the default), not noops.
+        // The public list (open to all by default) shows limits and suspensions, not noops.
         let listed = dee.json("/api/v1/instance/domain_blocks").await;
         assert_eq!(listed.as_array().unwrap().len(), 0, "{listed}");
 
@@ -507,5 +507,104 @@ async fn blocklist_csv_moves_between_instances_and_bad_rows_apply_nothing() {
         }
         a.stop().await;
         b.stop().await;
+    }
+}
+
+fn kith_cli(db: &TestDatabase, dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_kith"))
+        .args(args)
+        .current_dir(dir)
+        .env("KITH_DATABASE_URL", &db.url)
+        .env("KITH_DOMAIN", "social.example")
+        .env_remove("KITH_CONFIG")
+        .env_remove("KITH_DEV_MODE")
+        .output()
+        .expect("run kith")
+}
+
+#[test]
+fn the_cli_exports_and_imports_blocklists_all_or_nothing() {
+    for db in TestDatabase::each_backend() {
+        let other = TestDatabase::sqlite();
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.csv");
+        std::fs::write(
+            &good,
+            "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate\n\
+             spam.example,suspend,false,false,\"Spam, lots\",false\n\
+             loud.example,limit,true,false,,true\n",
+        )
+        .unwrap();
+        let bad = dir.path().join("bad.csv");
+        std::fs::write(
+            &bad,
+            "#domain,#severity\nfine.example,suspend\nnot a domain,suspend\nx.example,banish\n",
+        )
+        .unwrap();
+
+        let out = kith_cli(
+            &db,
+            dir.path(),
+            &["admin", "domain-blocks", "import", "bad.csv"],
+        );
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("line 3") && err.contains("line 4"), "{err}");
+        let out = kith_cli(&db, dir.path(), &["admin", "domain-blocks", "export", "-"]);
+        assert!(out.status.success());
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).lines().count(),
+            1,
+            "nothing applied"
+        );
+
+        let out = kith_cli(
+            &db,
+            dir.path(),
+            &["admin", "domain-blocks", "import", "good.csv"],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = kith_cli(
+            &db,
+            dir.path(),
+            &["admin", "domain-blocks", "export", "out.csv"],
+        );
+        assert!(out.status.success());
+        let out = kith_cli(
+            &other,
+            dir.path(),
+            &["admin", "domain-blocks", "import", "out.csv"],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let first = kith_cli(&db, dir.path(), &["admin", "domain-blocks", "export", "-"]).stdout;
+        let second = kith_cli(
+            &other,
+            dir.path(),
+            &["admin", "domain-blocks", "export", "-"],
+        )
+        .stdout;
+        let sorted = |b: Vec<u8>| {
+            let mut l: Vec<String> = String::from_utf8(b)
+                .unwrap()
+                .lines()
+                .map(str::to_owned)
+                .collect();
+            l.sort();
+            l
+        };
+        let (first, second) = (sorted(first), sorted(second));
+        assert_eq!(first, second);
+        assert_eq!(first.len(), 3);
+        assert!(first
+            .iter()
+            .any(|l| l.starts_with("loud.example,silence,true")));
     }
 }

@@ -28,6 +28,90 @@ use Needs::*;
 /// holder, `{A}` the holder, `{B}` another account; `1` is an id that does not exist (the
 /// handler's 404 shows that the scope check was passed).
 const TABLE: &[(&str, &str, &str, Needs, &[&str])] = &[
+    (
+        "GET",
+        "/api/v1/instance/domain_blocks",
+        "/api/v1/instance/domain_blocks",
+        ReadIfToken("read"),
+        &[],
+    ),
+    (
+        "GET",
+        "/api/v1/admin/domain_blocks",
+        "/api/v1/admin/domain_blocks",
+        User("admin:read:domain_blocks"),
+        &[],
+    ),
+    (
+        "POST",
+        "/api/v1/admin/domain_blocks",
+        "/api/v1/admin/domain_blocks",
+        User("admin:write:domain_blocks"),
+        &[],
+    ),
+    (
+        "GET",
+        "/api/v1/admin/domain_blocks/export",
+        "/api/v1/admin/domain_blocks/export",
+        User("admin:read:domain_blocks"),
+        &[],
+    ),
+    (
+        "POST",
+        "/api/v1/admin/domain_blocks/import",
+        "/api/v1/admin/domain_blocks/import",
+        User("admin:write:domain_blocks"),
+        &[],
+    ),
+    (
+        "GET",
+        "/api/v1/admin/domain_blocks/{id}",
+        "/api/v1/admin/domain_blocks/1",
+        User("admin:read:domain_blocks"),
+        &[],
+    ),
+    (
+        "PUT",
+        "/api/v1/admin/domain_blocks/{id}",
+        "/api/v1/admin/domain_blocks/1",
+        User("admin:write:domain_blocks"),
+        &[],
+    ),
+    (
+        "DELETE",
+        "/api/v1/admin/domain_blocks/{id}",
+        "/api/v1/admin/domain_blocks/1",
+        User("admin:write:domain_blocks"),
+        &[],
+    ),
+    (
+        "GET",
+        "/api/v1/admin/domain_allows",
+        "/api/v1/admin/domain_allows",
+        User("admin:read:domain_allows"),
+        &[],
+    ),
+    (
+        "POST",
+        "/api/v1/admin/domain_allows",
+        "/api/v1/admin/domain_allows",
+        User("admin:write:domain_allows"),
+        &[],
+    ),
+    (
+        "GET",
+        "/api/v1/admin/domain_allows/{id}",
+        "/api/v1/admin/domain_allows/1",
+        User("admin:read:domain_allows"),
+        &[],
+    ),
+    (
+        "DELETE",
+        "/api/v1/admin/domain_allows/{id}",
+        "/api/v1/admin/domain_allows/1",
+        User("admin:write:domain_allows"),
+        &[],
+    ),
     ("POST", "/api/v1/apps", "/api/v1/apps", Nothing, &[]),
     (
         "GET",
@@ -276,7 +360,19 @@ fn the_table_covers_every_declared_endpoint() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_endpoint_checks_the_scope_of_a_token_presented() {
     on_each_backend!(async |i: &Instance| {
-        let ana = i.create_user("ana", "correct horse").await;
+        // An admin, so that the admin endpoints' role check is passed and only scopes count.
+        let ana = kith_core::accounts::create_local_user(
+            &i.context.db,
+            &i.context.urls,
+            kith_core::accounts::NewLocalUser {
+                username: "ana".into(),
+                password: "correct horse".into(),
+                email: None,
+                role: kith_core::accounts::Role::Admin,
+            },
+        )
+        .await
+        .unwrap();
         let bob = i.create_user("bob", "correct horse").await;
         let full = i.token(&ana, "read write follow").await;
         let posted: Value = client()
