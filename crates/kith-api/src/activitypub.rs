@@ -63,6 +63,7 @@ fn error_response(e: InboxError) -> HttpResponse {
         InboxError::BadRequest(_) => actix_web::http::StatusCode::BAD_REQUEST,
         InboxError::Unauthorized(_) => actix_web::http::StatusCode::UNAUTHORIZED,
         InboxError::TooLarge => actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+        InboxError::Refused(_) => actix_web::http::StatusCode::FORBIDDEN,
         InboxError::Internal(detail) => {
             tracing::error!(%detail, "inbox failed");
             actix_web::http::StatusCode::INTERNAL_SERVER_ERROR

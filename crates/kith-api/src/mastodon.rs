@@ -3,6 +3,7 @@
 mod accounts;
 mod admin;
 mod apps;
+mod domain_blocks;
 mod follows;
 mod instance;
 mod media;
@@ -26,6 +27,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/api")
             .wrap(from_fn(scopes::gate))
             .configure(apps::configure)
+            .configure(domain_blocks::configure)
             .configure(instance::configure)
             .configure(follows::configure)
             .configure(accounts::configure)

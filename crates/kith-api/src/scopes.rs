@@ -41,6 +41,62 @@ pub const ENDPOINTS: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/instance/", Public),
     ("GET", "/api/v2/instance", Public),
     ("GET", "/api/v2/instance/", Public),
+    ("GET", "/api/v1/instance/domain_blocks", Optional("read")),
+    (
+        "GET",
+        "/api/v1/admin/domain_blocks",
+        Staff("admin:read:domain_blocks"),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/domain_blocks",
+        Staff("admin:write:domain_blocks"),
+    ),
+    (
+        "GET",
+        "/api/v1/admin/domain_blocks/export",
+        Staff("admin:read:domain_blocks"),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/domain_blocks/import",
+        Staff("admin:write:domain_blocks"),
+    ),
+    (
+        "GET",
+        "/api/v1/admin/domain_blocks/{id}",
+        Staff("admin:read:domain_blocks"),
+    ),
+    (
+        "PUT",
+        "/api/v1/admin/domain_blocks/{id}",
+        Staff("admin:write:domain_blocks"),
+    ),
+    (
+        "DELETE",
+        "/api/v1/admin/domain_blocks/{id}",
+        Staff("admin:write:domain_blocks"),
+    ),
+    (
+        "GET",
+        "/api/v1/admin/domain_allows",
+        Staff("admin:read:domain_allows"),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/domain_allows",
+        Staff("admin:write:domain_allows"),
+    ),
+    (
+        "GET",
+        "/api/v1/admin/domain_allows/{id}",
+        Staff("admin:read:domain_allows"),
+    ),
+    (
+        "DELETE",
+        "/api/v1/admin/domain_allows/{id}",
+        Staff("admin:write:domain_allows"),
+    ),
     (
         "GET",
         "/api/v1/accounts/verify_credentials",
@@ -363,6 +419,10 @@ mod tests {
         (
             "mastodon/registrations.rs",
             include_str!("mastodon/registrations.rs"),
+        ),
+        (
+            "mastodon/domain_blocks.rs",
+            include_str!("mastodon/domain_blocks.rs"),
         ),
         ("mastodon/accounts.rs", include_str!("mastodon/accounts.rs")),
         ("mastodon/follows.rs", include_str!("mastodon/follows.rs")),

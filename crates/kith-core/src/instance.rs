@@ -15,6 +15,10 @@ pub struct InstanceInfo {
     pub dev_mode: bool,
     /// Authorized-fetch ("secure") mode: ActivityPub reads need a valid HTTP signature.
     pub authorized_fetch: bool,
+    /// Allow-list federation mode: only the domains in `domain_allows` federate.
+    pub allowlist_mode: bool,
+    /// Who may read the public list of domain blocks: `all`, `users` or `disabled`.
+    pub show_domain_blocks: String,
 }
 
 /// Kith's own version.

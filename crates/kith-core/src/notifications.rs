@@ -89,7 +89,8 @@ impl std::fmt::Display for NotificationKind {
 /// Dropped:
 /// - a notification to oneself;
 /// - one for an account that is not local (nobody here would read it);
-/// - one between accounts where either blocks the other.
+/// - one between accounts where either blocks the other;
+/// - one from an account on a silenced or suspended domain that the recipient does not follow.
 pub fn notify(
     conn: &mut DbConn,
     recipient: i64,
@@ -104,6 +105,11 @@ pub fn notify(
         return Ok(false);
     }
     if follows::blocked_either_way(conn, recipient, sender)? {
+        return Ok(false);
+    }
+    // Domain policies: a silenced (limited) server's accounts notify only those who follow them.
+    let from = accounts::by_id(conn, sender)?;
+    if crate::domain_policy::silenced_for(conn, recipient, &from)? {
         return Ok(false);
     }
     // HOOK (mutes): there is no mutes table yet. When the client API adds muting, drop here a

@@ -7,6 +7,7 @@ mod announce;
 mod block;
 mod create;
 mod delete;
+mod flag;
 mod follow;
 mod like;
 mod reject;
@@ -44,6 +45,7 @@ pub async fn apply(
         "Like" | "EmojiReact" => like::receive(activity, actor, data).await,
         "Announce" => announce::receive(activity, actor, data).await,
         "Block" => block::receive(activity, actor, data).await,
+        "Flag" => flag::receive(activity, actor, data).await,
         other => {
             tracing::debug!(kind = other, "ignoring activity type");
             Ok(())

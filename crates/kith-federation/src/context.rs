@@ -39,7 +39,11 @@ impl KithContext {
         urls: InstanceUrls,
         instance: InstanceInfo,
     ) -> Result<KithContext, FederationError> {
-        let http = http_client(&urls, instance.dev_mode)?;
+        let guard = crate::http_client::DomainGuard {
+            db: db.clone(),
+            allowlist_mode: instance.allowlist_mode,
+        };
+        let http = http_client(&urls, instance.dev_mode, guard)?;
         Ok(KithContext {
             db,
             urls,
@@ -71,13 +75,14 @@ impl KithContext {
 fn http_client(
     urls: &InstanceUrls,
     dev: bool,
+    guard: crate::http_client::DomainGuard,
 ) -> Result<reqwest_middleware::ClientWithMiddleware, FederationError> {
     let user_agent = format!(
         "Kith/{} (+{})",
         kith_core::instance::KITH_VERSION,
         urls.base()
     );
-    crate::http_client::guarded_client(user_agent, dev)
+    crate::http_client::guarded_client(user_agent, dev, Some(guard))
 }
 
 /// Builds the federation configuration. Outgoing fetches are signed by the instance actor;

@@ -660,6 +660,18 @@ async fn send_one(job: &Claimed, data: &Data, keys: &Keys) -> Result<(), String>
             return Ok(());
         }
     }
+    // A delivery queued before its server was suspended (or, in allow-list mode, to a server
+    // not allowed) is dropped, not retried.
+    let (host, allowlist) = (job.host.clone(), data.instance.allowlist_mode);
+    let refused = data
+        .db
+        .read(move |c| kith_core::domain_policy::refuses(c, &host, allowlist))
+        .await
+        .map_err(|e| e.to_string())?;
+    if refused {
+        tracing::info!(inbox = %inbox, "delivery dropped: the domain does not federate here");
+        return Ok(());
+    }
     let key = signing_key(keys, data, job.actor_account_id).await?;
     let body = job.body.clone().into_bytes();
     let digest = format!(

@@ -25,9 +25,12 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Builds the guarded client. `allow_private` (development mode only) turns the address
 /// checks off, so that instances on loopback can talk to each other.
+/// `policies`, when given, is the database whose domain policies (suspensions, the allow-list in
+/// allow-list mode: `kith_core::domain_policy::refuses`) every request is checked against first.
 pub fn guarded_client(
     user_agent: String,
     allow_private: bool,
+    policies: Option<DomainGuard>,
 ) -> Result<ClientWithMiddleware, FederationError> {
     let inner = reqwest::Client::builder()
         .user_agent(user_agent)
@@ -38,9 +41,48 @@ pub fn guarded_client(
         .dns_resolver(Arc::new(GuardedResolver { allow_private }))
         .build()
         .map_err(|e| FederationError::Invalid(format!("HTTP client: {e}")))?;
-    Ok(reqwest_middleware::ClientBuilder::new(inner)
-        .with(LiteralIpGuard { allow_private })
-        .build())
+    let mut builder = reqwest_middleware::ClientBuilder::new(inner);
+    if let Some(guard) = policies {
+        builder = builder.with(guard);
+    }
+    Ok(builder.with(LiteralIpGuard { allow_private }).build())
+}
+
+/// Refuses every request to a server this instance does not federate with (a suspended domain,
+/// or one missing from the allow-list in allow-list mode), reading the policies from the
+/// database on each request so that a suspension holds at once in every process. This covers
+/// fetches, WebFinger lookups and deliveries alike, since they all leave through this client.
+pub struct DomainGuard {
+    /// The database holding the policies.
+    pub db: kith_storage::Db,
+    /// Allow-list federation mode.
+    pub allowlist_mode: bool,
+}
+
+#[async_trait::async_trait]
+impl Middleware for DomainGuard {
+    async fn handle(
+        &self,
+        req: reqwest::Request,
+        extensions: &mut http::Extensions,
+        next: Next<'_>,
+    ) -> reqwest_middleware::Result<reqwest::Response> {
+        let target = crate::objects::account::authority(req.url()).unwrap_or_default();
+        let allowlist = self.allowlist_mode;
+        let host = target.clone();
+        let refused = self
+            .db
+            .read(move |c| kith_core::domain_policy::refuses(c, &host, allowlist))
+            .await
+            .map_err(reqwest_middleware::Error::middleware)?;
+        if refused {
+            return Err(reqwest_middleware::Error::middleware(Refused {
+                target,
+                why: "the domain does not federate with this instance".into(),
+            }));
+        }
+        next.run(req, extensions).await
+    }
 }
 
 /// Resolves host names and keeps only the public addresses (all of them with `allow_private`);
@@ -396,7 +438,7 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
-        let client = guarded_client("test".into(), false).unwrap();
+        let client = guarded_client("test".into(), false, None).unwrap();
         for host in [
             "127.0.0.1",
             "2130706433",
@@ -425,7 +467,7 @@ mod tests {
             conn.write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n")
                 .unwrap();
         });
-        let dev = guarded_client("test".into(), true).unwrap();
+        let dev = guarded_client("test".into(), true, None).unwrap();
         let res = dev
             .get(format!("http://127.0.0.1:{port}/"))
             .send()

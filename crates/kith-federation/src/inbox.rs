@@ -14,6 +14,7 @@ use activitypub_federation::fetch::object_id::ObjectId;
 use actix_web::web::Bytes;
 use actix_web::HttpRequest;
 use http_signature_normalization::verify::Unverified;
+use kith_core::domain_policy;
 use kith_storage::accounts::{self, Account};
 use kith_storage::{activity, OptionalExt};
 use serde_json::Value;
@@ -40,6 +41,9 @@ pub enum InboxError {
     /// 401: no valid signature from the activity's actor.
     #[error("{0}")]
     Unauthorized(String),
+    /// 403: the sending server is suspended here (or not allowed in allow-list mode).
+    #[error("{0}")]
+    Refused(String),
     /// 413.
     #[error("activity too large")]
     TooLarge,
@@ -223,6 +227,21 @@ pub async fn receive(req: &HttpRequest, body: Bytes, data: &Data) -> Result<(), 
         return Err(InboxError::Unauthorized(
             "activity claims a local actor".into(),
         ));
+    }
+    // Domain policies first, before any signature work: a suspended (or, in allow-list mode,
+    // unlisted) server gets nothing accepted, cheaply.
+    let sender = crate::objects::account::authority(&actor).unwrap_or_default();
+    let allowlist = data.instance.allowlist_mode;
+    let (refused, sender) = data
+        .db
+        .read(move |c| Ok((domain_policy::refuses(c, &sender, allowlist)?, sender)))
+        .await
+        .map_err(|e| InboxError::Internal(e.to_string()))?;
+    if refused {
+        tracing::debug!(%sender, "activity from a refused domain");
+        return Err(InboxError::Refused(format!(
+            "{sender} does not federate here"
+        )));
     }
     date_ok(req)?;
     // One read for both the stored actor and whether the activity was seen (it is only

@@ -11,6 +11,7 @@ mod context;
 pub mod convert;
 pub mod delivery;
 mod error;
+pub mod flags;
 pub mod http_client;
 pub mod inbox;
 pub mod moderation;

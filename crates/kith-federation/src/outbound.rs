@@ -67,6 +67,14 @@ pub fn send(
         .collect();
     targets.sort();
     targets.dedup();
+    // Nothing is queued for a suspended server (domain policies).
+    let mut kept = Vec::with_capacity(targets.len());
+    for t in targets {
+        if !kith_core::domain_policy::refuses(conn, &t.1, false)? {
+            kept.push(t);
+        }
+    }
+    let targets = kept;
     if targets.is_empty() {
         return Ok(());
     }
@@ -191,4 +199,26 @@ pub fn update_person(urls: &InstanceUrls, actor: &Account, person: Value) -> Val
 /// `Block`.
 pub fn block(actor: &Account, id: &str, target: &Account) -> Value {
     json!({ "id": id, "type": "Block", "actor": actor.ap_id, "object": target.ap_id, "to": [target.ap_id] })
+}
+
+/// `Flag` (a forwarded report) from the instance actor: `object` is the reported account and
+/// the reported statuses' ids, `content` the comment. Nothing names the reporter.
+pub fn flag(
+    urls: &InstanceUrls,
+    instance_actor: &Account,
+    target: &Account,
+    status_uris: &[String],
+    comment: &str,
+) -> Value {
+    let mut object = vec![Value::String(target.ap_id.clone())];
+    object.extend(status_uris.iter().cloned().map(Value::String));
+    let mut v = base(
+        urls.activity("Flag"),
+        "Flag",
+        instance_actor,
+        Value::Array(object),
+    );
+    v["content"] = Value::String(comment.to_owned());
+    v["to"] = json!([target.ap_id]);
+    v
 }

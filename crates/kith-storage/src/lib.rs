@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod activity;
+pub mod domain_policies;
 mod error;
 pub mod follows;
 pub mod housekeeping;
@@ -18,6 +19,7 @@ pub mod moderation;
 pub mod oauth;
 pub mod outbox;
 mod pool;
+pub mod received_flags;
 pub mod schema;
 pub mod settings;
 pub mod statuses;

@@ -361,6 +361,43 @@ diesel::allow_tables_to_appear_in_same_query!(account_moderation, users);
 diesel::allow_tables_to_appear_in_same_query!(account_moderation, statuses);
 diesel::allow_tables_to_appear_in_same_query!(account_moderation, follows);
 
+diesel::table! {
+    domain_policies (id) {
+        id -> BigInt,
+        domain -> Text,
+        severity -> Text,
+        reject_media -> Bool,
+        reject_reports -> Bool,
+        private_comment -> Nullable<Text>,
+        public_comment -> Nullable<Text>,
+        obfuscate -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    received_flags (id) {
+        id -> BigInt,
+        ap_id -> Text,
+        origin_domain -> Text,
+        actor_ap_id -> Text,
+        account_id -> Nullable<BigInt>,
+        status_ids -> Text,
+        object_uris -> Text,
+        comment -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    domain_allows (id) {
+        id -> BigInt,
+        domain -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(statuses -> accounts (account_id));
 diesel::joinable!(account_stats -> accounts (account_id));
 diesel::joinable!(status_mentions -> statuses (status_id));

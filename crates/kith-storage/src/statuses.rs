@@ -489,7 +489,8 @@ pub fn by_account(
 }
 
 /// The public timeline: public posts (no boosts), optionally only local or only remote ones,
-/// without those of accounts that block `viewer` or that `viewer` blocks.
+/// without those of accounts that block `viewer` or that `viewer` blocks, and without those
+/// of accounts on silenced or suspended domains.
 pub fn public(
     conn: &mut DbConn,
     local: Option<bool>,
@@ -507,6 +508,12 @@ pub fn public(
     if let Some(v) = viewer {
         query = without_blocks(query, v);
     }
+    // Domain policies: silenced (limited) and suspended servers' accounts reach only their
+    // followers here, never the public timeline.
+    query = query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+        "statuses.account_id NOT IN ({})",
+        crate::domain_policies::accounts_under_sql(&["silence", "suspend"])
+    )));
     load_page(conn, query, page)
 }
 

@@ -88,6 +88,11 @@ pub enum AdminCommand {
         #[arg(long)]
         expires_in_hours: Option<i64>,
     },
+    /// Domain blocks in Mastodon's blocklist CSV: export or import.
+    DomainBlocks {
+        #[command(subcommand)]
+        cmd: crate::domain_blocks_cli::DomainBlocksCommand,
+    },
 }
 
 /// The staff member named `name`, refusing anyone who is not an admin or moderator.
@@ -265,7 +270,9 @@ async fn moderate(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
                 .await??;
             println!("{}", invite.code);
         }
-        AdminCommand::CreateUser { .. } | AdminCommand::Token { .. } => {
+        AdminCommand::CreateUser { .. }
+        | AdminCommand::Token { .. }
+        | AdminCommand::DomainBlocks { .. } => {
             unreachable!("handled by run")
         }
     }
@@ -394,6 +401,10 @@ pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
                 .with_context(|| format!("no local user named {username:?}"))?;
             let (token, _) = kith_core::tokens::issue(&db, None, Some(account.id), &scopes).await?;
             println!("{token}");
+        }
+        AdminCommand::DomainBlocks { cmd } => {
+            let db = open_database(config).await?;
+            crate::domain_blocks_cli::run(&db, cmd).await?;
         }
         other => moderate(config, other).await?,
     }

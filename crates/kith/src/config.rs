@@ -61,6 +61,12 @@ pub struct Config {
     pub s3_region: String,
     pub s3_access_key_id: String,
     pub s3_secret_access_key: String,
+    /// `blocklist` (federate with everyone but suspended domains) or `allowlist` (federate
+    /// only with the domains in the allow-list, `/api/v1/admin/domain_allows`).
+    pub federation_mode: String,
+    /// Who may read `GET /api/v1/instance/domain_blocks`: `all`, `users` (signed-in users) or
+    /// `disabled` (nobody; 404).
+    pub show_domain_blocks: String,
 }
 
 impl Default for Config {
@@ -90,6 +96,8 @@ impl Default for Config {
             s3_region: "us-east-1".into(),
             s3_access_key_id: String::new(),
             s3_secret_access_key: String::new(),
+            federation_mode: "blocklist".into(),
+            show_domain_blocks: "all".into(),
         }
     }
 }
@@ -120,6 +128,8 @@ const KEYS: &[&str] = &[
     "s3_region",
     "s3_access_key_id",
     "s3_secret_access_key",
+    "federation_mode",
+    "show_domain_blocks",
 ];
 
 impl Config {
@@ -178,6 +188,15 @@ impl Config {
             }
             "s3" => {}
             other => bail!("media_storage must be \"local\" or \"s3\", not {other:?}"),
+        }
+        if !matches!(self.federation_mode.as_str(), "blocklist" | "allowlist") {
+            bail!("federation_mode must be \"blocklist\" or \"allowlist\"");
+        }
+        if !matches!(
+            self.show_domain_blocks.as_str(),
+            "all" | "users" | "disabled"
+        ) {
+            bail!("show_domain_blocks must be \"all\", \"users\" or \"disabled\"");
         }
         Ok(())
     }
@@ -252,6 +271,8 @@ impl Config {
             registrations_open: false,
             dev_mode: self.dev_mode,
             authorized_fetch: self.authorized_fetch,
+            allowlist_mode: self.federation_mode == "allowlist",
+            show_domain_blocks: self.show_domain_blocks.clone(),
         }
     }
 }

@@ -3,5 +3,6 @@
 
 pub mod admin;
 pub mod config;
+pub mod domain_blocks_cli;
 pub mod serve;
 mod watchdog;

@@ -166,6 +166,33 @@ impl User {
         }
     }
 
+    /// A user with a role (`Role::Moderator`, `Role::Admin`) and a token with `scopes`.
+    pub async fn with_role(
+        i: &Instance,
+        username: &str,
+        role: kith_core::accounts::Role,
+        scopes: &str,
+    ) -> User {
+        let account = kith_core::accounts::create_local_user(
+            &i.context.db,
+            &i.context.urls,
+            kith_core::accounts::NewLocalUser {
+                username: username.into(),
+                password: "correct horse".into(),
+                email: Some(format!("{username}@mail.example")),
+                role,
+            },
+        )
+        .await
+        .expect("create user");
+        User {
+            token: i.token(&account, scopes).await,
+            id: account.id.to_string(),
+            base: i.base.clone(),
+            client: client(),
+        }
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{}", self.base, path))

@@ -1,0 +1,49 @@
+//! Reports received from other servers (`Flag` activities), kept as they came: who sent them,
+//! which local account and statuses they name (if any), everything they named, and the comment.
+// REPORTS: when `kith_core::reports` and its `reports` table land, incoming Flags become rows
+// there (attributed to the sending instance) and this table goes.
+
+use crate::pool::DbConn;
+use crate::schema::received_flags;
+use crate::StorageError;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+/// One received report.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = received_flags)]
+pub struct ReceivedFlag {
+    pub id: i64,
+    pub ap_id: String,
+    pub origin_domain: String,
+    pub actor_ap_id: String,
+    pub account_id: Option<i64>,
+    /// JSON array of local status ids (as strings).
+    pub status_ids: String,
+    /// JSON array of every URI the Flag named.
+    pub object_uris: String,
+    pub comment: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// Stores a received report; a Flag already stored (same id) is kept once.
+pub fn insert(conn: &mut DbConn, flag: &ReceivedFlag) -> Result<(), StorageError> {
+    let seen: i64 = received_flags::table
+        .filter(received_flags::ap_id.eq(&flag.ap_id))
+        .count()
+        .get_result(conn)?;
+    if seen == 0 {
+        diesel::insert_into(received_flags::table)
+            .values(flag)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Every received report, newest first.
+pub fn list(conn: &mut DbConn) -> Result<Vec<ReceivedFlag>, StorageError> {
+    Ok(received_flags::table
+        .order(received_flags::id.desc())
+        .select(ReceivedFlag::as_select())
+        .load(conn)?)
+}
