@@ -49,7 +49,7 @@ async fn moderator(auth: &Auth, data: &Data) -> ApiResult<i64> {
 
 /// Mastodon's `Admin::DomainBlock`.
 #[derive(Debug, Serialize)]
-pub struct AdminDomainBlock {
+pub(super) struct AdminDomainBlock {
     pub id: String,
     pub domain: String,
     pub digest: String,
@@ -81,7 +81,7 @@ impl From<DomainPolicy> for AdminDomainBlock {
 
 /// Mastodon's `Admin::DomainAllow`.
 #[derive(Debug, Serialize)]
-pub struct AdminDomainAllow {
+pub(super) struct AdminDomainAllow {
     pub id: String,
     pub domain: String,
     pub created_at: String,
@@ -99,7 +99,7 @@ impl From<DomainAllow> for AdminDomainAllow {
 
 /// Mastodon's public `DomainBlock`.
 #[derive(Debug, Serialize)]
-pub struct PublicDomainBlock {
+pub(super) struct PublicDomainBlock {
     pub domain: String,
     pub digest: String,
     pub severity: String,
