@@ -29,6 +29,16 @@ impl Auth {
     }
 }
 
+impl MaybeAuth {
+    /// The id of the account the token acts for, if there is one.
+    pub fn viewer(&self) -> Option<i64> {
+        self.0
+            .as_ref()
+            .and_then(|a| a.account.as_ref())
+            .map(|a| a.id)
+    }
+}
+
 /// The gate's finding; a route the gate did not see has no token to offer (fail closed).
 fn gated(req: &HttpRequest) -> Result<Option<Authenticated>, ApiError> {
     match req.extensions().get::<Gated>() {

@@ -4,6 +4,7 @@ mod accounts;
 mod apps;
 mod follows;
 mod instance;
+mod marks;
 mod notifications;
 mod search;
 mod statuses;
@@ -25,6 +26,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .configure(follows::configure)
             .configure(accounts::configure)
             .configure(statuses::configure)
+            .configure(marks::configure)
             .configure(timelines::configure)
             .configure(notifications::configure)
             .configure(search::configure)

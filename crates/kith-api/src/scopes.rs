@@ -124,6 +124,40 @@ pub const ENDPOINTS: &[(&str, &str, Access)] = &[
         "/api/v1/statuses/{id}/unreblog",
         User("write:statuses"),
     ),
+    ("GET", "/api/v1/bookmarks", User("read:bookmarks")),
+    ("GET", "/api/v1/favourites", User("read:favourites")),
+    (
+        "POST",
+        "/api/v1/statuses/{id}/bookmark",
+        User("write:bookmarks"),
+    ),
+    (
+        "POST",
+        "/api/v1/statuses/{id}/unbookmark",
+        User("write:bookmarks"),
+    ),
+    ("POST", "/api/v1/statuses/{id}/pin", User("write:accounts")),
+    (
+        "POST",
+        "/api/v1/statuses/{id}/unpin",
+        User("write:accounts"),
+    ),
+    (
+        "GET",
+        "/api/v1/statuses/{id}/favourited_by",
+        Optional("read:accounts"),
+    ),
+    (
+        "GET",
+        "/api/v1/statuses/{id}/reblogged_by",
+        Optional("read:accounts"),
+    ),
+    ("GET", "/api/v1/statuses/{id}/source", User("read:statuses")),
+    (
+        "GET",
+        "/api/v1/statuses/{id}/history",
+        Optional("read:statuses"),
+    ),
     ("GET", "/api/v1/timelines/home", User("read:statuses")),
     ("GET", "/api/v1/timelines/public", Optional("read:statuses")),
     ("GET", "/api/v1/notifications", User("read:notifications")),
@@ -223,6 +257,7 @@ mod tests {
         ),
         ("mastodon/search.rs", include_str!("mastodon/search.rs")),
         ("mastodon/statuses.rs", include_str!("mastodon/statuses.rs")),
+        ("mastodon/marks.rs", include_str!("mastodon/marks.rs")),
         (
             "mastodon/timelines.rs",
             include_str!("mastodon/timelines.rs"),

@@ -166,6 +166,39 @@ pub fn count_favourites_of(
         .collect())
 }
 
+/// `account_id`'s favourited statuses it may still see, as (favourite id, status), newest
+/// favourite first: paged by the favourite's own id, as Mastodon does.
+pub fn favourited(
+    conn: &mut DbConn,
+    account_id: i64,
+    page: crate::statuses::Page,
+) -> Result<Vec<(i64, crate::statuses::Status)>, StorageError> {
+    let pairs = crate::statuses::marks_page!(conn, favourites, account_id, account_id, page);
+    crate::statuses::visible_marked(conn, &pairs, Some(account_id))
+}
+
+/// The accounts that favourited a status, as (favourite id, account), newest first.
+pub fn favouriters(
+    conn: &mut DbConn,
+    status_id: i64,
+    page: crate::statuses::Page,
+) -> Result<Vec<(i64, crate::accounts::Account)>, StorageError> {
+    use crate::schema::accounts;
+    let pairs = crate::statuses::marks_page!(conn, favourites, status_id, status_id, page);
+    let ids: Vec<i64> = pairs.iter().map(|(id, _)| *id).collect();
+    let mut found: std::collections::HashMap<i64, crate::accounts::Account> = favourites::table
+        .inner_join(accounts::table.on(accounts::id.eq(favourites::account_id)))
+        .filter(favourites::id.eq_any(ids))
+        .select((favourites::id, crate::accounts::Account::as_select()))
+        .load::<(i64, crate::accounts::Account)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(pairs
+        .iter()
+        .filter_map(|(id, _)| Some((*id, found.remove(id)?)))
+        .collect())
+}
+
 /// Whether recording `ap_id` would be its first receipt (it was not seen yet).
 pub fn first_receipt_would_be(conn: &mut DbConn, ap_id: &str) -> Result<bool, StorageError> {
     Ok(received_activities::table

@@ -1,6 +1,7 @@
 //! Integration tests: real Kith instances on loopback ports, on SQLite and on PostgreSQL.
 
 mod cli;
+mod client_api;
 mod delivery;
 mod discovery;
 mod federation;

@@ -1,0 +1,33 @@
+"""Issue 11: the entities of the everyday client-API endpoints match the Mastodon OpenAPI schema."""
+
+import requests
+
+
+def test_everyday_endpoints_match_the_mastodon_schema(kith_factory, conformance):
+    kith = kith_factory(users=["ana", "bob"])
+    tokens = {name: kith.cli("admin", "token", name, "--scopes", "read write follow") for name in ("ana", "bob")}
+    auth = {name: {"Authorization": f"Bearer {t}"} for name, t in tokens.items()}
+
+    def call(method, path, who="ana", **kw):
+        res = requests.request(method, kith.base + path, headers=auth[who] if who else {}, timeout=30, **kw)
+        assert res.status_code == 200, f"{method} {path}: {res.status_code} {res.text}"
+        return res.json()
+
+    ana = call("GET", "/api/v1/accounts/verify_credentials")
+    post = call("POST", "/api/v1/statuses", data={"status": "hello @bob", "visibility": "public"})
+    sid = post["id"]
+    call("PUT", f"/api/v1/statuses/{sid}", data={"status": "hello again @bob"})
+    call("POST", f"/api/v1/statuses/{sid}/favourite", who="bob")
+    call("POST", f"/api/v1/statuses/{sid}/reblog", who="bob")
+    conformance(call("POST", f"/api/v1/statuses/{sid}/bookmark", who="bob"), "Status")
+    conformance(call("POST", f"/api/v1/statuses/{sid}/pin"), "Status")
+    conformance(call("GET", "/api/v1/bookmarks", who="bob"), "Status[]")
+    conformance(call("GET", "/api/v1/favourites", who="bob"), "Status[]")
+    conformance(call("GET", f"/api/v1/statuses/{sid}/favourited_by", who=None), "Account[]")
+    conformance(call("GET", f"/api/v1/statuses/{sid}/reblogged_by", who=None), "Account[]")
+    conformance(call("GET", f"/api/v1/statuses/{sid}/source"), "StatusSource")
+    history = call("GET", f"/api/v1/statuses/{sid}/history", who=None)
+    assert len(history) == 2
+    conformance(history, "StatusEdit[]")
+    conformance(call("GET", f"/api/v1/accounts/{ana['id']}/statuses?pinned=true", who=None), "Status[]")
+    conformance(call("POST", f"/api/v1/statuses/{sid}/unpin"), "Status")
