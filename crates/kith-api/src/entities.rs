@@ -4,6 +4,7 @@
 pub mod account;
 pub mod application;
 pub mod instance;
+pub mod marker;
 pub mod status;
 
 use chrono::NaiveDateTime;

@@ -161,6 +161,28 @@ pub const ENDPOINTS: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/timelines/home", User("read:statuses")),
     ("GET", "/api/v1/timelines/public", Optional("read:statuses")),
     ("GET", "/api/v1/notifications", User("read:notifications")),
+    (
+        "GET",
+        "/api/v1/notifications/{id}",
+        User("read:notifications"),
+    ),
+    (
+        "POST",
+        "/api/v1/notifications/{id}/dismiss",
+        User("write:notifications"),
+    ),
+    (
+        "POST",
+        "/api/v1/notifications/clear",
+        User("write:notifications"),
+    ),
+    (
+        "GET",
+        "/api/v1/notifications/unread_count",
+        User("read:notifications"),
+    ),
+    ("GET", "/api/v1/markers", User("read:statuses")),
+    ("POST", "/api/v1/markers", User("write:statuses")),
     ("GET", "/api/v2/search", Optional("read:search")),
 ];
 

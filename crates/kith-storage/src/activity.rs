@@ -26,14 +26,12 @@ pub fn notify(conn: &mut DbConn, n: &Notification) -> Result<(), StorageError> {
     Ok(())
 }
 
-/// An account's notifications, newest first, optionally only some kinds.
+/// An account's notifications, newest first (paged as statuses are), optionally only some kinds.
 pub fn notifications_for(
     conn: &mut DbConn,
     account_id: i64,
     kinds: Option<Vec<String>>,
-    max_id: Option<i64>,
-    since_id: Option<i64>,
-    limit: i64,
+    page: crate::statuses::Page,
 ) -> Result<Vec<Notification>, StorageError> {
     let mut q = notifications::table
         .filter(notifications::account_id.eq(account_id))
@@ -41,16 +39,83 @@ pub fn notifications_for(
     if let Some(k) = kinds {
         q = q.filter(notifications::kind.eq_any(k));
     }
-    if let Some(m) = max_id {
+    if let Some(m) = page.max_id {
         q = q.filter(notifications::id.lt(m));
     }
-    if let Some(s) = since_id {
+    if let Some(s) = page.since_id {
         q = q.filter(notifications::id.gt(s));
     }
-    Ok(q.order(notifications::id.desc())
-        .limit(limit.clamp(1, 80))
+    let limit = page.limit.clamp(1, 80);
+    let mut rows: Vec<Notification> = match page.min_id {
+        Some(min) => q
+            .filter(notifications::id.gt(min))
+            .order(notifications::id.asc())
+            .limit(limit)
+            .select(Notification::as_select())
+            .load(conn)?,
+        None => q
+            .order(notifications::id.desc())
+            .limit(limit)
+            .select(Notification::as_select())
+            .load(conn)?,
+    };
+    if page.min_id.is_some() {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+/// One of an account's notifications.
+pub fn notification(
+    conn: &mut DbConn,
+    account_id: i64,
+    id: i64,
+) -> Result<Notification, StorageError> {
+    Ok(notifications::table
+        .filter(notifications::account_id.eq(account_id))
+        .filter(notifications::id.eq(id))
         .select(Notification::as_select())
-        .load(conn)?)
+        .first(conn)?)
+}
+
+/// Deletes one of an account's notifications; false if it had none with this id.
+pub fn dismiss(conn: &mut DbConn, account_id: i64, id: i64) -> Result<bool, StorageError> {
+    let n = diesel::delete(
+        notifications::table
+            .filter(notifications::account_id.eq(account_id))
+            .filter(notifications::id.eq(id)),
+    )
+    .execute(conn)?;
+    Ok(n > 0)
+}
+
+/// Deletes all of an account's notifications.
+pub fn clear_notifications(conn: &mut DbConn, account_id: i64) -> Result<(), StorageError> {
+    diesel::delete(notifications::table.filter(notifications::account_id.eq(account_id)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// How many of an account's notifications are newer than `after`, optionally only some kinds,
+/// counting no further than `cap`.
+pub fn count_unread(
+    conn: &mut DbConn,
+    account_id: i64,
+    after: Option<i64>,
+    kinds: Option<Vec<String>>,
+    cap: i64,
+) -> Result<i64, StorageError> {
+    let mut q = notifications::table
+        .filter(notifications::account_id.eq(account_id))
+        .filter(notifications::id.gt(after.unwrap_or(i64::MIN)))
+        .select(notifications::id)
+        .into_boxed();
+    if let Some(k) = kinds {
+        q = q.filter(notifications::kind.eq_any(k));
+    }
+    // Counting a capped sub-select keeps the count cheap however many there are.
+    let ids: Vec<i64> = q.order(notifications::id.desc()).limit(cap).load(conn)?;
+    Ok(ids.len() as i64)
 }
 
 /// Removes follow-request notifications once the request is settled.

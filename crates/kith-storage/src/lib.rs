@@ -12,6 +12,7 @@ mod error;
 pub mod follows;
 pub mod id;
 pub mod login_failures;
+pub mod markers;
 pub mod marks;
 pub mod oauth;
 pub mod outbox;

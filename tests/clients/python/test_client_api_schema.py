@@ -31,3 +31,13 @@ def test_everyday_endpoints_match_the_mastodon_schema(kith_factory, conformance)
     conformance(history, "StatusEdit[]")
     conformance(call("GET", f"/api/v1/accounts/{ana['id']}/statuses?pinned=true", who=None), "Status[]")
     conformance(call("POST", f"/api/v1/statuses/{sid}/unpin"), "Status")
+
+    notes = call("GET", "/api/v1/notifications")
+    assert notes
+    conformance(notes, "Notification[]")
+    conformance(call("GET", f"/api/v1/notifications/{notes[0]['id']}"), "Notification")
+    assert call("GET", "/api/v1/notifications/unread_count") == {"count": len(notes)}
+    markers = call("POST", "/api/v1/markers", data={"home[last_read_id]": sid, "notifications[last_read_id]": notes[0]["id"]})
+    for timeline in ("home", "notifications"):
+        conformance(markers[timeline], "Marker")
+    assert call("GET", "/api/v1/markers?timeline[]=notifications")["notifications"]["last_read_id"] == notes[0]["id"]

@@ -247,3 +247,128 @@ async fn history_keeps_every_version_and_source_is_the_authors() {
         assert_eq!(bob.status_code(Method::GET, &path).await, 404);
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_are_read_one_by_one_dismissed_cleared_and_counted_from_the_marker() {
+    on_each_backend!(async |i: &Instance| {
+        let ana = User::new(i, "ana").await;
+        let bob = User::new(i, "bob").await;
+        let a1 = post(&ana, "one", "public").await;
+        bob.post(&format!("/api/v1/statuses/{a1}/favourite"), json!({}))
+            .await;
+        bob.post(&format!("/api/v1/accounts/{}/follow", ana.id), json!({}))
+            .await;
+        post(&bob, "hi @ana", "public").await;
+        let all = ana.json("/api/v1/notifications").await;
+        let kinds: Vec<&str> = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["mention", "follow", "favourite"]);
+        let ids = ids(&all);
+        // Filters.
+        let only = ana
+            .json("/api/v1/notifications?types[]=follow&types[]=mention")
+            .await;
+        assert_eq!(only.as_array().unwrap().len(), 2);
+        let without = ana
+            .json("/api/v1/notifications?exclude_types[]=mention")
+            .await;
+        assert_eq!(without[0]["type"], "follow");
+        // Paging forward from the oldest with min_id.
+        let newer = ana
+            .json(&format!("/api/v1/notifications?min_id={}&limit=1", ids[2]))
+            .await;
+        assert_eq!(newer[0]["id"], ids[1].as_str());
+
+        // One by one; someone else's is not found.
+        let one = ana.json(&format!("/api/v1/notifications/{}", ids[2])).await;
+        assert_eq!(one["type"], "favourite");
+        assert_eq!(one["status"]["id"], a1.as_str());
+        let path = format!("/api/v1/notifications/{}", ids[2]);
+        assert_eq!(bob.status_code(Method::GET, &path).await, 404);
+        let dismiss = format!("/api/v1/notifications/{}/dismiss", ids[2]);
+        assert_eq!(bob.status_code(Method::POST, &dismiss).await, 404);
+
+        // Unread: all three until the marker moves; then only the newer ones.
+        let count = ana.json("/api/v1/notifications/unread_count").await;
+        assert_eq!(count, json!({"count": 3}));
+        let marked = ana
+            .post(
+                "/api/v1/markers",
+                json!({"notifications": {"last_read_id": ids[1]}}),
+            )
+            .await;
+        assert_eq!(marked["notifications"]["last_read_id"], ids[1].as_str());
+        assert_eq!(marked["notifications"]["version"], 1);
+        assert!(marked.get("home").is_none());
+        let count = ana.json("/api/v1/notifications/unread_count").await;
+        assert_eq!(count, json!({"count": 1}));
+        let count = ana
+            .json("/api/v1/notifications/unread_count?types[]=follow")
+            .await;
+        assert_eq!(count, json!({"count": 0}));
+
+        assert_eq!(ana.post(&dismiss, json!({})).await, json!({}));
+        assert_eq!(ana.status_code(Method::GET, &path).await, 404);
+        assert_eq!(
+            ana.json("/api/v1/notifications")
+                .await
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+        assert_eq!(
+            ana.post("/api/v1/notifications/clear", json!({})).await,
+            json!({})
+        );
+        assert_eq!(ana.json("/api/v1/notifications").await, json!([]));
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn markers_are_stored_per_account_and_counted_in_versions() {
+    on_each_backend!(async |i: &Instance| {
+        let ana = User::new(i, "ana").await;
+        let bob = User::new(i, "bob").await;
+        let none = ana
+            .json("/api/v1/markers?timeline[]=home&timeline[]=notifications")
+            .await;
+        assert_eq!(none, json!({}));
+        // A Rails-style form, as Mastodon.py sends it.
+        let res = client()
+            .post(i.url("/api/v1/markers"))
+            .bearer_auth(&ana.token)
+            .form(&[
+                ("home[last_read_id]", "103"),
+                ("notifications[last_read_id]", "7"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        ana.post("/api/v1/markers", json!({"home": {"last_read_id": "104"}}))
+            .await;
+        let both = ana
+            .json("/api/v1/markers?timeline[]=home&timeline[]=notifications")
+            .await;
+        assert_eq!(both["home"]["last_read_id"], "104");
+        assert_eq!(both["home"]["version"], 2);
+        assert_eq!(both["notifications"]["last_read_id"], "7");
+        assert!(both["home"]["updated_at"].as_str().unwrap().ends_with('Z'));
+        let home_only = ana.json("/api/v1/markers?timeline[]=home").await;
+        assert!(home_only.get("notifications").is_none());
+        assert_eq!(bob.json("/api/v1/markers?timeline[]=home").await, json!({}));
+        let res = client()
+            .post(i.url("/api/v1/markers"))
+            .bearer_auth(&ana.token)
+            .json(&json!({"home": {"last_read_id": "not an id"}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422);
+    });
+}

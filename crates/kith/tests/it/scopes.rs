@@ -311,6 +311,48 @@ const TABLE: &[(&str, &str, &str, Needs, &[&str])] = &[
         User("read:notifications"),
         &[],
     ),
+    (
+        "GET",
+        "/api/v1/notifications/{id}",
+        "/api/v1/notifications/1",
+        User("read:notifications"),
+        &[],
+    ),
+    (
+        "POST",
+        "/api/v1/notifications/{id}/dismiss",
+        "/api/v1/notifications/1/dismiss",
+        User("write:notifications"),
+        &["write"],
+    ),
+    (
+        "GET",
+        "/api/v1/notifications/unread_count",
+        "/api/v1/notifications/unread_count",
+        User("read:notifications"),
+        &[],
+    ),
+    (
+        "GET",
+        "/api/v1/markers",
+        "/api/v1/markers?timeline[]=home",
+        User("read:statuses"),
+        &[],
+    ),
+    (
+        "POST",
+        "/api/v1/markers",
+        "/api/v1/markers",
+        User("write:statuses"),
+        &["write"],
+    ),
+    (
+        "POST",
+        "/api/v1/notifications/clear",
+        "/api/v1/notifications/clear",
+        User("write:notifications"),
+        &["write"],
+    ),
     // A push token used to make Kith fetch remote accounts through search.
     (
         "GET",
