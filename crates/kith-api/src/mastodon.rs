@@ -2,10 +2,12 @@
 
 mod accounts;
 mod apps;
+mod directory;
 mod follows;
 mod instance;
 mod marks;
 mod notifications;
+mod people;
 mod search;
 mod statuses;
 mod timelines;
@@ -23,6 +25,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .wrap(from_fn(scopes::gate))
             .configure(apps::configure)
             .configure(instance::configure)
+            .configure(directory::configure)
+            .configure(people::configure)
             .configure(follows::configure)
             .configure(accounts::configure)
             .configure(statuses::configure)

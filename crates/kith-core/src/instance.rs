@@ -15,6 +15,8 @@ pub struct InstanceInfo {
     pub dev_mode: bool,
     /// Authorized-fetch ("secure") mode: ActivityPub reads need a valid HTTP signature.
     pub authorized_fetch: bool,
+    /// The instance's rules, in order (`rules` in the configuration).
+    pub rules: Vec<String>,
 }
 
 /// Kith's own version.

@@ -624,3 +624,15 @@ pub fn remove_author_from_feed(
     .execute(conn)?;
     Ok(())
 }
+
+/// Number of posts (not boosts) made here with ids in `[from_id, to_id)`: ids are
+/// time-ordered, so this counts a span of time along the primary key.
+pub fn count_local_in(conn: &mut DbConn, from_id: i64, to_id: i64) -> Result<i64, StorageError> {
+    Ok(statuses::table
+        .filter(statuses::id.ge(from_id))
+        .filter(statuses::id.lt(to_id))
+        .filter(statuses::local.eq(true))
+        .filter(statuses::reblog_of_id.is_null())
+        .count()
+        .get_result(conn)?)
+}

@@ -39,6 +39,8 @@ pub struct Config {
     pub instance_description: String,
     /// Contact address for the admins.
     pub contact_email: String,
+    /// The instance's rules, shown in order by apps (`/api/v1/instance/rules`).
+    pub rules: Vec<String>,
     /// Log filter, as `RUST_LOG` takes it (`info`, `kith=debug,info`).
     pub log: String,
 }
@@ -58,6 +60,7 @@ impl Default for Config {
             instance_title: "Kith".into(),
             instance_description: "A small community on the fediverse.".into(),
             contact_email: String::new(),
+            rules: Vec::new(),
             log: "info".into(),
         }
     }
@@ -77,6 +80,7 @@ const KEYS: &[&str] = &[
     "instance_title",
     "instance_description",
     "contact_email",
+    "rules",
     "log",
 ];
 
@@ -117,6 +121,9 @@ impl Config {
             bail!("inbox_queue must be at least 1");
         }
         self.trusted_proxies()?;
+        if self.rules.iter().any(|r| r.trim().is_empty()) {
+            bail!("rules: a rule may not be empty");
+        }
         Ok(())
     }
 
@@ -164,6 +171,7 @@ impl Config {
             registrations_open: false,
             dev_mode: self.dev_mode,
             authorized_fetch: self.authorized_fetch,
+            rules: self.rules.clone(),
         }
     }
 }
@@ -206,6 +214,20 @@ mod tests {
             jail.create_file("kith.toml", "colour = \"green\"")?;
             jail.set_env("KITH_DEV_MODE", "false");
             assert!(Config::load(None).is_err(), "unknown keys are refused");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn rules_come_from_the_file_or_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("kith.toml", "rules = [\"Be kind.\", \"No ads.\"]")?;
+            let c = Config::load(None).expect("load");
+            assert_eq!(c.instance_info().rules, ["Be kind.", "No ads."]);
+            jail.set_env("KITH_RULES", "[\"Only this.\"]");
+            assert_eq!(Config::load(None).expect("load").rules, ["Only this."]);
+            jail.set_env("KITH_RULES", "[\" \"]");
+            assert!(Config::load(None).is_err(), "an empty rule is refused");
             Ok(())
         });
     }

@@ -3,7 +3,8 @@
 import requests
 
 
-def test_everyday_endpoints_match_the_mastodon_schema(kith_factory, conformance):
+def test_everyday_endpoints_match_the_mastodon_schema(kith_factory, conformance, monkeypatch):
+    monkeypatch.setenv("KITH_RULES", '["Be kind.", "No advertising."]')
     kith = kith_factory(users=["ana", "bob"])
     tokens = {name: kith.cli("admin", "token", name, "--scopes", "read write follow") for name in ("ana", "bob")}
     auth = {name: {"Authorization": f"Bearer {t}"} for name, t in tokens.items()}
@@ -41,3 +42,30 @@ def test_everyday_endpoints_match_the_mastodon_schema(kith_factory, conformance)
     for timeline in ("home", "notifications"):
         conformance(markers[timeline], "Marker")
     assert call("GET", "/api/v1/markers?timeline[]=notifications")["notifications"]["last_read_id"] == notes[0]["id"]
+
+    anon = lambda path: call("GET", path, who=None)  # noqa: E731
+    rules = anon("/api/v1/instance/rules")
+    assert [r["text"] for r in rules] == ["Be kind.", "No advertising."]
+    conformance(rules, "Rule[]")
+    conformance(anon("/api/v1/custom_emojis"), "CustomEmoji[]")
+    conformance(call("GET", "/api/v1/preferences"), "Preferences")
+    conformance(anon("/api/v1/trends/statuses"), "Status[]")
+    conformance(anon("/api/v1/trends/tags"), "Tag[]")
+    conformance(anon("/api/v1/trends/links"), "TrendsLink[]")
+    conformance(call("GET", "/api/v2/suggestions"), "Suggestion[]")
+    conformance(call("GET", "/api/v1/endorsements"), "Account[]")
+    conformance(anon(f"/api/v1/accounts/{ana['id']}/featured_tags"), "FeaturedTag[]")
+    assert isinstance(anon("/api/v1/instance/peers"), list)
+    weeks = anon("/api/v1/instance/activity")
+    assert len(weeks) == 12 and weeks[0]["statuses"] == "1" and all(set(w) == {"week", "statuses", "logins", "registrations"} for w in weeks)
+    found = call("GET", "/api/v1/accounts/search?q=bo")
+    assert [a["acct"] for a in found] == ["bob"]
+    conformance(found, "Account[]")
+    bob = found[0]
+    call("POST", f"/api/v1/accounts/{bob['id']}/follow")
+    familiar = call("GET", f"/api/v1/accounts/familiar_followers?id[]={ana['id']}", who="bob")
+    conformance(familiar, "FamiliarFollowers[]")
+    call("POST", f"/api/v1/accounts/{bob['id']}/block")
+    blocks = call("GET", "/api/v1/blocks")
+    assert [a["id"] for a in blocks] == [bob["id"]]
+    conformance(blocks, "Account[]")

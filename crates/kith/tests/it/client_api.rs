@@ -65,12 +65,12 @@ async fn favourites_and_bookmarks_page_by_their_own_ids_and_stay_visible_only() 
         assert_eq!(res.status(), 200);
         let max_id = next_max_id(&res);
         let page: Value = res.json().await.unwrap();
-        assert_eq!(ids(&page), [a2.clone(), a3.clone()]);
+        assert_eq!(ids(&page), [a2.as_str(), a3.as_str()]);
         assert_eq!(page[0]["favourited"], true);
         let rest = bob
             .json(&format!("/api/v1/favourites?limit=2&max_id={max_id}"))
             .await;
-        assert_eq!(ids(&rest), [a1.clone()]);
+        assert_eq!(ids(&rest), [a1.as_str()]);
 
         // Bookmarks: private to bob, newest bookmark first, and undone.
         let marked = bob
@@ -84,7 +84,7 @@ async fn favourites_and_bookmarks_page_by_their_own_ids_and_stay_visible_only() 
             .await;
         assert_eq!(
             ids(&bob.json("/api/v1/bookmarks").await),
-            [a1.clone(), a2.clone()]
+            [a1.as_str(), a2.as_str()]
         );
         assert_eq!(
             ids(&ana.json("/api/v1/bookmarks").await),
@@ -94,7 +94,7 @@ async fn favourites_and_bookmarks_page_by_their_own_ids_and_stay_visible_only() 
             .post(&format!("/api/v1/statuses/{a1}/unbookmark"), json!({}))
             .await;
         assert_eq!(unmarked["bookmarked"], false);
-        assert_eq!(ids(&bob.json("/api/v1/bookmarks").await), [a2.clone()]);
+        assert_eq!(ids(&bob.json("/api/v1/bookmarks").await), [a2.as_str()]);
 
         // Who favourited, who boosted.
         bob.post(&format!("/api/v1/statuses/{a1}/reblog"), json!({}))
@@ -102,7 +102,7 @@ async fn favourites_and_bookmarks_page_by_their_own_ids_and_stay_visible_only() 
         let favers = ana
             .json(&format!("/api/v1/statuses/{a1}/favourited_by"))
             .await;
-        assert_eq!(ids(&favers), [bob.id.clone()]);
+        assert_eq!(ids(&favers), [bob.id.as_str()]);
         let boosters = client()
             .get(i.url(&format!("/api/v1/statuses/{a1}/reblogged_by")))
             .send()
@@ -111,7 +111,7 @@ async fn favourites_and_bookmarks_page_by_their_own_ids_and_stay_visible_only() 
             .json::<Value>()
             .await
             .unwrap();
-        assert_eq!(ids(&boosters), [bob.id.clone()]);
+        assert_eq!(ids(&boosters), [bob.id.as_str()]);
         assert_eq!(boosters[0]["acct"], "bob");
 
         // A followers-only post: bob may bookmark it while he follows ana, and it leaves his
@@ -371,4 +371,215 @@ async fn markers_are_stored_per_account_and_counted_in_versions() {
             .unwrap();
         assert_eq!(res.status(), 422);
     });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_up_documents_rules_activity_and_the_empty_lists() {
+    for db in kith_storage::testing::TestDatabase::each_backend() {
+        eprintln!("--- backend {:?}", db.backend);
+        let i = Instance::start_with(&db, |c| {
+            c.rules = vec!["Be kind.".into(), "No advertising.".into()]
+        })
+        .await;
+        let ana = User::new(&i, "ana").await;
+        let anonymous = |path: &str| {
+            let url = i.url(path);
+            async move {
+                let res = client().get(url).send().await.unwrap();
+                assert_eq!(res.status(), 200);
+                res.json::<Value>().await.unwrap()
+            }
+        };
+        let rules = anonymous("/api/v1/instance/rules").await;
+        assert_eq!(
+            rules,
+            json!([{"id": "1", "text": "Be kind.", "hint": ""},
+                   {"id": "2", "text": "No advertising.", "hint": ""}])
+        );
+        assert_eq!(anonymous("/api/v2/instance").await["rules"], rules);
+        assert_eq!(anonymous("/api/v1/instance").await["rules"], rules);
+
+        // This week: one registration, one sign-in (ana's token), two posts (not the boost).
+        let one = post(&ana, "one", "public").await;
+        post(&ana, "two", "private").await;
+        ana.post(&format!("/api/v1/statuses/{one}/reblog"), json!({}))
+            .await;
+        let weeks = anonymous("/api/v1/instance/activity").await;
+        let weeks = weeks.as_array().unwrap();
+        assert_eq!(weeks.len(), 12);
+        assert_eq!(weeks[0]["statuses"], "2");
+        assert_eq!(weeks[0]["logins"], "1");
+        assert_eq!(weeks[0]["registrations"], "1");
+        assert_eq!(weeks[1]["statuses"], "0");
+        let starts: Vec<i64> = weeks
+            .iter()
+            .map(|w| w["week"].as_str().unwrap().parse().unwrap())
+            .collect();
+        assert!(starts.windows(2).all(|w| w[0] - w[1] == 7 * 86_400));
+        let now = chrono::Utc::now().timestamp();
+        assert!(starts[0] <= now && now - starts[0] < 7 * 86_400);
+        assert_eq!((starts[0] / 86_400 + 3) % 7, 0, "weeks start on Monday");
+
+        for path in [
+            "/api/v1/custom_emojis",
+            "/api/v1/trends",
+            "/api/v1/trends/tags",
+            "/api/v1/trends/statuses",
+            "/api/v1/trends/links",
+            "/api/v1/instance/peers",
+        ] {
+            assert_eq!(anonymous(path).await, json!([]), "{path}");
+        }
+        for path in [
+            "/api/v1/suggestions",
+            "/api/v2/suggestions",
+            "/api/v1/endorsements",
+        ] {
+            assert_eq!(ana.json(path).await, json!([]), "{path}");
+        }
+        let featured = format!("/api/v1/accounts/{}/featured_tags", ana.id);
+        assert_eq!(anonymous(&featured).await, json!([]));
+        assert_eq!(
+            ana.status_code(Method::GET, "/api/v1/accounts/1/featured_tags")
+                .await,
+            404
+        );
+        let prefs = ana.json("/api/v1/preferences").await;
+        assert_eq!(prefs["posting:default:visibility"], "public");
+        assert_eq!(prefs["reading:expand:spoilers"], false);
+        i.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_are_searched_blocks_listed_and_familiar_followers_found() {
+    on_each_backend!(async |i: &Instance| {
+        let ana = User::new(i, "ana").await;
+        let bob = User::new(i, "bob").await;
+        let bea = User::new(i, "beatrix").await;
+        let cy = User::new(i, "cy").await;
+        let res = client()
+            .patch(i.url("/api/v1/accounts/update_credentials"))
+            .bearer_auth(&cy.token)
+            .form(&[("display_name", "Cy the Bold")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+
+        let names = |v: &Value| -> Vec<String> {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["acct"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        // By the start of the username, or a part of the display name; case does not matter.
+        assert_eq!(
+            names(&ana.json("/api/v1/accounts/search?q=B").await),
+            ["beatrix", "bob", "cy"]
+        );
+        assert_eq!(
+            names(&ana.json("/api/v1/accounts/search?q=%40bo").await),
+            ["bob", "cy"]
+        );
+        assert_eq!(
+            names(
+                &ana.json("/api/v1/accounts/search?q=b&limit=1&offset=1")
+                    .await
+            ),
+            ["bob"]
+        );
+        let own_domain = format!("/api/v1/accounts/search?q=bob%40{}", i.domain);
+        assert_eq!(names(&ana.json(&own_domain).await), ["bob"]);
+        // LIKE wildcards are taken literally; the instance actor is never found.
+        assert_eq!(ana.json("/api/v1/accounts/search?q=%25").await, json!([]));
+        let actor = format!("/api/v1/accounts/search?q={}", i.domain);
+        assert!(!names(&ana.json(&actor).await)
+            .iter()
+            .any(|n| n.contains(&i.domain)));
+        // Only the people followed.
+        ana.post(&format!("/api/v1/accounts/{}/follow", bob.id), json!({}))
+            .await;
+        assert_eq!(
+            names(&ana.json("/api/v1/accounts/search?q=b&following=true").await),
+            ["bob"]
+        );
+
+        // Familiar followers: whom ana follows among cy's followers.
+        ana.post(&format!("/api/v1/accounts/{}/follow", bea.id), json!({}))
+            .await;
+        for who in [&bob, &bea] {
+            who.post(&format!("/api/v1/accounts/{}/follow", cy.id), json!({}))
+                .await;
+        }
+        let path = format!(
+            "/api/v1/accounts/familiar_followers?id[]={}&id[]={}",
+            cy.id, bob.id
+        );
+        let familiar = ana.json(&path).await;
+        assert_eq!(familiar[0]["id"], cy.id.as_str());
+        let mut found = names(&familiar[0]["accounts"]);
+        found.sort();
+        assert_eq!(found, ["beatrix", "bob"]);
+        assert_eq!(familiar[1]["accounts"], json!([]));
+
+        // Blocks, newest first, paged with Link headers.
+        for who in [&bob, &cy] {
+            ana.post(&format!("/api/v1/accounts/{}/block", who.id), json!({}))
+                .await;
+        }
+        let res = ana.get("/api/v1/blocks?limit=1").await;
+        let max_id = next_max_id(&res);
+        assert_eq!(names(&res.json().await.unwrap()), ["cy"]);
+        let rest = ana
+            .json(&format!("/api/v1/blocks?limit=1&max_id={max_id}"))
+            .await;
+        assert_eq!(names(&rest), ["bob"]);
+        assert_eq!(bob.json("/api/v1/blocks").await, json!([]));
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_search_resolves_remote_handles_and_peers_list_known_domains() {
+    let mut dbs = kith_storage::testing::TestDatabase::each_backend();
+    let db_b = if dbs.len() > 1 {
+        dbs.pop().unwrap()
+    } else {
+        kith_storage::testing::TestDatabase::sqlite()
+    };
+    let db_a = dbs.pop().unwrap();
+    let a = Instance::start(&db_a).await;
+    let b = Instance::start(&db_b).await;
+    let ana = User::new(&a, "ana").await;
+    let bo = User::new(&b, "bo").await;
+    let handle = format!("bo@{}", b.domain);
+    let path = |resolve: bool| {
+        format!(
+            "/api/v1/accounts/search?q={}&resolve={resolve}",
+            crate::rig::urlencode(&handle)
+        )
+    };
+    // Not known yet, and not looked up without `resolve`.
+    assert_eq!(ana.json(&path(false)).await, json!([]));
+    let found = ana.json(&path(true)).await;
+    assert_eq!(found[0]["acct"], handle.as_str(), "{found}");
+    assert_ne!(found[0]["id"], bo.id.as_str());
+    // Known now: found by a prefix of the handle, and its domain is a peer.
+    let prefix = format!(
+        "/api/v1/accounts/search?q={}",
+        crate::rig::urlencode(&format!("b@{}", &b.domain[..4]))
+    );
+    assert_eq!(ana.json(&prefix).await[0]["acct"], handle.as_str());
+    let peers: Value = client()
+        .get(a.url("/api/v1/instance/peers"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(peers, json!([b.domain]));
+    a.stop().await;
+    b.stop().await;
 }
