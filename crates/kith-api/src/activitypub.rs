@@ -1,9 +1,9 @@
 //! ActivityPub routes beyond actors: inboxes, posts as Notes, and the outbox, followers and
 //! following collections.
 
+use crate::body::{read_body, BodyDeadline, ReadError};
 use crate::error::{ApiError, ApiResult};
 use activitypub_federation::FEDERATION_CONTENT_TYPE;
-use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
 use kith_federation::inbox::{self, InboxError, MAX_ACTIVITY_BYTES};
 use kith_federation::objects::status::note_out;
@@ -26,22 +26,29 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/users/{username}/following", web::get().to(following));
 }
 
-/// An inbox POST. A slot in the bounded queue is taken before the body is read, so a full
-/// inbox neither reads nor holds more bodies: it answers 503 with `Retry-After`, and senders
-/// retry later (Mastodon, GoToSocial and Fedify all do).
+/// An inbox POST. The body is read first (at most 1 MiB, within the body deadline: a slow
+/// sender gets 408), and only then is a slot in the bounded queue taken, so slots are held by
+/// activities being checked and applied, never by clients still sending. A full queue answers
+/// 503 with `Retry-After`, and senders retry later (Mastodon, GoToSocial and Fedify all do).
 async fn receive(req: HttpRequest, payload: web::Payload, data: Data) -> HttpResponse {
+    let deadline = BodyDeadline::of(&req);
+    let body = match read_body(&req, payload.into_inner(), MAX_ACTIVITY_BYTES, deadline).await {
+        Ok(body) => body,
+        Err(ReadError::TooLarge) => return error_response(InboxError::TooLarge),
+        Err(ReadError::TimedOut) => {
+            tracing::debug!("inbox body not received in time; answered 408");
+            return HttpResponse::RequestTimeout()
+                .json(json!({ "error": ReadError::TimedOut.to_string() }));
+        }
+        Err(e @ ReadError::Broken(_)) => {
+            return HttpResponse::BadRequest().json(json!({ "error": e.to_string() }))
+        }
+    };
     let Ok(_slot) = data.inbox_slots.clone().try_acquire_owned() else {
         tracing::debug!("inbox full; answered 503");
         return HttpResponse::ServiceUnavailable()
             .insert_header(("Retry-After", inbox::RETRY_AFTER_SECS.to_string()))
             .json(json!({ "error": "busy; retry later" }));
-    };
-    let body: Bytes = match payload.to_bytes_limited(MAX_ACTIVITY_BYTES).await {
-        Ok(Ok(body)) => body,
-        Ok(Err(e)) => {
-            return HttpResponse::BadRequest().json(json!({ "error": format!("body: {e}") }))
-        }
-        Err(_) => return error_response(InboxError::TooLarge),
     };
     match inbox::receive(&req, body, &data).await {
         Ok(()) => HttpResponse::Accepted().finish(),
@@ -110,10 +117,21 @@ async fn note(
     path: web::Path<(String, String)>,
     data: Data,
 ) -> ApiResult<HttpResponse> {
-    check_fetch(&req, &data).await?;
     let (username, id) = path.into_inner();
+    note_response(&req, &data, username, &id).await
+}
+
+/// The Note document of a local post, for its id and for its page's URL asked for as
+/// ActivityStreams.
+pub(crate) async fn note_response(
+    req: &HttpRequest,
+    data: &Data,
+    username: String,
+    id: &str,
+) -> ApiResult<HttpResponse> {
+    check_fetch(req, data).await?;
     let id: i64 = id.parse().map_err(|_| ApiError::NotFound)?;
-    let author = local_person(&data, username).await?;
+    let author = local_person(data, username).await?;
     let body = data
         .db
         .read(move |c| {

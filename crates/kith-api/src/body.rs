@@ -2,19 +2,178 @@
 //! (with `key[]=a&key[]=b` arrays and booleans as `0`/`1`/`true`/`false`), `multipart/form-data`
 //! (masto sends profile edits so), or no body at all. Every form becomes a JSON value first, so
 //! one set of `Deserialize` types serves all of them.
+//!
+//! Every body, here and at the inbox, is read through `read_body`: bounded in size and in time
+//! (`BodyDeadline`), so a client that sends slowly gets 408 instead of holding the request open.
 
 use crate::error::ApiError;
+use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::Payload;
-use actix_web::web::Bytes;
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::error::PayloadError;
+use actix_web::web::{Bytes, BytesMut};
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use futures::{Stream, StreamExt};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 /// The largest API request body accepted (larger ones get 413).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// How long a client may take to send a whole request body, from the moment its handler starts
+/// reading it. Set it with `App::app_data`; without it, `BodyDeadline::DEFAULT` applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyDeadline(pub Duration);
+
+impl BodyDeadline {
+    /// 15 seconds: a 1 MiB activity at 70 KB/s, far more than any real sender needs.
+    pub const DEFAULT: BodyDeadline = BodyDeadline(Duration::from_secs(15));
+
+    /// The deadline configured for this request's app.
+    pub fn of(req: &HttpRequest) -> Duration {
+        req.app_data::<BodyDeadline>()
+            .copied()
+            .unwrap_or(BodyDeadline::DEFAULT)
+            .0
+    }
+}
+
+/// Why a request body could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// More than the limit was announced or sent.
+    #[error("body too large")]
+    TooLarge,
+    /// The body did not arrive before the deadline.
+    #[error("body not received in time")]
+    TimedOut,
+    /// The connection broke or the body was malformed (chunked encoding).
+    #[error("could not read body: {0}")]
+    Broken(String),
+}
+
+impl From<ReadError> for ApiError {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::TooLarge => ApiError::PayloadTooLarge,
+            ReadError::TimedOut => ApiError::RequestTimeout,
+            ReadError::Broken(detail) => {
+                ApiError::BadRequest(format!("Could not read body: {detail}"))
+            }
+        }
+    }
+}
+
+/// Reads a whole body of at most `limit` bytes within `deadline`. A `Content-Length` over the
+/// limit is refused before anything is read. When the deadline passes, the unread rest is
+/// kept for the answer (`UnreadBody`).
+pub async fn read_body(
+    req: &HttpRequest,
+    payload: Payload,
+    limit: usize,
+    deadline: Duration,
+) -> Result<Bytes, ReadError> {
+    let announced = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if announced.is_some_and(|n| n > limit as u64) {
+        return Err(ReadError::TooLarge);
+    }
+    let payload = SharedPayload::new(payload);
+    let mut reading = payload.clone();
+    let read = async move {
+        let mut body = BytesMut::new();
+        while let Some(chunk) = reading.next().await {
+            let chunk = chunk.map_err(|e| ReadError::Broken(e.to_string()))?;
+            if body.len() + chunk.len() > limit {
+                return Err(ReadError::TooLarge);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
+    };
+    match actix_web::rt::time::timeout(deadline, read).await {
+        Ok(read) => read,
+        Err(_) => {
+            UnreadBody::keep(req, payload);
+            Err(ReadError::TimedOut)
+        }
+    }
+}
+
+/// A request body that several readers can hold: the one reading it, and the answer that
+/// keeps it open after a timeout.
+#[derive(Clone)]
+struct SharedPayload(Rc<RefCell<Payload>>);
+
+impl SharedPayload {
+    fn new(payload: Payload) -> SharedPayload {
+        SharedPayload(Rc::new(RefCell::new(payload)))
+    }
+}
+
+impl Stream for SharedPayload {
+    type Item = Result<Bytes, PayloadError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Pin::new(&mut *self.0.borrow_mut()).poll_next(cx)
+    }
+}
+
+/// The unread rest of a body that did not arrive in time. It waits in the request's extensions
+/// and `error_pages` moves it into the answer (`UnreadBody::hold`): while it is open when the
+/// answer is written, actix closes the connection after answering. Dropped earlier, actix
+/// would read and discard a chunked body for as long as the client kept sending it.
+pub(crate) struct UnreadBody {
+    _open: SharedPayload,
+}
+
+impl UnreadBody {
+    fn keep(req: &HttpRequest, payload: SharedPayload) {
+        req.extensions_mut().insert(UnreadBody { _open: payload });
+    }
+
+    /// Takes the unread body a request left, if any.
+    pub(crate) fn take(req: &HttpRequest) -> Option<UnreadBody> {
+        req.extensions_mut().remove::<UnreadBody>()
+    }
+
+    /// An answer's body that keeps this unread body open until it has been written.
+    pub(crate) fn hold(self, body: BoxBody) -> BoxBody {
+        BoxBody::new(Holding {
+            body,
+            _unread: self,
+        })
+    }
+}
+
+struct Holding {
+    body: BoxBody,
+    _unread: UnreadBody,
+}
+
+impl MessageBody for Holding {
+    type Error = <BoxBody as MessageBody>::Error;
+
+    fn size(&self) -> BodySize {
+        self.body.size()
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_next(cx)
+    }
+}
 
 /// A request body parsed from JSON or a form into `T`.
 #[derive(Debug)]
@@ -90,8 +249,24 @@ pub fn parse_body<T: DeserializeOwned>(content_type: &str, bytes: &[u8]) -> Resu
 }
 
 fn from_json_value<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
+    if has_nul(&value) {
+        // PostgreSQL cannot store it (SQLite can): refused alike on both.
+        return Err(ApiError::Unprocessable(
+            "Validation failed: text may not contain NUL characters".into(),
+        ));
+    }
     serde_json::from_value(value)
         .map_err(|e| ApiError::Unprocessable(format!("Validation failed: {e}")))
+}
+
+/// Whether any string or key in a body holds a NUL character.
+fn has_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
 }
 
 fn is_multipart(content_type: &str) -> bool {
@@ -101,13 +276,13 @@ fn is_multipart(content_type: &str) -> bool {
         .starts_with("multipart/form-data")
 }
 
-/// Reads the text fields of a multipart body, within the same size limit as other bodies.
-/// File parts are refused: Kith stores no uploaded media yet.
+/// Reads the text fields of a multipart body, within the same size limit as other bodies
+/// (the caller puts the deadline on it). File parts are refused: Kith stores no uploaded media
+/// yet.
 async fn multipart_pairs(
     req: &HttpRequest,
-    payload: Payload,
+    payload: SharedPayload,
 ) -> Result<Vec<(String, String)>, ApiError> {
-    use futures::StreamExt;
     let malformed =
         |e: &dyn std::fmt::Display| ApiError::BadRequest(format!("Malformed multipart body: {e}"));
     let mut multipart = actix_multipart::Multipart::new(req.headers(), payload);
@@ -146,6 +321,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let deadline = BodyDeadline::of(req);
         if req
             .headers()
             .get("content-type")
@@ -153,9 +329,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
             .is_some_and(is_multipart)
         {
             let req = req.clone();
-            let payload = payload.take();
+            let payload = SharedPayload::new(payload.take());
             return Box::pin(async move {
-                let pairs = multipart_pairs(&req, payload).await?;
+                let reading = multipart_pairs(&req, payload.clone());
+                let Ok(pairs) = actix_web::rt::time::timeout(deadline, reading).await else {
+                    UnreadBody::keep(&req, payload);
+                    return Err(ApiError::RequestTimeout);
+                };
+                let pairs = pairs?;
                 from_json_value(Value::Object(pairs_to_json(pairs))).map(Body)
             });
         }
@@ -165,18 +346,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_owned();
-        let bytes = Bytes::from_request(req, payload);
+        let req = req.clone();
+        let payload = payload.take();
         Box::pin(async move {
-            let bytes = bytes.await.map_err(|e| {
-                use actix_web::error::PayloadError;
-                match e.as_error::<PayloadError>() {
-                    Some(PayloadError::Overflow) => ApiError::PayloadTooLarge,
-                    _ => ApiError::BadRequest(format!("Could not read body: {e}")),
-                }
-            })?;
-            if bytes.len() > MAX_BODY_BYTES {
-                return Err(ApiError::PayloadTooLarge);
-            }
+            let bytes = read_body(&req, payload, MAX_BODY_BYTES, deadline).await?;
             parse_body(&content_type, &bytes).map(Body)
         })
     }
@@ -271,6 +444,15 @@ mod tests {
             parse_body::<Sample>("text/plain", b"name=x"),
             Err(ApiError::UnsupportedMediaType(_))
         ));
+        for (mime, body) in [
+            ("application/json", &br#"{"name":"a\u0000"}"#[..]),
+            ("application/x-www-form-urlencoded", b"name=a&uris[]=%00"),
+        ] {
+            assert!(matches!(
+                parse_body::<Sample>(mime, body),
+                Err(ApiError::Unprocessable(_))
+            ));
+        }
         let nested = form_to_json(b"source[privacy]=public&source[sensitive]=0");
         assert_eq!(nested["source"]["privacy"], "public");
     }

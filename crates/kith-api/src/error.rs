@@ -30,6 +30,9 @@ pub enum ApiError {
     /// 404.
     #[error("Record not found")]
     NotFound,
+    /// 408: the request body did not arrive in time.
+    #[error("Request body not received in time")]
+    RequestTimeout,
     /// 413: the body is over the limit.
     #[error("Request body too large")]
     PayloadTooLarge,
@@ -77,6 +80,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized | ApiError::Signature(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,

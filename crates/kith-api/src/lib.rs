@@ -11,6 +11,7 @@ pub mod body;
 pub mod entities;
 pub mod error;
 mod mastodon;
+mod nul;
 mod oauth;
 mod pages;
 pub mod paging;
@@ -24,6 +25,8 @@ use error::ApiError;
 use kith_federation::{Data, FederationConfig};
 
 pub use error::{ApiError as Error, ApiResult};
+pub use nul::refuse_nul_in_url;
+pub use pages::error_pages;
 
 /// Mounts every route. The app must be wrapped in
 /// `activitypub_federation::config::FederationMiddleware` carrying Kith's federation config.
@@ -38,7 +41,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(activitypub::configure)
         .configure(oauth::configure)
         .configure(mastodon::configure)
-        .configure(pages::configure);
+        .configure(pages::configure)
+        .default_service(web::to(unknown_route));
+}
+
+/// Anything no route matches: 404 in Mastodon's JSON shape (a page for browsers, see
+/// `error_pages`).
+async fn unknown_route() -> ApiResult<actix_web::HttpResponse> {
+    Err(ApiError::NotFound)
 }
 
 /// The request's federation data, for extractors that cannot take it as an argument.

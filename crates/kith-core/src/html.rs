@@ -43,6 +43,47 @@ pub fn sanitize_remote(html: &str) -> String {
     remote_cleaner().clean(html).to_string()
 }
 
+/// Cleans HTML from another server like [`sanitize_remote`], cut so that the clean HTML has at
+/// most `max_chars` characters. The input is cut to `max_chars` first. Cleaning can lengthen it
+/// (`&` becomes `&amp;`), so a result still too long is cut again, where no tag or character
+/// reference is split and leaving room for the end tags of elements left open, and cleaned once
+/// more (with more room each round, which is rarely needed). Cleaning costs grow faster than
+/// the text's length, so the text is cleaned as few times as possible.
+pub fn sanitize_remote_within(html: &str, max_chars: usize) -> String {
+    let cut: String = html.chars().take(max_chars).collect();
+    let clean = sanitize_remote(&cut);
+    if clean.chars().count() <= max_chars {
+        return clean;
+    }
+    let mut room = max_chars / 100 + 16;
+    loop {
+        let keep = max_chars.saturating_sub(room);
+        let again = sanitize_remote(whole_prefix(&clean, keep));
+        if again.chars().count() <= max_chars || keep == 0 {
+            return again;
+        }
+        room = room.saturating_mul(4);
+    }
+}
+
+/// At most the first `chars` characters of clean HTML, ending before any tag or character
+/// reference the cut would split.
+fn whole_prefix(html: &str, chars: usize) -> &str {
+    let end = html
+        .char_indices()
+        .nth(chars)
+        .map_or(html.len(), |(i, _)| i);
+    let head = &html[..end];
+    let head = match (head.rfind('<'), head.rfind('>')) {
+        (Some(open), close) if close.is_none_or(|c| c < open) => &head[..open],
+        _ => head,
+    };
+    match (head.rfind('&'), head.rfind(';')) {
+        (Some(amp), semi) if semi.is_none_or(|s| s < amp) => &head[..amp],
+        _ => head,
+    }
+}
+
 /// Turns plain text typed here into HTML: escaped, paragraphs at blank lines, `<br>` at single
 /// line breaks.
 pub fn plain_text_to_html(text: &str) -> String {
@@ -106,6 +147,27 @@ mod tests {
         assert!(!clean.contains("javascript:"));
         assert!(clean.contains(r#"href="https://ok.example/""#));
         assert!(clean.contains("nofollow"));
+    }
+
+    #[test]
+    fn remote_html_is_cut_to_the_cap_after_cleaning() {
+        // Every `&` becomes `&amp;`: five times longer once clean.
+        let amps = "&".repeat(50_000);
+        let clean = sanitize_remote_within(&amps, 1_000);
+        assert!(clean.chars().count() <= 1_000, "{}", clean.len());
+        assert!(clean.chars().count() >= 950, "cut far more than needed");
+        assert!(clean.ends_with("&amp;"), "a character reference was split");
+        // Expansion at the start only.
+        let front = "&".repeat(2_000) + &"a".repeat(8_000);
+        let clean = sanitize_remote_within(&front, 10_000);
+        assert!((9_800..=10_000).contains(&clean.chars().count()));
+        // Unclosed tags are closed, and the closing stays within the cap.
+        let nested = "<b><i><p>".repeat(1_000) + &"x".repeat(10_000);
+        let clean = sanitize_remote_within(&nested, 2_000);
+        assert!(clean.chars().count() <= 2_000);
+        assert!(clean.ends_with('>'));
+        let short = "<p>hi</p>";
+        assert_eq!(sanitize_remote_within(short, 100), sanitize_remote(short));
     }
 
     #[test]

@@ -10,6 +10,8 @@ mod error;
 pub mod html;
 pub mod instance;
 pub mod keys;
+pub mod limits;
+pub mod notifications;
 pub mod scopes;
 pub mod stats;
 pub mod statuses;

@@ -1,9 +1,9 @@
 //! What happens when a status appears, whoever wrote it: which home feeds get it and who is
-//! notified. Runs inside the caller's transaction (`Db::write`), so a post and its fan-in are
-//! stored together or not at all.
+//! notified (through the gate, `notifications::notify`). Runs inside the caller's transaction
+//! (`Db::write`), so a post and its fan-in are stored together or not at all.
 
+use crate::notifications::{notify, NotificationKind};
 use kith_storage::accounts::Account;
-use kith_storage::activity::{self, Notification};
 use kith_storage::statuses::{self, Status};
 use kith_storage::{follows, DbConn, StorageError};
 
@@ -42,27 +42,16 @@ pub fn distribute(
     statuses::add_to_feeds(conn, status.id, &allowed)?;
     if status.reblog_of_id.is_none() {
         for a in local_mentioned {
-            if !follows::blocks(conn, a.id, author.id)? {
-                activity::notify(
-                    conn,
-                    &notification(a.id, author.id, "mention", Some(status.id)),
-                )?;
-            }
+            notify(
+                conn,
+                a.id,
+                author.id,
+                NotificationKind::Mention,
+                Some(status.id),
+            )?;
         }
     }
     Ok(())
-}
-
-/// A notification row for now.
-pub fn notification(to: i64, from: i64, kind: &str, status_id: Option<i64>) -> Notification {
-    Notification {
-        id: kith_storage::id::new_id(),
-        account_id: to,
-        from_account_id: from,
-        kind: kind.to_owned(),
-        status_id,
-        created_at: kith_storage::now(),
-    }
 }
 
 /// Pins `status` to `account_id`'s profile, by Mastodon's rules: one's own post, not a boost,

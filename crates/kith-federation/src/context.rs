@@ -1,15 +1,14 @@
 //! What every federation handler gets: the database, the URL scheme, the instance's facts,
-//! and the `activitypub_federation` configuration built from them.
+//! the guarded HTTP client (`http_client`), and the `activitypub_federation` configuration
+//! built from them.
 
 use crate::objects::account::ApAccount;
 use crate::FederationError;
 use activitypub_federation::config::FederationConfig;
-use activitypub_federation::resolver::ValidatingDnsResolver;
 use kith_core::instance::InstanceInfo;
 use kith_core::InstanceUrls;
 use kith_storage::Db;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Application data handed to every federation and API handler.
 #[derive(Clone)]
@@ -22,8 +21,9 @@ pub struct KithContext {
     pub instance: Arc<InstanceInfo>,
     /// Wakes the delivery worker when something was queued.
     pub delivery_wakeup: Arc<tokio::sync::Notify>,
-    /// Client for requests outside `activitypub_federation` (WebFinger).
-    pub http: reqwest::Client,
+    /// The one guarded client for every outgoing request (`http_client`): WebFinger,
+    /// deliveries, and `activitypub_federation`'s fetches.
+    pub http: reqwest_middleware::ClientWithMiddleware,
     /// The inbox's bounded queue: one permit per activity in progress. When none is left the
     /// inbox answers 503 with `Retry-After` instead of taking on more than it can finish.
     pub inbox_slots: Arc<tokio::sync::Semaphore>,
@@ -56,30 +56,23 @@ impl KithContext {
     }
 }
 
-/// The outgoing HTTP client: a User-Agent, timeouts, no redirects followed, and (outside
-/// development mode) no connections to loopback, private or link-local addresses.
-fn http_client(urls: &InstanceUrls, dev: bool) -> Result<reqwest::Client, FederationError> {
+/// The outgoing HTTP client (`http_client::guarded_client`) with Kith's User-Agent; outside
+/// development mode it connects to public addresses only.
+fn http_client(
+    urls: &InstanceUrls,
+    dev: bool,
+) -> Result<reqwest_middleware::ClientWithMiddleware, FederationError> {
     let user_agent = format!(
         "Kith/{} (+{})",
         kith_core::instance::KITH_VERSION,
         urls.base()
     );
-    reqwest::Client::builder()
-        .user_agent(user_agent)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(REQUEST_TIMEOUT)
-        .connect_timeout(REQUEST_TIMEOUT)
-        .dns_resolver(Arc::new(ValidatingDnsResolver::new(Vec::new(), !dev)))
-        .build()
-        .map_err(|e| FederationError::Invalid(format!("HTTP client: {e}")))
+    crate::http_client::guarded_client(user_agent, dev)
 }
 
-/// Timeout for every outgoing request.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// Builds the federation configuration. Outgoing fetches are signed by the instance actor;
-/// outside development mode the HTTP client refuses http URLs and any host that resolves to a
-/// loopback, private or link-local address.
+/// outside development mode the library refuses http URLs and the guarded client refuses any
+/// address that is not public.
 pub async fn build_federation_config(
     ctx: KithContext,
     instance_actor: &ApAccount,
@@ -90,10 +83,10 @@ pub async fn build_federation_config(
     let config = FederationConfig::builder()
         .domain(domain)
         .app_data(ctx)
-        .client(client.into())
+        .client(client)
         .debug(dev)
         .allow_http_urls(dev)
-        .request_timeout(REQUEST_TIMEOUT)
+        .request_timeout(crate::http_client::REQUEST_TIMEOUT)
         .http_signature_compat(true)
         .signed_fetch_actor(instance_actor)
         .build()

@@ -5,26 +5,38 @@
 //! 410 Gone) ends a delivery at once; a host that keeps failing for a day is marked
 //! unreachable, and marked alive again when it answers.
 //!
+//! Only what has a free slot is claimed, so nothing waits under a running lease: a delivery
+//! holds one of `concurrency` slots while its request is under way, and one of its host's
+//! `per_host` slots (and its claim) until its outcome is recorded; the leases of held
+//! deliveries are renewed every third of a lease. So a delivery is sent twice only when a
+//! process dies between sending it and recording it: after a crash, at most `per_host`
+//! repeats per host, and in all the requests under way (at most `concurrency`) plus the
+//! finisher's unwritten batch. A host marked unreachable gets
+//! one delivery at a time, at most once per `unreachable_retry`, and once it has failed for
+//! `give_up_after` (a week, as Mastodon's `DeliveryFailureTracker`) each failed try drops all
+//! its pending deliveries. [`housekeeping`] prunes sent activities and old received-activity
+//! ids on a schedule.
+//!
 //! Requests are signed here rather than by `activitypub_federation`, whose signer uses the
 //! `rsa` crate (about 2 ms per signature on a small machine): draft-cavage signatures as
 //! Mastodon sends them (`(request-target) host date digest`, built by
 //! `http-signature-normalization`), RSA-SHA256 by `aws-lc-rs` (about 3× faster), with each
-//! actor's parsed key cached. The HTTP client is the context's, whose resolver refuses
-//! loopback and private addresses outside development mode.
+//! actor's parsed key cached. The HTTP client is the context's guarded client
+//! (`http_client`), which refuses every non-public address outside development mode.
 
 use crate::{Data, FederationConfig};
 use activitypub_federation::config::Data as ApData;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
 use base64::Engine;
-use kith_storage::outbox::{self, Claimed};
+use kith_storage::outbox::{self, ClaimLimits, Claimed};
 use kith_storage::{accounts, now};
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::Semaphore;
+use tokio::sync::Notify;
 use url::Url;
 
 /// Tuning of the worker.
@@ -38,6 +50,16 @@ pub struct DeliverySettings {
     pub lease_secs: i64,
     /// Tries before a delivery is dropped (about a week with the backoff below).
     pub max_attempts: i32,
+    /// A host that has failed this long (with no success between) is marked unreachable.
+    pub unreachable_after: chrono::Duration,
+    /// A host marked unreachable gets one delivery at a time, this often at most.
+    pub unreachable_retry: chrono::Duration,
+    /// A host that has failed this long loses all its pending deliveries at each failed try.
+    pub give_up_after: chrono::Duration,
+    /// How often [`housekeeping`] runs (first at start).
+    pub housekeeping_every: Duration,
+    /// How long received activity ids are kept for dedupe.
+    pub keep_received: chrono::Duration,
 }
 
 impl Default for DeliverySettings {
@@ -45,12 +67,24 @@ impl Default for DeliverySettings {
         DeliverySettings {
             concurrency: 64,
             per_host: 4,
-            // Longer than a request may take (10 s timeout), so a live claim is never taken over.
+            // Renewed every 10 s while held; it only matters when a process dies.
             lease_secs: 30,
             max_attempts: 18,
+            unreachable_after: chrono::Duration::days(1),
+            unreachable_retry: chrono::Duration::hours(1),
+            give_up_after: chrono::Duration::days(7),
+            housekeeping_every: Duration::from_secs(3_600),
+            keep_received: KEEP_RECEIVED,
         }
     }
 }
+
+/// How long received activity ids are kept: longer than senders retry. A sender re-sends an
+/// activity it could not deliver for days (Kith itself for about 7.4 days, Mastodon for a few),
+/// re-signed each time, so its `Date` check passes; after 8 days no retry schedule we know of
+/// is still running. A replay of a captured request needs a `Date` within the inbox's 12-hour
+/// window, far inside the 8 days.
+pub const KEEP_RECEIVED: chrono::Duration = chrono::Duration::days(8);
 
 /// The wait before try number `attempts + 1`: 30 s doubling, at most a day
 /// (18 tries span about 7.4 days).
@@ -170,6 +204,90 @@ fn sign(key: &SigningKey, inbox: &Url, date: &str, digest: &str) -> Result<Strin
         .map(|signed| signed.signature_header())
 }
 
+/// The deliveries a worker holds, from claim until their outcome is recorded.
+#[derive(Default)]
+struct Held {
+    total: usize,
+    per_host: HashMap<String, usize>,
+    ids: HashSet<i64>,
+}
+
+/// The worker's slots: what it holds, and a signal when a slot comes free.
+#[derive(Clone, Default)]
+struct Slots {
+    held: Arc<Mutex<Held>>,
+    freed: Arc<Notify>,
+}
+
+impl Slots {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Held> {
+        self.held.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn take(&self, job: &Claimed) -> Slot {
+        let mut held = self.lock();
+        held.total += 1;
+        *held.per_host.entry(job.host.clone()).or_default() += 1;
+        held.ids.insert(job.id);
+        Slot {
+            slots: self.clone(),
+            id: job.id,
+            host: job.host.clone(),
+            counted: true,
+        }
+    }
+}
+
+/// One held delivery's slot, given back when dropped (after the outcome is recorded).
+struct Slot {
+    slots: Slots,
+    id: i64,
+    host: String,
+    /// Whether it still takes one of the overall slots.
+    counted: bool,
+}
+
+impl Slot {
+    /// Gives back the overall slot once the request is over; the host's slot (and the claim)
+    /// stay until the outcome is recorded.
+    fn request_done(&mut self) {
+        if std::mem::take(&mut self.counted) {
+            let mut held = self.slots.lock();
+            held.total = held.total.saturating_sub(1);
+            drop(held);
+            self.slots.freed.notify_one();
+        }
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        {
+            let mut held = self.slots.lock();
+            if self.counted {
+                held.total = held.total.saturating_sub(1);
+            }
+            if let Some(n) = held.per_host.get_mut(&self.host) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    held.per_host.remove(&self.host);
+                }
+            }
+            held.ids.remove(&self.id);
+        }
+        self.slots.freed.notify_one();
+    }
+}
+
+/// Aborts a task when dropped: the worker's helpers end with it.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Runs the worker until the process ends.
 pub async fn run(config: FederationConfig, settings: DeliverySettings) {
     if config.db.backend() == kith_storage::Backend::Sqlite {
@@ -183,19 +301,45 @@ pub async fn run(config: FederationConfig, settings: DeliverySettings) {
             Err(e) => tracing::warn!(error = %e, "cannot release old delivery claims"),
         }
     }
-    let global = Arc::new(Semaphore::new(settings.concurrency));
     let keys: Keys = Arc::default();
     let alive = Alive::default();
     let done = spawn_finisher(config.to_request_data(), alive.clone());
-    let hosts: Arc<Mutex<HashMap<String, Arc<Semaphore>>>> = Arc::default();
+    let slots = Slots::default();
+    let _renewer = AbortOnDrop(tokio::spawn(renew_leases(
+        config.to_request_data(),
+        slots.clone(),
+        settings.lease_secs,
+    )));
+    let _housekeeping = AbortOnDrop(tokio::spawn(housekeeping(
+        config.to_request_data(),
+        settings.housekeeping_every,
+        settings.keep_received,
+    )));
     let wakeup = config.delivery_wakeup.clone();
+    let settings = Arc::new(settings);
     loop {
+        let limits = {
+            let held = slots.lock();
+            ClaimLimits {
+                total: settings.concurrency.saturating_sub(held.total),
+                per_host: settings.per_host,
+                busy: held.per_host.clone(),
+                held: held.ids.iter().copied().collect(),
+                unreachable_retry: settings.unreachable_retry,
+            }
+        };
+        // While deliveries are under way, wait until a quarter of the slots are free: one
+        // claim (one write) per batch of freed slots rather than per slot.
+        let busy = settings.concurrency - limits.total;
+        if limits.total == 0 || (busy > 0 && limits.total < (settings.concurrency / 4).max(1)) {
+            slots.freed.notified().await;
+            continue;
+        }
         let data = config.to_request_data();
         let lease = settings.lease_secs;
-        let free = global.available_permits().max(1) as i64;
         let claimed = data
             .db
-            .write(move |c| outbox::claim_due(c, now(), lease, free))
+            .write(move |c| outbox::claim_due(c, now(), lease, &limits))
             .await;
         let claimed = match claimed {
             Ok(c) => c,
@@ -206,36 +350,107 @@ pub async fn run(config: FederationConfig, settings: DeliverySettings) {
             }
         };
         if claimed.is_empty() {
-            // Sleep until something is queued, or a second passes (retries come due).
-            let _ = tokio::time::timeout(Duration::from_secs(1), wakeup.notified()).await;
+            // Sleep until something is queued, a slot comes free (its host may have more
+            // waiting), or a second passes (retries come due).
+            let _ = tokio::time::timeout(Duration::from_secs(1), async {
+                tokio::select! {
+                    () = wakeup.notified() => {}
+                    () = slots.freed.notified() => {}
+                }
+            })
+            .await;
             continue;
         }
         for job in claimed {
-            let permit = global
-                .clone()
-                .acquire_owned()
-                .await
-                .expect("semaphore open");
-            let host_limit = hosts
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .entry(job.host.clone())
-                .or_insert_with(|| Arc::new(Semaphore::new(settings.per_host)))
-                .clone();
-            let (config, keys, alive, done) =
-                (config.clone(), keys.clone(), alive.clone(), done.clone());
-            let max_attempts = settings.max_attempts;
+            let slot = slots.take(&job);
+            let (config, keys, alive, done, settings) = (
+                config.clone(),
+                keys.clone(),
+                alive.clone(),
+                done.clone(),
+                settings.clone(),
+            );
             tokio::spawn(async move {
-                let _host = host_limit.acquire_owned().await.expect("semaphore open");
                 let worker = Worker {
                     data: &config.to_request_data(),
                     keys: &keys,
                     alive: &alive,
                     done: &done,
+                    settings: &settings,
                 };
-                deliver(job, worker, max_attempts).await;
-                drop(permit);
+                deliver(job, worker, slot).await;
             });
+        }
+    }
+}
+
+/// Renews the leases of the deliveries this worker holds, every third of a lease, so a
+/// slow request never loses its claim to another process.
+async fn renew_leases(data: ApData<crate::KithContext>, slots: Slots, lease_secs: i64) {
+    let every = Duration::from_millis((lease_secs.max(1) as u64) * 1000 / 3);
+    loop {
+        tokio::time::sleep(every).await;
+        let ids: Vec<i64> = slots.lock().ids.iter().copied().collect();
+        if ids.is_empty() {
+            continue;
+        }
+        let until = now() + chrono::Duration::seconds(lease_secs);
+        if let Err(e) = data
+            .db
+            .write(move |c| outbox::renew_leases(c, &ids, until))
+            .await
+        {
+            tracing::warn!(error = %e, "delivery: cannot renew leases");
+        }
+    }
+}
+
+/// The most rows one housekeeping write deletes, so no write holds the database for long.
+const PRUNE_BATCH: i64 = 5_000;
+
+/// Advisory lock key for housekeeping ("kith" "hk" in ASCII): one process at a time does it.
+const HOUSEKEEPING_LOCK: i64 = 0x6b69_7468_686b;
+
+/// Prunes on a schedule (first at start): sent outbox activities, and received activity ids
+/// older than `keep_received`. Each batch is its own write and takes the housekeeping lock, so
+/// processes sharing one PostgreSQL database never prune at the same time.
+async fn housekeeping(data: ApData<crate::KithContext>, every: Duration, keep: chrono::Duration) {
+    loop {
+        match prune(&data, keep).await {
+            Ok((0, 0)) => {}
+            Ok((sent, received)) => {
+                tracing::info!(sent, received, "housekeeping: pruned old rows");
+            }
+            Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// One round of pruning; returns (sent activities, received ids) deleted.
+pub async fn prune(
+    data: &Data,
+    keep_received: chrono::Duration,
+) -> Result<(usize, usize), kith_storage::StorageError> {
+    let before = now() - keep_received;
+    let (mut sent, mut received) = (0, 0);
+    loop {
+        let (s, r) = data
+            .db
+            .write(move |c| {
+                if !kith_storage::housekeeping::try_lock(c, HOUSEKEEPING_LOCK)? {
+                    return Ok(None);
+                }
+                let s = outbox::prune_sent(c, PRUNE_BATCH)?;
+                let r = kith_storage::activity::prune_received(c, before, PRUNE_BATCH)?;
+                Ok(Some((s, r)))
+            })
+            .await?
+            .unwrap_or((0, 0));
+        sent += s;
+        received += r;
+        if (s as i64) < PRUNE_BATCH && (r as i64) < PRUNE_BATCH {
+            return Ok((sent, received));
         }
     }
 }
@@ -251,10 +466,12 @@ fn record_health(
     }
 }
 
-/// A delivery that is done with, on its way to the finisher.
+/// A delivery that is done with, on its way to the finisher, with its slot (given back once
+/// the batch is written).
 struct Done {
     id: i64,
     host: String,
+    slot: Slot,
 }
 
 /// The most finished deliveries recorded in one write.
@@ -274,10 +491,13 @@ fn spawn_finisher(
         let mut batch = Vec::new();
         while rx.recv_many(&mut batch, FINISH_BATCH).await > 0 {
             let ids: Vec<i64> = batch.iter().map(|d| d.id).collect();
+            let mut slots = Vec::with_capacity(batch.len());
             let mut hosts: Vec<String> = batch
                 .drain(..)
-                .map(|d| d.host)
-                .filter(|h| alive.needs_record(h))
+                .filter_map(|d| {
+                    slots.push(d.slot);
+                    alive.needs_record(&d.host).then_some(d.host)
+                })
                 .collect();
             hosts.sort();
             hosts.dedup();
@@ -299,6 +519,7 @@ fn spawn_finisher(
                     alive.forget(host);
                 }
             }
+            drop(slots);
         }
     });
     tx
@@ -311,23 +532,29 @@ struct Worker<'a> {
     keys: &'a Keys,
     alive: &'a Alive,
     done: &'a tokio::sync::mpsc::UnboundedSender<Done>,
+    settings: &'a DeliverySettings,
 }
 
-async fn deliver(job: Claimed, worker: Worker<'_>, max_attempts: i32) {
+/// Sends one claimed delivery and records the outcome; `slot` is given back after that.
+async fn deliver(job: Claimed, worker: Worker<'_>, mut slot: Slot) {
     let Worker {
         data,
         keys,
         alive,
         done,
+        settings,
     } = worker;
     let result = send_one(&job, data, keys).await;
+    slot.request_done();
     let (id, host) = (job.id, job.host.clone());
     let outcome = match result {
         Ok(()) => {
             // Recorded by the finisher, in a batch; if it has stopped, record it here.
-            if let Err(unsent) = done.send(Done { id, host }) {
-                let Done { id, .. } = unsent.0;
-                data.db.write(move |c| outbox::finish(c, id)).await
+            if let Err(unsent) = done.send(Done { id, host, slot }) {
+                let Done { id, slot, .. } = unsent.0;
+                let written = data.db.write(move |c| outbox::finish(c, id)).await;
+                drop(slot);
+                written
             } else {
                 Ok(())
             }
@@ -337,7 +564,14 @@ async fn deliver(job: Claimed, worker: Worker<'_>, max_attempts: i32) {
             let attempts = job.attempts + 1;
             tracing::info!(inbox = %job.inbox_url, attempts, %error, "delivery failed");
             let next = now() + backoff(attempts);
-            data.db
+            let (max_attempts, unreachable_after, retry, give_up_after) = (
+                settings.max_attempts,
+                settings.unreachable_after,
+                settings.unreachable_retry,
+                settings.give_up_after,
+            );
+            let written = data
+                .db
                 .write(move |c| {
                     if attempts >= max_attempts {
                         tracing::warn!(delivery = id, "delivery given up after {attempts} tries");
@@ -346,12 +580,24 @@ async fn deliver(job: Claimed, worker: Worker<'_>, max_attempts: i32) {
                         outbox::retry_later(c, id, next, &error)?;
                     }
                     record_health(c, |c| {
-                        outbox::mark_host_failing(c, &host, now(), chrono::Duration::days(1))
-                            .map(|_| ())
+                        let now = now();
+                        let health =
+                            outbox::mark_host_failing(c, &host, now, unreachable_after, retry)?;
+                        if health.unreachable && now - health.since > give_up_after {
+                            let dropped = outbox::drop_host(c, &host)?;
+                            tracing::warn!(
+                                %host,
+                                dropped,
+                                "host unreachable for too long: its deliveries are given up"
+                            );
+                        }
+                        Ok(())
                     });
                     Ok(())
                 })
-                .await
+                .await;
+            drop(slot);
+            written
         }
     };
     if let Err(e) = outcome {
@@ -394,7 +640,7 @@ async fn send_one(job: &Claimed, data: &Data, keys: &Keys) -> Result<(), String>
         .body(body)
         .send()
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| crate::http_client::error_chain(&e))?;
     let status = response.status();
     if status.is_success() {
         Ok(())

@@ -1,11 +1,13 @@
 //! The inbox: checks that a POST is signed by the actor of the activity it carries, then hands
-//! the activity to its handler in `activities`. Unsigned or badly signed requests get 401,
+//! the activity to its handler in `activities`. NUL characters are removed from the parsed
+//! activity first (PostgreSQL cannot store them). Unsigned or badly signed requests get 401,
 //! unparseable bodies 400, and accepted, repeated or deliberately ignored activities 202.
 //! A signature that fails with a cached key is retried once after refetching the actor, which
 //! is how key rotation reaches us. RFC 9421 signatures are not read yet: they get 401, and
 //! senders that try them first (Fedify) fall back to draft-cavage.
 
 use crate::objects::account::{authority, ApAccount};
+use crate::protocol::values::strip_nul;
 use crate::{activities, signatures, Data, FederationError};
 use activitypub_federation::fetch::object_id::ObjectId;
 use actix_web::web::Bytes;
@@ -23,9 +25,9 @@ pub const DEFAULT_INBOX_QUEUE: usize = 512;
 /// The `Retry-After` (seconds) sent with a 503 from a full inbox.
 pub const RETRY_AFTER_SECS: u64 = 5;
 /// How far a request's `Date` may lie in the past (Mastodon's window) …
-const MAX_AGE: chrono::Duration = chrono::Duration::hours(12);
+const MAX_AGE: chrono::Duration = signatures::MAX_DATE_AGE;
 /// … and in the future (clock skew).
-const MAX_SKEW: chrono::Duration = chrono::Duration::hours(1);
+const MAX_SKEW: chrono::Duration = signatures::MAX_DATE_SKEW;
 
 /// Why an inbox POST was refused.
 #[derive(Debug, thiserror::Error)]
@@ -158,13 +160,29 @@ pub async fn signed_get(req: &HttpRequest, data: &Data) -> Result<Option<Account
     }
 }
 
-/// Handles one POST to an inbox.
-pub async fn receive(req: &HttpRequest, body: Bytes, data: &Data) -> Result<(), InboxError> {
+/// An activity as read from an inbox body, before its signature is checked.
+#[derive(Debug)]
+pub struct Envelope {
+    /// The activity's `type`.
+    pub kind: String,
+    /// Its `id`.
+    pub id: Url,
+    /// Its `actor`, on the same host as `id`.
+    pub actor: Url,
+    /// The whole document.
+    pub activity: Value,
+}
+
+/// Reads an inbox body: at most `MAX_ACTIVITY_BYTES` of JSON with a `type`, a URL `id` and
+/// an `actor` on the same host. Pure, so that it can be fuzzed (`tests/fuzz.rs`).
+pub fn parse_activity(body: &[u8]) -> Result<Envelope, InboxError> {
     if body.len() > MAX_ACTIVITY_BYTES {
         return Err(InboxError::TooLarge);
     }
-    let activity: Value = serde_json::from_slice(&body)
+    let mut activity: Value = serde_json::from_slice(body)
         .map_err(|e| InboxError::BadRequest(format!("body is not JSON: {e}")))?;
+    // The signature covers the body as sent; what is read from it is cleaned of NUL.
+    strip_nul(&mut activity);
     let kind = activity
         .get("type")
         .and_then(Value::as_str)
@@ -182,6 +200,22 @@ pub async fn receive(req: &HttpRequest, body: Bytes, data: &Data) -> Result<(), 
             "activity id is on another host than its actor".into(),
         ));
     }
+    Ok(Envelope {
+        kind,
+        id,
+        actor,
+        activity,
+    })
+}
+
+/// Handles one POST to an inbox.
+pub async fn receive(req: &HttpRequest, body: Bytes, data: &Data) -> Result<(), InboxError> {
+    let Envelope {
+        kind,
+        id,
+        actor,
+        activity,
+    } = parse_activity(&body)?;
     if data.urls.is_local(&actor) {
         return Err(InboxError::Unauthorized(
             "activity claims a local actor".into(),

@@ -8,8 +8,10 @@
 
 pub mod activities;
 mod context;
+pub mod convert;
 pub mod delivery;
 mod error;
+pub mod http_client;
 pub mod inbox;
 pub mod nodeinfo;
 pub mod objects;

@@ -7,7 +7,8 @@ use crate::objects::status::note_out;
 use crate::outbound::{self, Audience};
 use crate::protocol::note::Visibility;
 use crate::{resolve, text, Data, FederationError};
-use kith_core::statuses::{distribute, notification};
+use kith_core::notifications::{notify, NotificationKind};
+use kith_core::statuses::distribute;
 use kith_storage::accounts::{self, Account, ProfileChanges};
 use kith_storage::follows::{self, Follow};
 use kith_storage::statuses::{self, Status, StatusEdit};
@@ -58,11 +59,11 @@ pub async fn follow(data: &Data, me: Account, target: Account) -> Result<Follow,
             follows::insert(c, &row)?;
             if target.is_local() {
                 let kind = if row.accepted {
-                    "follow"
+                    NotificationKind::Follow
                 } else {
-                    "follow_request"
+                    NotificationKind::FollowRequest
                 };
-                acts::notify(c, &notification(target.id, me.id, kind, None))?;
+                notify(c, target.id, me.id, kind, None)?;
             } else {
                 let activity = outbound::follow(&urls, &me, &target, &id);
                 outbound::send(c, &urls, &me, activity, &Audience::to(target))?;
@@ -156,17 +157,19 @@ async fn mentioned_accounts(data: &Data, text_: &str) -> Vec<Account> {
     out
 }
 
-/// The audience of a status: followers (unless direct), mentioned accounts, and the author of
-/// the post it answers.
+/// The audience of a status: followers (unless direct), mentioned accounts, and, for public
+/// and unlisted posts only, `also` (the author of the post it answers, or of the boosted post).
+/// A followers-only reply reaches the parent's author only as a follower or when mentioned,
+/// as in Mastodon (`StatusReachFinder` adds replied-to accounts for distributable posts only).
 fn audience_of(
     author: &Account,
     visibility: &str,
     mentioned: Vec<Account>,
-    parent_author: Option<Account>,
+    also: Option<Account>,
 ) -> Audience {
     let mut accounts = mentioned;
-    if visibility != "direct" {
-        accounts.extend(parent_author);
+    if matches!(visibility, "public" | "unlisted") {
+        accounts.extend(also);
     }
     Audience {
         followers_of: (visibility != "direct").then_some(author.id),
@@ -294,7 +297,7 @@ pub async fn edit(
             statuses::edit(c, status.id, &change)?;
             let row = statuses::by_id(c, status.id)?;
             for booster in statuses::local_reblogger_ids(c, row.id)? {
-                acts::notify(c, &notification(booster, me.id, "update", Some(row.id)))?;
+                notify(c, booster, me.id, NotificationKind::Update, Some(row.id))?;
             }
             let note = note_out(c, &row, &me)?;
             let update = outbound::note_activity(&urls, "Update", &me, &note);
@@ -359,12 +362,13 @@ pub async fn favourite(data: &Data, me: Account, status: Status) -> Result<(), F
         }
         let author = accounts::by_id(c, status.account_id)?;
         if author.is_local() {
-            if author.id != me.id {
-                acts::notify(
-                    c,
-                    &notification(author.id, me.id, "favourite", Some(status.id)),
-                )?;
-            }
+            notify(
+                c,
+                author.id,
+                me.id,
+                NotificationKind::Favourite,
+                Some(status.id),
+            )?;
             return Ok(());
         }
         let like = outbound::like(&me, &id, &status.ap_id, &author.ap_id);
@@ -433,10 +437,13 @@ pub async fn reblog(data: &Data, me: Account, status: Status) -> Result<Status, 
             statuses::insert(c, &boost, &[], &[])?;
             distribute(c, &boost, &me, &[])?;
             let author = accounts::by_id(c, status.account_id)?;
-            if author.is_local() && author.id != me.id {
-                acts::notify(
+            if author.is_local() {
+                notify(
                     c,
-                    &notification(author.id, me.id, "reblog", Some(status.id)),
+                    author.id,
+                    me.id,
+                    NotificationKind::Reblog,
+                    Some(status.id),
                 )?;
             }
             let announce = outbound::announce(

@@ -27,8 +27,11 @@ struct JrdLink {
     href: Option<String>,
 }
 
-/// Splits `@user@domain` / `user@domain`; a bare `user` is local.
-pub fn split_handle(handle: &str) -> Option<(String, Option<String>)> {
+/// Splits `@user@domain` / `user@domain`; a bare `user` is local. `Ok(None)` when the user
+/// part is not a username (not a handle at all); an error when the domain part is not a bare
+/// authority (`host` or `host:port`: no userinfo, path, query or fragment), which would
+/// otherwise end up in the WebFinger URL.
+pub fn split_handle(handle: &str) -> Result<Option<(String, Option<String>)>, FederationError> {
     let h = handle.trim().trim_start_matches('@');
     let h = h.strip_prefix("acct:").unwrap_or(h);
     let (user, domain) = match h.split_once('@') {
@@ -39,7 +42,44 @@ pub fn split_handle(handle: &str) -> Option<(String, Option<String>)> {
         && user
             .chars()
             .all(|c| c.is_alphanumeric() || "_.-".contains(c));
-    ok.then(|| (user.to_owned(), domain))
+    if !ok {
+        return Ok(None);
+    }
+    if let Some(d) = &domain {
+        check_authority(d).map_err(|why| {
+            FederationError::Invalid(format!(
+                "{handle:?} is not a valid handle: the part after @ must be a server name \
+                 (host or host:port); {why}"
+            ))
+        })?;
+    }
+    Ok(Some((user.to_owned(), domain)))
+}
+
+/// Checks that `domain` is a bare authority: a host name, IPv4 address or bracketed IPv6
+/// address, with an optional port, and nothing else.
+fn check_authority(domain: &str) -> Result<(), String> {
+    if domain.is_empty() {
+        return Err("it is empty".into());
+    }
+    if let Some(c) = domain
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || ".-_:[]".contains(*c)))
+    {
+        return Err(format!("{c:?} is not allowed in it"));
+    }
+    let url = Url::parse(&format!("https://{domain}/")).map_err(|e| e.to_string())?;
+    let bare = url.host().is_some()
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.path() == "/"
+        && url.query().is_none()
+        && url.fragment().is_none();
+    if bare {
+        Ok(())
+    } else {
+        Err("it carries more than a host and port".into())
+    }
 }
 
 /// An account by handle: local, already known, or found through WebFinger when `resolve`.
@@ -48,7 +88,7 @@ pub async fn account_by_handle(
     resolve: bool,
     data: &Data,
 ) -> Result<Option<Account>, FederationError> {
-    let Some((user, domain)) = split_handle(handle) else {
+    let Some((user, domain)) = split_handle(handle)? else {
         return Ok(None);
     };
     let domain = domain.filter(|d| d != data.urls.domain());
@@ -91,7 +131,12 @@ async fn webfinger(user: &str, domain: &str, data: &Data) -> Result<Url, Federat
         .header("accept", "application/jrd+json, application/json")
         .send()
         .await
-        .map_err(|e| FederationError::Invalid(format!("WebFinger request failed: {e}")))?;
+        .map_err(|e| {
+            FederationError::Invalid(format!(
+                "WebFinger request failed: {}",
+                crate::http_client::error_chain(&e)
+            ))
+        })?;
     if !res.status().is_success() {
         return Err(FederationError::NotFound);
     }
@@ -140,4 +185,50 @@ pub async fn by_url(url: Url, data: &Data) -> Result<Resolved, FederationError> 
     }
     let s = ObjectId::<ApStatus>::from(url).dereference(data).await?;
     Ok(Resolved::Status(s.into_status()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_handle;
+
+    #[test]
+    fn handles_split_into_user_and_bare_domain() {
+        let ok = |h: &str| split_handle(h).unwrap().unwrap();
+        assert_eq!(ok("@alice"), ("alice".into(), None));
+        assert_eq!(
+            ok("@alice@Example.COM"),
+            ("alice".into(), Some("example.com".into()))
+        );
+        assert_eq!(
+            ok("acct:bob@social.example:8443"),
+            ("bob".into(), Some("social.example:8443".into()))
+        );
+        assert_eq!(ok("x@[::1]:8080").1.as_deref(), Some("[::1]:8080"));
+        assert_eq!(ok("x@münchen.social").1.as_deref(), Some("münchen.social"));
+        // Not handles at all: no error, nothing found.
+        assert!(split_handle("hello world").unwrap().is_none());
+        assert!(split_handle("@").unwrap().is_none());
+    }
+
+    #[test]
+    fn a_domain_with_more_than_host_and_port_is_refused() {
+        for handle in [
+            "@x@host/internal/admin?delete=all#",
+            "@x@host/path",
+            "@x@host?q=1",
+            "@x@host#frag",
+            "@x@user:pass@host",
+            "@x@host:99999",
+            "@x@host:port",
+            "@x@",
+            "@x@host\\evil",
+            "@x@host%2fpath",
+            "@x@host extra",
+            "@x@[::1",
+            "@x@a:b:c",
+        ] {
+            let err = split_handle(handle).expect_err(handle).to_string();
+            assert!(err.contains("not a valid handle"), "{handle}: {err}");
+        }
+    }
 }

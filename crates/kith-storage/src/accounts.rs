@@ -163,6 +163,16 @@ pub fn count_local_people(conn: &mut DbConn) -> Result<i64, StorageError> {
         .get_result(conn)?)
 }
 
+/// The ActivityPub id of the oldest local account (people or the instance actor), if any.
+pub fn oldest_local_ap_id(conn: &mut DbConn) -> Result<Option<String>, StorageError> {
+    Ok(accounts::table
+        .filter(accounts::domain.is_null())
+        .order(accounts::id.asc())
+        .select(accounts::ap_id)
+        .first(conn)
+        .optional()?)
+}
+
 /// How many other instances we know accounts on.
 pub fn count_known_domains(conn: &mut DbConn) -> Result<i64, StorageError> {
     Ok(accounts::table

@@ -6,7 +6,8 @@ use crate::StorageError;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-/// A notification for a local account.
+/// A notification for a local account; `kind` is Mastodon's type string
+/// (`kith_core::notifications::NotificationKind` converts it).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = notifications)]
 pub struct Notification {
@@ -18,8 +19,11 @@ pub struct Notification {
     pub created_at: NaiveDateTime,
 }
 
-/// Stores a notification.
-pub fn notify(conn: &mut DbConn, n: &Notification) -> Result<(), StorageError> {
+/// Stores a notification, unchecked. Only the notification gate,
+/// `kith_core::notifications::notify`, calls this: it decides whether a notification may be
+/// stored at all (self, blocks, mutes, domain blocks). Everything else goes through the gate;
+/// `clippy.toml` forbids calling this anywhere else.
+pub fn insert_notification(conn: &mut DbConn, n: &Notification) -> Result<(), StorageError> {
     diesel::insert_into(notifications::table)
         .values(n)
         .execute(conn)?;
@@ -142,10 +146,9 @@ pub fn favourite(
     status_id: i64,
     ap_id: &str,
 ) -> Result<bool, StorageError> {
-    if is_favourited(conn, account_id, status_id)? {
-        return Ok(false);
-    }
-    diesel::insert_into(favourites::table)
+    // One statement, so that concurrent favourites of the same post by the same account store
+    // one row and none of them fails.
+    let insert = diesel::insert_into(favourites::table)
         .values((
             favourites::id.eq(id),
             favourites::account_id.eq(account_id),
@@ -153,8 +156,12 @@ pub fn favourite(
             favourites::ap_id.eq(ap_id),
             favourites::created_at.eq(crate::now()),
         ))
-        .execute(conn)?;
-    Ok(true)
+        .on_conflict_do_nothing();
+    let inserted = match conn {
+        DbConn::Postgresql(pg) => insert.execute(pg)?,
+        DbConn::Sqlite(lite) => insert.execute(lite)?,
+    };
+    Ok(inserted > 0)
 }
 
 /// Removes a favourite; returns the Like's id if there was one.
@@ -288,4 +295,26 @@ pub fn first_receipt(conn: &mut DbConn, ap_id: &str) -> Result<bool, StorageErro
         DbConn::Sqlite(lite) => insert.execute(lite)?,
     };
     Ok(inserted > 0)
+}
+
+/// Forgets up to `limit` received activity ids recorded before `before`; returns how many.
+/// Ids must be kept as long as a sender may still deliver the same activity again (see the
+/// caller for how long that is).
+pub fn prune_received(
+    conn: &mut DbConn,
+    before: NaiveDateTime,
+    limit: i64,
+) -> Result<usize, StorageError> {
+    let ids: Vec<String> = received_activities::table
+        .filter(received_activities::received_at.lt(before))
+        .select(received_activities::ap_id)
+        .limit(limit)
+        .load(conn)?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    Ok(
+        diesel::delete(received_activities::table.filter(received_activities::ap_id.eq_any(&ids)))
+            .execute(conn)?,
+    )
 }

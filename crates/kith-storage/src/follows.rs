@@ -21,13 +21,25 @@ pub struct Follow {
 
 /// Stores a follow or request; an existing one between the same pair is kept.
 pub fn insert(conn: &mut DbConn, follow: &Follow) -> Result<Follow, StorageError> {
-    if let Some(existing) = between(conn, follow.account_id, follow.target_account_id)? {
-        return Ok(existing);
+    if insert_if_new(conn, follow)? {
+        return Ok(follow.clone());
     }
-    diesel::insert_into(follows::table)
+    between(conn, follow.account_id, follow.target_account_id)?.ok_or(StorageError::NotFound)
+}
+
+/// Stores a follow or request unless one between the same pair exists; returns whether it was
+/// stored. One statement (`ON CONFLICT DO NOTHING`), so that concurrent follows of the same
+/// pair store one row and none of them fails: on PostgreSQL the later ones wait for the first
+/// to commit and then do nothing.
+pub fn insert_if_new(conn: &mut DbConn, follow: &Follow) -> Result<bool, StorageError> {
+    let insert = diesel::insert_into(follows::table)
         .values(follow)
-        .execute(conn)?;
-    Ok(follow.clone())
+        .on_conflict_do_nothing();
+    let inserted = match conn {
+        DbConn::Postgresql(pg) => insert.execute(pg)?,
+        DbConn::Sqlite(lite) => insert.execute(lite)?,
+    };
+    Ok(inserted > 0)
 }
 
 /// The follow from `account_id` to `target`, accepted or not.
@@ -204,23 +216,20 @@ pub fn block(
 ) -> Result<(), StorageError> {
     remove(conn, account_id, target)?;
     remove(conn, target, account_id)?;
-    let exists = blocks::table
-        .filter(blocks::account_id.eq(account_id))
-        .filter(blocks::target_account_id.eq(target))
-        .count()
-        .get_result::<i64>(conn)?
-        > 0;
-    if !exists {
-        diesel::insert_into(blocks::table)
-            .values((
-                blocks::id.eq(id),
-                blocks::account_id.eq(account_id),
-                blocks::target_account_id.eq(target),
-                blocks::ap_id.eq(ap_id),
-                blocks::created_at.eq(crate::now()),
-            ))
-            .execute(conn)?;
-    }
+    // One statement, so that concurrent blocks of the same pair store one row and none fails.
+    let insert = diesel::insert_into(blocks::table)
+        .values((
+            blocks::id.eq(id),
+            blocks::account_id.eq(account_id),
+            blocks::target_account_id.eq(target),
+            blocks::ap_id.eq(ap_id),
+            blocks::created_at.eq(crate::now()),
+        ))
+        .on_conflict_do_nothing();
+    match conn {
+        DbConn::Postgresql(pg) => insert.execute(pg)?,
+        DbConn::Sqlite(lite) => insert.execute(lite)?,
+    };
     Ok(())
 }
 
@@ -252,6 +261,22 @@ pub fn block_id(
 /// Whether `account_id` blocks `target`.
 pub fn blocks(conn: &mut DbConn, account_id: i64, target: i64) -> Result<bool, StorageError> {
     Ok(!blockers_among(conn, &[account_id], target)?.is_empty())
+}
+
+/// Whether either of two accounts blocks the other.
+pub fn blocked_either_way(conn: &mut DbConn, a: i64, b: i64) -> Result<bool, StorageError> {
+    Ok(blocks::table
+        .filter(
+            (blocks::account_id
+                .eq(a)
+                .and(blocks::target_account_id.eq(b)))
+            .or(blocks::account_id
+                .eq(b)
+                .and(blocks::target_account_id.eq(a))),
+        )
+        .count()
+        .get_result::<i64>(conn)?
+        > 0)
 }
 
 /// Which of `account_ids` block `target`.

@@ -215,6 +215,7 @@ diesel::table! {
         failing_since -> Nullable<Timestamp>,
         unreachable -> Bool,
         last_success_at -> Nullable<Timestamp>,
+        next_try_at -> Nullable<Timestamp>,
     }
 }
 
@@ -275,6 +276,13 @@ diesel::table! {
         last_read_id -> BigInt,
         version -> BigInt,
         updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    instance_settings (name) {
+        name -> Text,
+        value -> Text,
     }
 }
 

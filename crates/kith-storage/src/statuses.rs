@@ -3,7 +3,9 @@
 //! can return a post its reader was not addressed to.
 
 use crate::pool::DbConn;
-use crate::schema::{follows, home_feed, status_edits, status_mentions, status_tags, statuses};
+use crate::schema::{
+    blocks, follows, home_feed, status_edits, status_mentions, status_tags, statuses,
+};
 use crate::StorageError;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -310,6 +312,21 @@ pub fn reblog_by(
         .first(conn)?)
 }
 
+/// Holds `status_id` until the transaction ends, so that concurrent boosts of it are checked
+/// and stored one after another (no unique index says one boost per account and post).
+/// PostgreSQL takes a row lock that does not block inserts referring to the row; SQLite needs
+/// none, its writes being serial already.
+pub fn lock_for_boost(conn: &mut DbConn, status_id: i64) -> Result<(), StorageError> {
+    if let DbConn::Postgresql(pg) = conn {
+        statuses::table
+            .find(status_id)
+            .select(statuses::id)
+            .for_no_key_update()
+            .load::<i64>(pg)?;
+    }
+    Ok(())
+}
+
 /// Local accounts that boosted a status.
 pub fn local_reblogger_ids(conn: &mut DbConn, status_id: i64) -> Result<Vec<i64>, StorageError> {
     use crate::schema::accounts;
@@ -445,7 +462,9 @@ pub fn count_local(conn: &mut DbConn) -> Result<i64, StorageError> {
 type BoxedStatuses<'a> = statuses::BoxedQuery<'a, crate::pool::MultiBackend>;
 
 /// Restricts a query to what `viewer` may see: public and unlisted posts; followers-only posts
-/// of accounts the viewer follows; anything the viewer wrote or is mentioned in.
+/// of accounts the viewer follows; anything the viewer wrote or is mentioned in; and nothing by
+/// an account that blocks the viewer or that the viewer blocks (boosts included: a boost is a
+/// row of the booster's, and its boosted post is checked as a row of its own).
 fn visible_to(query: BoxedStatuses<'static>, viewer: Option<i64>) -> BoxedStatuses<'static> {
     let open = statuses::visibility.eq_any(["public", "unlisted"]);
     match viewer {
@@ -458,7 +477,7 @@ fn visible_to(query: BoxedStatuses<'static>, viewer: Option<i64>) -> BoxedStatus
             let mentioned = status_mentions::table
                 .filter(status_mentions::account_id.eq(v))
                 .select(status_mentions::status_id);
-            query.filter(
+            without_blocks(query, v).filter(
                 open.or(statuses::account_id.eq(v))
                     .or(statuses::id.eq_any(mentioned))
                     .or(statuses::visibility
@@ -467,6 +486,19 @@ fn visible_to(query: BoxedStatuses<'static>, viewer: Option<i64>) -> BoxedStatus
             )
         }
     }
+}
+
+/// Leaves out statuses by accounts that `viewer` blocks or that block `viewer`.
+fn without_blocks(query: BoxedStatuses<'static>, viewer: i64) -> BoxedStatuses<'static> {
+    let blocked = blocks::table
+        .filter(blocks::account_id.eq(viewer))
+        .select(blocks::target_account_id);
+    let blocking = blocks::table
+        .filter(blocks::target_account_id.eq(viewer))
+        .select(blocks::account_id);
+    query
+        .filter(statuses::account_id.ne_all(blocked))
+        .filter(statuses::account_id.ne_all(blocking))
 }
 
 fn paginate(mut query: BoxedStatuses<'static>, page: Page) -> BoxedStatuses<'static> {
@@ -540,10 +572,12 @@ pub fn by_account(
     load_page(conn, query, page)
 }
 
-/// The public timeline: public posts (no boosts), optionally only local or only remote ones.
+/// The public timeline: public posts (no boosts), optionally only local or only remote ones,
+/// without those of accounts that block `viewer` or that `viewer` blocks.
 pub fn public(
     conn: &mut DbConn,
     local: Option<bool>,
+    viewer: Option<i64>,
     page: Page,
 ) -> Result<Vec<Status>, StorageError> {
     let mut query = statuses::table
@@ -552,6 +586,9 @@ pub fn public(
         .into_boxed();
     if let Some(l) = local {
         query = query.filter(statuses::local.eq(l));
+    }
+    if let Some(v) = viewer {
+        query = without_blocks(query, v);
     }
     load_page(conn, query, page)
 }

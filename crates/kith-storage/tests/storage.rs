@@ -460,3 +460,247 @@ fn account_counters_follow_every_write_including_cascades() {
         assert_eq!(accounts::stats_of(c, &[a.id, b.id, x.id]).unwrap().len(), 2);
     });
 }
+
+#[test]
+fn claims_respect_slots_held_deliveries_and_unreachable_hosts() {
+    use kith_storage::outbox::{self, ClaimLimits};
+    use std::collections::HashMap;
+    each(|db| {
+        let ana = account("ana", None);
+        let stored = ana.clone();
+        let u = user(&ana, "ana@mail.example");
+        db.write_blocking(move |c| users::insert_with_account(c, &stored, &u))
+            .unwrap();
+        // Six deliveries to a.example, two to b.example, two to dead.example.
+        let mut inboxes = Vec::new();
+        for (host, n) in [("a.example", 6), ("b.example", 2), ("dead.example", 2)] {
+            for i in 0..n {
+                inboxes.push((format!("https://{host}/users/u{i}/inbox"), host.to_owned()));
+            }
+        }
+        let ana_id = ana.id;
+        db.write_blocking(move |c| {
+            outbox::enqueue(c, "https://here.example/1", ana_id, "{}", &inboxes)
+        })
+        .unwrap();
+        let t = now();
+        let (day, hour) = (chrono::Duration::days(1), chrono::Duration::hours(1));
+        db.write_blocking(move |c| {
+            outbox::mark_host_failing(c, "dead.example", t - chrono::Duration::days(2), day, hour)?;
+            // Unreachable now, but the next try is an hour away.
+            outbox::mark_host_failing(c, "dead.example", t, day, hour)
+        })
+        .unwrap();
+        let claim = |limits: ClaimLimits, at: chrono::NaiveDateTime| {
+            db.write_blocking(move |c| outbox::claim_due(c, at, 30, &limits))
+                .unwrap()
+        };
+        let limits = |busy: &[(&str, usize)], held: Vec<i64>| ClaimLimits {
+            total: 100,
+            per_host: 4,
+            busy: busy.iter().map(|(h, n)| ((*h).to_owned(), *n)).collect(),
+            held,
+            unreachable_retry: hour,
+        };
+        // a.example already has three in flight: one more; b.example two; dead.example none.
+        let first = claim(limits(&[("a.example", 3)], Vec::new()), t);
+        let mut per_host: HashMap<String, usize> = HashMap::new();
+        for d in &first {
+            *per_host.entry(d.host.clone()).or_default() += 1;
+        }
+        assert_eq!(per_host.get("a.example"), Some(&1), "{per_host:?}");
+        assert_eq!(per_host.get("b.example"), Some(&2), "{per_host:?}");
+        assert_eq!(per_host.get("dead.example"), None, "{per_host:?}");
+        // No slot overall: nothing.
+        let none = ClaimLimits {
+            total: 0,
+            ..limits(&[], Vec::new())
+        };
+        assert!(claim(none, t).is_empty());
+        // Leases run out (a minute later), but what the worker still holds is not claimed
+        // again; the dead host's time has not come.
+        let later = t + chrono::Duration::minutes(1);
+        let held: Vec<i64> = first.iter().map(|d| d.id).collect();
+        let second = claim(limits(&[], held.clone()), later);
+        assert!(second.iter().all(|d| !held.contains(&d.id)));
+        assert_eq!(second.len(), 4, "the four left on a.example");
+        assert!(second.iter().all(|d| d.host == "a.example"));
+        // Renewed leases hold, even without the held list: only a.example's sixth, never
+        // claimed, is claimable.
+        let all: Vec<i64> = first.iter().chain(&second).map(|d| d.id).collect();
+        let until = later + chrono::Duration::minutes(5);
+        let renewed = db
+            .write_blocking(move |c| outbox::renew_leases(c, &all, until))
+            .unwrap();
+        assert_eq!(renewed, 7);
+        let soon = later + chrono::Duration::minutes(2);
+        let rest = claim(limits(&[], Vec::new()), soon);
+        assert_eq!(rest.len(), 1);
+        assert!(!first.iter().chain(&second).any(|d| d.id == rest[0].id));
+        // Two hours on, the dead host's time has come: one delivery, not both, and its next
+        // try moves an hour on.
+        let due = t + chrono::Duration::hours(2);
+        let probe = claim(limits(&[], held.clone()), due);
+        let dead: Vec<_> = probe.iter().filter(|d| d.host == "dead.example").collect();
+        assert_eq!(dead.len(), 1, "one try of an unreachable host");
+        let next: Vec<_> = claim(limits(&[], Vec::new()), due)
+            .into_iter()
+            .filter(|d| d.host == "dead.example")
+            .collect();
+        assert!(next.is_empty(), "the second waits for the next try");
+        // A host that answers is no longer held back.
+        db.write_blocking(|c| outbox::mark_host_alive(c, "dead.example"))
+            .unwrap();
+        let after = claim(limits(&[], Vec::new()), due);
+        assert_eq!(
+            after.iter().filter(|d| d.host == "dead.example").count(),
+            1,
+            "the other one goes out at once"
+        );
+    });
+}
+
+#[test]
+fn pruning_removes_sent_activities_and_old_receipts_only() {
+    use kith_storage::{activity, outbox};
+    each(|db| {
+        let ana = account("ana", None);
+        let stored = ana.clone();
+        let u = user(&ana, "ana@mail.example");
+        db.write_blocking(move |c| users::insert_with_account(c, &stored, &u))
+            .unwrap();
+        let ana_id = ana.id;
+        db.write_blocking(move |c| {
+            for n in 0..3 {
+                outbox::enqueue(
+                    c,
+                    &format!("https://here.example/sent/{n}"),
+                    ana_id,
+                    "{}",
+                    &[],
+                )?;
+                activity::first_receipt(c, &format!("https://there.example/{n}"))?;
+            }
+            outbox::enqueue(
+                c,
+                "https://here.example/pending",
+                ana_id,
+                "{}",
+                &[("https://x.example/inbox".into(), "x.example".into())],
+            )
+        })
+        .unwrap();
+        // Batches: two, then the third.
+        assert_eq!(db.write_blocking(|c| outbox::prune_sent(c, 2)).unwrap(), 2);
+        assert_eq!(db.write_blocking(|c| outbox::prune_sent(c, 2)).unwrap(), 1);
+        assert_eq!(db.write_blocking(|c| outbox::prune_sent(c, 2)).unwrap(), 0);
+        // The pending activity stays, with its delivery (deleting it would cascade).
+        assert_eq!(outbox::pending(&mut db.conn().unwrap()).unwrap(), 1);
+        // Receipts younger than the cut stay.
+        let t = now();
+        let cut = t - chrono::Duration::days(8);
+        assert_eq!(
+            db.write_blocking(move |c| activity::prune_received(c, cut, 100))
+                .unwrap(),
+            0
+        );
+        let future = t + chrono::Duration::seconds(1);
+        assert_eq!(
+            db.write_blocking(move |c| activity::prune_received(c, future, 100))
+                .unwrap(),
+            3
+        );
+        assert!(db
+            .write_blocking(|c| activity::first_receipt(c, "https://there.example/0"))
+            .unwrap());
+    });
+}
+
+/// Runs `first` in a transaction that stays open while `second` runs on another connection;
+/// returns what `second` gave.
+fn overlap<T: Send + 'static>(
+    db: &Db,
+    first: impl FnOnce(&mut kith_storage::DbConn) -> Result<(), StorageError> + Send + 'static,
+    second: impl FnOnce(&mut kith_storage::DbConn) -> Result<T, StorageError>,
+) -> Result<T, StorageError> {
+    use diesel::Connection;
+    let (stored, waiting) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn({
+        let db = db.clone();
+        move || {
+            let mut c = db.conn().unwrap();
+            c.transaction(|c| {
+                first(c)?;
+                stored.send(()).unwrap();
+                // Hold the row uncommitted while the other connection tries its own.
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                Ok::<_, StorageError>(())
+            })
+            .unwrap();
+        }
+    });
+    waiting.recv().unwrap();
+    let mut c = db.conn().unwrap();
+    let out = second(&mut c);
+    holder.join().unwrap();
+    out
+}
+
+/// Two transactions that favourite the same post, or follow or block the same account, at
+/// once: on PostgreSQL the second waits for the first and then stores nothing (it used to fail
+/// on the unique index, which the inbox answered with a 500). SQLite's writes are serial, so
+/// the overlap cannot happen there.
+#[test]
+fn overlapping_favourites_follows_and_blocks_store_one_row_without_failing() {
+    use kith_storage::follows::{self, Follow};
+    use kith_storage::{activity, statuses, Backend};
+    let Some(tdb) = TestDatabase::each_backend()
+        .into_iter()
+        .find(|t| t.backend == Backend::Postgres)
+    else {
+        eprintln!("PostgreSQL not among the backends under test; nothing to overlap");
+        return;
+    };
+    let db = tdb.open();
+    let [fan, author, foe] = ["fan", "author", "foe"].map(|n| account(n, Some("far.example")));
+    let post = status(&author, None, 0);
+    {
+        let mut c = db.conn().unwrap();
+        for a in [&fan, &author, &foe] {
+            accounts::insert(&mut c, a).unwrap();
+        }
+        statuses::insert(&mut c, &post, &[], &[]).unwrap();
+    }
+    let (fan, author, foe, post) = (fan.id, author.id, foe.id, post.id);
+    let liked = overlap(
+        &db,
+        move |c| activity::favourite(c, id::new_id(), fan, post, "like/1").map(|_| ()),
+        |c| activity::favourite(c, id::new_id(), fan, post, "like/2"),
+    );
+    assert!(!liked.expect("the second favourite does not fail"));
+    let favourites = activity::count_favourites_of(&mut db.conn().unwrap(), &[post], None);
+    assert_eq!(favourites.unwrap()[0].1, 1);
+
+    let follow = move |n: u32| Follow {
+        id: id::new_id(),
+        account_id: fan,
+        target_account_id: author,
+        ap_id: format!("follow/{n}"),
+        accepted: true,
+        created_at: now(),
+    };
+    let followed = overlap(
+        &db,
+        move |c| follows::insert_if_new(c, &follow(1)).map(|_| ()),
+        |c| follows::insert_if_new(c, &follow(2)),
+    );
+    assert!(!followed.expect("the second follow does not fail"));
+
+    let blocked = overlap(
+        &db,
+        move |c| follows::block(c, id::new_id(), foe, author, "block/1"),
+        |c| follows::block(c, id::new_id(), foe, author, "block/2"),
+    );
+    blocked.expect("the second block does not fail");
+    assert!(follows::blocks(&mut db.conn().unwrap(), foe, author).unwrap());
+}

@@ -33,6 +33,15 @@ pub struct Config {
     /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` gives the client's
     /// address, for the login throttle. Empty: the header is ignored and the peer is the client.
     pub trusted_proxies: Vec<String>,
+    /// Seconds a client has to send a request's headers; then it gets 408 and is disconnected.
+    pub header_timeout: u64,
+    /// Seconds a client has to send a request's whole body (inbox and API); then it gets 408
+    /// and is disconnected.
+    pub body_timeout: u64,
+    /// Seconds an idle keep-alive connection stays open.
+    pub keep_alive: u64,
+    /// Most connections open at once, all worker threads together; more wait in the backlog.
+    pub max_connections: usize,
     /// The instance's name.
     pub instance_title: String,
     /// A short description of the instance.
@@ -57,6 +66,10 @@ impl Default for Config {
             authorized_fetch: false,
             inbox_queue: kith_federation::inbox::DEFAULT_INBOX_QUEUE,
             trusted_proxies: Vec::new(),
+            header_timeout: 5,
+            body_timeout: 15,
+            keep_alive: 10,
+            max_connections: 8192,
             instance_title: "Kith".into(),
             instance_description: "A small community on the fediverse.".into(),
             contact_email: String::new(),
@@ -77,6 +90,10 @@ const KEYS: &[&str] = &[
     "authorized_fetch",
     "inbox_queue",
     "trusted_proxies",
+    "header_timeout",
+    "body_timeout",
+    "keep_alive",
+    "max_connections",
     "instance_title",
     "instance_description",
     "contact_email",
@@ -121,6 +138,18 @@ impl Config {
             bail!("inbox_queue must be at least 1");
         }
         self.trusted_proxies()?;
+        for (key, value) in [
+            ("header_timeout", self.header_timeout),
+            ("body_timeout", self.body_timeout),
+            ("keep_alive", self.keep_alive),
+        ] {
+            if value == 0 {
+                bail!("{key} must be at least 1 (seconds)");
+            }
+        }
+        if self.max_connections == 0 {
+            bail!("max_connections must be at least 1");
+        }
         if self.rules.iter().any(|r| r.trim().is_empty()) {
             bail!("rules: a rule may not be empty");
         }
@@ -209,6 +238,12 @@ mod tests {
             jail.set_env("KITH_DOMAIN", "https://x.example/");
             assert!(Config::load(None).is_err());
             jail.set_env("KITH_DOMAIN", "x.example");
+            jail.set_env("KITH_BODY_TIMEOUT", "0");
+            assert!(
+                Config::load(None).is_err(),
+                "a body deadline of 0 is refused"
+            );
+            jail.set_env("KITH_BODY_TIMEOUT", "15");
             jail.set_env("KITH_DEV_MODE", "maybe");
             assert!(Config::load(None).is_err());
             jail.create_file("kith.toml", "colour = \"green\"")?;

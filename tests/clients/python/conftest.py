@@ -5,8 +5,8 @@ Environment:
   KITH_TEST_BACKEND         sqlite (default) or postgres: each test gets a fresh database
   KITH_TEST_POSTGRES_URL    administrative URL of the PostgreSQL server
                             (default postgres://postgres@127.0.0.1:5432/postgres)
-  KITH_CONFORMANCE_DIR      folder with mastodon-openapi-schema.json (default: ../shared/conformance
-                            beside the repository); required when CI is set
+  KITH_CONFORMANCE_DIR      folder with mastodon-openapi-schema.json (default: tests/conformance,
+                            shipped in the repository); a missing schema fails the tests
   KITH_TEST_LOG_DIR         where the kith.log of each instance of a failed test is copied
                             (default: kith-test-logs in the system's temporary folder)
 """
@@ -163,12 +163,10 @@ def kith(kith_factory):
 @pytest.fixture(scope="session")
 def conformance():
     """Returns check(entity_json, component) validating against the Mastodon OpenAPI schema."""
-    folder = pathlib.Path(os.environ.get("KITH_CONFORMANCE_DIR", REPO.parent / "shared" / "conformance"))
+    folder = pathlib.Path(os.environ.get("KITH_CONFORMANCE_DIR", REPO / "tests" / "conformance"))
     spec = folder / "mastodon-openapi-schema.json"
     if not spec.exists():
-        if os.environ.get("CI"):
-            raise AssertionError(f"{spec} is missing; CI must check entities against it")
-        pytest.skip(f"{spec} not found (set KITH_CONFORMANCE_DIR)")
+        raise AssertionError(f"{spec} is missing: entities cannot be checked (see tests/conformance)")
     components = json.loads(spec.read_text())["components"]
 
     def check(value, component: str):

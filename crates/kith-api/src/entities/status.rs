@@ -1,8 +1,10 @@
 //! `Status`, `Relationship`, `Notification`, `Context` and `Tag`, and the view functions that
-//! assemble them for a viewer in one blocking database task.
+//! assemble them for a viewer in one blocking database task. A status shows at most the caps
+//! of `kith_core::limits` of mentions, tags and attachments, however many rows it has.
 
 use super::account::{account_to_api, Account, Counts};
 use super::timestamp;
+use kith_core::limits::{MAX_ATTACHMENTS, MAX_HASHTAGS, MAX_MENTIONS};
 use kith_core::InstanceUrls;
 use kith_storage::accounts::{self, Account as AccountRow, Stats as AccountStats};
 use kith_storage::activity::{self as acts, Notification as NotificationRow};
@@ -140,6 +142,7 @@ fn attachments_of(status_id: i64, stored: &str) -> Vec<serde_json::Value> {
     let list: Vec<kith_federation::protocol::note::Attachment> =
         serde_json::from_str(stored).unwrap_or_default();
     list.into_iter()
+        .take(MAX_ATTACHMENTS)
         .enumerate()
         .map(|(n, a)| {
             let kind = match a.media_type.as_deref().unwrap_or("") {
@@ -280,7 +283,11 @@ impl Related {
         };
         let all: Vec<&StatusRow> = rows.iter().chain(originals.values()).collect();
         let ids: Vec<i64> = all.iter().map(|s| s.id).collect();
-        let mentions = group(statuses::mentions_of(c, &ids)?);
+        // Each status's first mentions and tags only, even for rows stored before the caps.
+        let mut mentions = group(statuses::mentions_of(c, &ids)?);
+        let mut tags = group(statuses::tags_of(c, &ids)?);
+        mentions.values_mut().for_each(|m| m.truncate(MAX_MENTIONS));
+        tags.values_mut().for_each(|t| t.truncate(MAX_HASHTAGS));
         // Authors and mentioned accounts, with the counters (needed for authors only) joined.
         let mut account_ids: Vec<i64> = all.iter().map(|s| s.account_id).collect();
         account_ids.extend(mentions.values().flatten());
@@ -317,7 +324,7 @@ impl Related {
         Ok(Related {
             bookmarked,
             pinned,
-            tags: group(statuses::tags_of(c, &ids)?),
+            tags,
             reblogs,
             favourites,
             replies: statuses::count_replies_of(c, &ids)?.into_iter().collect(),

@@ -8,6 +8,7 @@ use crate::entities::status::notifications_view;
 use crate::error::{ApiError, ApiResult};
 use crate::paging::{link_header, PageQuery};
 use actix_web::{web, HttpRequest, HttpResponse};
+use kith_core::notifications::NotificationKind;
 use kith_federation::Data;
 use kith_storage::{activity, markers};
 use serde_json::{json, Value};
@@ -25,16 +26,6 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/v1/markers", web::post().to(set_markers));
 }
 
-/// The notification types Kith makes.
-const KINDS: &[&str] = &[
-    "follow",
-    "follow_request",
-    "mention",
-    "favourite",
-    "reblog",
-    "update",
-];
-
 /// Every value of `key[]` (or `key`) in the query string.
 fn query_list(req: &HttpRequest, key: &str) -> Vec<String> {
     let bracketed = format!("{key}[]");
@@ -51,12 +42,22 @@ fn kinds(req: &HttpRequest) -> Option<Vec<String>> {
     if types.is_empty() && excluded.is_empty() {
         return None;
     }
-    let base: Vec<String> = if types.is_empty() {
-        KINDS.iter().map(|s| s.to_string()).collect()
+    // Names are read through the kind enum: an unknown type matches nothing.
+    let base: Vec<NotificationKind> = if types.is_empty() {
+        NotificationKind::ALL.to_vec()
     } else {
         types
+            .iter()
+            .filter_map(|t| NotificationKind::parse(t))
+            .collect()
     };
-    Some(base.into_iter().filter(|k| !excluded.contains(k)).collect())
+    Some(
+        base.into_iter()
+            .map(NotificationKind::as_str)
+            .filter(|k| !excluded.iter().any(|e| e == k))
+            .map(str::to_owned)
+            .collect(),
+    )
 }
 
 fn notification_id(path: &str) -> ApiResult<i64> {

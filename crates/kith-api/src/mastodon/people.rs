@@ -68,7 +68,11 @@ async fn search(auth: Auth, query: web::Query<SearchQuery>, data: Data) -> ApiRe
     };
     let mut found = Vec::new();
     let full_handle = domain.as_deref().is_some_and(|d| !d.is_empty());
-    if query.resolve.unwrap_or(false) && offset == 0 && full_handle && split_handle(q).is_some() {
+    if query.resolve.unwrap_or(false)
+        && offset == 0
+        && full_handle
+        && matches!(split_handle(q), Ok(Some(_)))
+    {
         if let Ok(Some(a)) = resolve::account_by_handle(q, true, &data).await {
             found.push(a);
         }

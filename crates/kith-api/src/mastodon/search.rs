@@ -1,5 +1,6 @@
 //! `GET /api/v2/search`: accounts by handle and posts or actors by URL; with `resolve=true`
-//! (and a signed-in user) unknown ones are fetched from their servers.
+//! (and a signed-in user) unknown ones are fetched from their servers. A handle whose domain
+//! is not a bare `host[:port]` gets 422.
 
 use crate::auth::MaybeAuth;
 use crate::body::lenient_bool;
@@ -62,6 +63,8 @@ async fn search(
         && q.trim_start_matches('@')
             .contains(|c: char| c.is_alphanumeric())
     {
+        // A handle whose domain carries more than host[:port] is refused, not looked up.
+        resolve::split_handle(q).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
         if let Ok(Some(a)) = resolve::account_by_handle(q, resolve_remote, &data).await {
             accounts.push(a);
         }

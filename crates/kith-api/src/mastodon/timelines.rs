@@ -89,7 +89,7 @@ async fn public(
     };
     let rows = data
         .db
-        .read(move |c| statuses::public(c, only, page))
+        .read(move |c| statuses::public(c, only, viewer, page))
         .await?;
     page_response(&req, &data, rows, viewer).await
 }

@@ -1,15 +1,15 @@
 //! `Announce` (boost): the boosted post is found here or fetched, and the boost is stored as a
 //! status of the booster's that goes to its followers' feeds. Only public and unlisted posts
-//! can be boosted.
+//! can be boosted, and never by someone the post's author blocks (such a boost is ignored).
 
 use crate::objects::status::ApStatus;
 use crate::protocol::note::{addressees, Visibility};
 use crate::{Data, FederationError};
 use activitypub_federation::fetch::object_id::ObjectId;
-use kith_core::statuses::notification;
+use kith_core::notifications::{notify, NotificationKind};
 use kith_storage::accounts::Account;
 use kith_storage::statuses::{self, Status};
-use kith_storage::{activity as acts, OptionalExt};
+use kith_storage::{follows, OptionalExt};
 use serde_json::Value;
 use url::Url;
 
@@ -51,6 +51,12 @@ pub(super) async fn receive(
         .unwrap_or_else(chrono::Utc::now);
     data.db
         .write(move |c| {
+            if follows::blocks(c, target.account_id, actor.id)? {
+                tracing::debug!(actor = %actor.ap_id, "Announce from an account the author blocks; ignored");
+                return Ok(());
+            }
+            // Concurrent Announces of the same post (under different ids) store one boost.
+            statuses::lock_for_boost(c, target.id)?;
             if statuses::by_ap_id(c, &id).optional()?.is_some()
                 || statuses::reblog_by(c, actor.id, target.id)
                     .optional()?
@@ -82,9 +88,12 @@ pub(super) async fn receive(
             statuses::insert(c, &boost, &[], &[])?;
             kith_core::statuses::distribute(c, &boost, &actor, &[])?;
             if target.local {
-                acts::notify(
+                notify(
                     c,
-                    &notification(target.account_id, actor.id, "reblog", Some(target.id)),
+                    target.account_id,
+                    actor.id,
+                    NotificationKind::Reblog,
+                    Some(target.id),
                 )?;
             }
             Ok(())

@@ -4,9 +4,8 @@
 use super::{local_person, object_id};
 use crate::outbound::{self, Audience};
 use crate::{Data, FederationError};
-use kith_core::statuses::notification;
+use kith_core::notifications::{notify, NotificationKind};
 use kith_storage::accounts::Account;
-use kith_storage::activity;
 use kith_storage::follows::{self, Follow};
 use serde_json::Value;
 
@@ -24,7 +23,6 @@ pub(super) async fn receive(
                 let reject = outbound::answer_follow(&urls, "Reject", &target, &follow_id, &actor);
                 return outbound::send(c, &urls, &target, reject, &Audience::to(actor));
             }
-            let existing = follows::between(c, actor.id, target.id)?;
             let row = Follow {
                 id: kith_storage::id::new_id(),
                 account_id: actor.id,
@@ -33,14 +31,21 @@ pub(super) async fn receive(
                 accepted: !target.locked,
                 created_at: kith_storage::now(),
             };
-            let stored = follows::insert(c, &row)?;
-            if existing.is_none() {
+            // Concurrent Follows of the same pair (under different ids) store one row, and
+            // only the one that stored it notifies.
+            let new = follows::insert_if_new(c, &row)?;
+            let stored = match new {
+                true => row,
+                false => follows::between(c, actor.id, target.id)?
+                    .ok_or(kith_storage::StorageError::NotFound)?,
+            };
+            if new {
                 let kind = if stored.accepted {
-                    "follow"
+                    NotificationKind::Follow
                 } else {
-                    "follow_request"
+                    NotificationKind::FollowRequest
                 };
-                activity::notify(c, &notification(target.id, actor.id, kind, None))?;
+                notify(c, target.id, actor.id, kind, None)?;
             }
             if stored.accepted {
                 // Also for a repeated Follow: the first Accept may have been lost.

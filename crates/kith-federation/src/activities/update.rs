@@ -1,14 +1,15 @@
 //! `Update` of the actor's profile, or of one of its posts (an edit).
 
+use crate::convert;
 use crate::objects::account::ApAccount;
 use crate::objects::status::check_authorship;
 use crate::protocol::actor::{Actor, ACTOR_TYPES};
 use crate::protocol::note::{parse_note, NOTE_TYPES};
-use crate::protocol::values::truncate_chars;
 use crate::{Data, FederationError};
 use activitypub_federation::traits::Object;
+use kith_core::notifications::{notify, NotificationKind};
 use kith_storage::accounts::Account;
-use kith_storage::statuses::{self, StatusEdit};
+use kith_storage::statuses;
 use kith_storage::OptionalExt;
 use serde_json::Value;
 use url::Url;
@@ -41,28 +42,9 @@ pub(super) async fn receive(
     }
     let note = parse_note(object).map_err(FederationError::Invalid)?;
     check_authorship(&note, &actor)?;
-    let edit = StatusEdit {
-        content: kith_core::html::sanitize_remote(&truncate_chars(&note.content, 100_000)),
-        source_text: None,
-        spoiler_text: note
-            .summary
-            .as_deref()
-            .map(|s| {
-                truncate_chars(
-                    &kith_core::html::html_to_text(&kith_core::html::sanitize_remote(s)),
-                    500,
-                )
-            })
-            .unwrap_or_default(),
-        sensitive: note.sensitive || note.summary.is_some(),
-        attachments: serde_json::to_string(&note.attachments)?,
-        edited_at: Some(
-            note.updated
-                .map(|u| u.naive_utc())
-                .unwrap_or_else(kith_storage::now),
-        ),
-    };
     let ap_id = note.id.to_string();
+    let edit =
+        convert::off_thread(move || convert::note_to_edit(&note, chrono::Utc::now())).await?;
     data.db
         .write(move |c| {
             let status = statuses::by_ap_id(c, &ap_id)
@@ -73,15 +55,7 @@ pub(super) async fn receive(
                     statuses::edit(c, s.id, &edit)?;
                     // Tell the local people who boosted it, as Mastodon does.
                     for booster in statuses::local_reblogger_ids(c, s.id)? {
-                        kith_storage::activity::notify(
-                            c,
-                            &kith_core::statuses::notification(
-                                booster,
-                                actor.id,
-                                "update",
-                                Some(s.id),
-                            ),
-                        )?;
+                        notify(c, booster, actor.id, NotificationKind::Update, Some(s.id))?;
                     }
                     Ok(())
                 }

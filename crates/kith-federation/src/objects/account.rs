@@ -8,15 +8,19 @@ use activitypub_federation::protocol::verification::verify_domains_match;
 use activitypub_federation::traits::{Actor as ApActor, Object};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
+use kith_core::limits::{MAX_BIO_CHARS, MAX_DISPLAY_NAME_CHARS, MAX_URL_BYTES};
 use kith_storage::accounts::{self, Account};
 use kith_storage::OptionalExt;
 use url::Url;
 
-/// Limits on what a remote actor may make us store.
-const MAX_NAME_CHARS: usize = 200;
-const MAX_NOTE_CHARS: usize = 20_000;
+/// Limits on what a remote actor may make us store (with those in `kith_core::limits`).
 const MAX_USERNAME_CHARS: usize = 200;
 const MAX_PEM_BYTES: usize = 8_192;
+
+/// Whether an optional URL is short enough to keep ([`MAX_URL_BYTES`]).
+fn fits(url: &str) -> bool {
+    url.len() <= MAX_URL_BYTES
+}
 
 /// An account row seen as an ActivityPub actor, with its id and inbox parsed.
 #[derive(Debug, Clone)]
@@ -177,6 +181,15 @@ impl Object for ApAccount {
                 return Err(FederationError::Invalid(format!("bad URL scheme in {url}")));
             }
         }
+        // Ids and the inbox are kept whole and shown on every post: no real one is this long.
+        if [&json.id, &json.inbox]
+            .iter()
+            .any(|u| u.as_str().len() > MAX_URL_BYTES)
+        {
+            return Err(FederationError::Invalid(
+                "actor id or inbox too long".into(),
+            ));
+        }
         let u = &json.preferred_username;
         if u.is_empty()
             || u.chars().count() > MAX_USERNAME_CHARS
@@ -208,23 +221,25 @@ impl Object for ApAccount {
             domain: Some(domain),
             ap_id: json.id.to_string(),
             actor_type: json.kind.clone(),
-            display_name: truncate_chars(&single_line(&name), MAX_NAME_CHARS),
-            note: kith_core::html::sanitize_remote(&truncate_chars(&note, MAX_NOTE_CHARS)),
-            avatar_url: first_url(&json.icon).map(String::from),
-            header_url: first_url(&json.image).map(String::from),
-            url: first_url(&json.url).map(String::from),
+            display_name: truncate_chars(&single_line(&name), MAX_DISPLAY_NAME_CHARS),
+            note: kith_core::html::sanitize_remote(&truncate_chars(&note, MAX_BIO_CHARS)),
+            avatar_url: first_url(&json.icon).map(String::from).filter(|u| fits(u)),
+            header_url: first_url(&json.image).map(String::from).filter(|u| fits(u)),
+            url: first_url(&json.url).map(String::from).filter(|u| fits(u)),
             locked: json.manually_approves_followers.unwrap_or(false),
             bot: matches!(json.kind.as_str(), "Service" | "Application"),
             inbox_url: json.inbox.to_string(),
             shared_inbox_url: json
                 .endpoints
                 .and_then(|e| e.shared_inbox)
-                .map(String::from),
-            outbox_url: json.outbox.map(String::from),
-            followers_url: json.followers.map(String::from),
-            following_url: json.following.map(String::from),
-            public_key_id: json.public_key.id,
-            public_key_pem: json.public_key.public_key_pem,
+                .map(String::from)
+                .filter(|u| fits(u)),
+            outbox_url: json.outbox.map(String::from).filter(|u| fits(u)),
+            followers_url: json.followers.map(String::from).filter(|u| fits(u)),
+            following_url: json.following.map(String::from).filter(|u| fits(u)),
+            // PostgreSQL cannot store NUL, and no valid key has one.
+            public_key_id: json.public_key.id.replace('\0', ""),
+            public_key_pem: json.public_key.public_key_pem.replace('\0', ""),
             private_key_pem: None,
             created_at: json
                 .published

@@ -1,9 +1,10 @@
 //! Statuses as ActivityPub `Note`s: local rows become Notes; remote Notes are checked,
-//! sanitized and stored with their fan-in (feeds, mention notifications) in one transaction.
+//! converted (`convert`: sanitized and capped, no database) and stored with their fan-in
+//! (feeds, mention notifications) in one transaction.
 
+use crate::convert::{self, NewRemoteStatus};
 use crate::objects::account::{authority, ApAccount};
-use crate::protocol::note::{parse_note, NoteIn, NoteOut, Tag, Visibility};
-use crate::protocol::values::truncate_chars;
+use crate::protocol::note::{parse_note, NoteIn, NoteOut, Visibility};
 use crate::{Data, FederationError, KithContext};
 use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::traits::Object;
@@ -14,9 +15,6 @@ use kith_storage::statuses::{self, Status};
 use kith_storage::{DbConn, OptionalExt, StorageError};
 use serde_json::Value;
 use url::Url;
-
-/// The longest remote post we store, in characters of HTML.
-const MAX_CONTENT_CHARS: usize = 100_000;
 
 /// A status row seen as an ActivityPub object.
 #[derive(Debug, Clone)]
@@ -120,9 +118,10 @@ pub struct StoredNote {
     pub receipt_recorded: bool,
 }
 
-/// Stores a remote Note by `author` (checked by the caller), with mentions, tags, feeds and
+/// Stores a remote Note by `author` (checked here), with mentions, tags, feeds and
 /// notifications, unless it is stored already; records `receipt` (the id of the activity that
-/// carried it) in the same transaction.
+/// carried it) in the same transaction. The Note is converted first, without the database
+/// (`convert::note_to_status`); then the row is stored and fanned in.
 pub async fn store_remote_note(
     note: NoteIn,
     author: Account,
@@ -130,113 +129,14 @@ pub async fn store_remote_note(
     receipt: Option<String>,
 ) -> Result<StoredNote, FederationError> {
     check_authorship(&note, &author)?;
-    let now = Utc::now();
-    let created = note.published.filter(|p| *p < now).unwrap_or(now);
-    let visibility =
-        Visibility::from_addressing(&note.to, &note.cc, author.followers_url.as_deref());
-    let content =
-        kith_core::html::sanitize_remote(&truncate_chars(&note.content, MAX_CONTENT_CHARS));
-    let spoiler = note
-        .summary
-        .as_deref()
-        .map(|s| {
-            truncate_chars(
-                &kith_core::html::html_to_text(&kith_core::html::sanitize_remote(s)),
-                500,
-            )
-        })
-        .unwrap_or_default();
-    let attachments = serde_json::to_string(&note.attachments)?;
-    let status = Status {
-        id: kith_storage::id::id_at(created),
-        ap_id: note.id.to_string(),
-        url: note.url.clone(),
-        account_id: author.id,
-        local: false,
-        visibility: visibility.as_str().to_owned(),
-        in_reply_to_id: None,
-        in_reply_to_ap_id: note.in_reply_to.clone(),
-        in_reply_to_account_id: None,
-        reblog_of_id: None,
-        content,
-        source_text: None,
-        spoiler_text: spoiler,
-        sensitive: note.sensitive || note.summary.is_some(),
-        language: note.language.clone(),
-        conversation: note.conversation.clone(),
-        attachments,
-        created_at: created.naive_utc(),
-        edited_at: None,
+    let new = {
+        let author = author.clone();
+        convert::off_thread(move || convert::note_to_status(&note, &author, Utc::now())).await?
     };
-    let mention_ids: Vec<String> = note
-        .tags
-        .iter()
-        .filter_map(|t| match t {
-            Tag::Mention(href) => Some(href.clone()),
-            Tag::Hashtag(_) => None,
-        })
-        .chain(note.to.iter().chain(&note.cc).cloned())
-        // The public collection and the author's followers are never accounts.
-        .filter(|id| {
-            !crate::protocol::note::is_public(id)
-                && Some(id.as_str()) != author.followers_url.as_deref()
-        })
-        .take(50)
-        .collect();
-    let hashtags: Vec<String> = note
-        .tags
-        .iter()
-        .filter_map(|t| match t {
-            Tag::Hashtag(n) => Some(n.clone()),
-            Tag::Mention(_) => None,
-        })
-        .collect();
-    let ap_id = status.ap_id.clone();
+    let ap_id = new.status.ap_id.clone();
     let stored = data
         .db
-        .write(move |c| {
-            if let Some(receipt) = &receipt {
-                kith_storage::activity::first_receipt(c, receipt)?;
-            }
-            let receipt_recorded = receipt.is_some();
-            let mut status = status;
-            let mut parent_missing = false;
-            if let Some(parent_ap) = &status.in_reply_to_ap_id {
-                match statuses::by_ap_id(c, parent_ap).optional()? {
-                    Some(p) => {
-                        status.in_reply_to_id = Some(p.id);
-                        status.in_reply_to_account_id = Some(p.account_id);
-                    }
-                    None => parent_missing = true,
-                }
-            }
-            // One query for every addressee that may be an account, in the order named.
-            let found = accounts::by_ap_ids(c, &mention_ids)?;
-            let mut mentioned: Vec<Account> = Vec::new();
-            for ap in &mention_ids {
-                if let Some(a) = found.iter().find(|a| &a.ap_id == ap) {
-                    if !mentioned.iter().any(|m| m.id == a.id) {
-                        mentioned.push(a.clone());
-                    }
-                }
-            }
-            let ids: Vec<i64> = mentioned.iter().map(|a| a.id).collect();
-            if !statuses::insert_if_new(c, &status, &ids, &hashtags)? {
-                // Stored before (a redelivery under another activity id, or a fetch).
-                return Ok(StoredNote {
-                    status: statuses::by_ap_id(c, &status.ap_id)?,
-                    parent_missing: false,
-                    receipt_recorded,
-                });
-            }
-            statuses::adopt_orphans(c, &status)?;
-            kith_core::statuses::distribute(c, &status, &author, &mentioned)?;
-            Ok(StoredNote {
-                status,
-                parent_missing,
-                receipt_recorded,
-            })
-        })
+        .write(move |c| store(c, new, &author, receipt.as_deref()))
         .await;
     match stored {
         // The same post arrived twice at once (a delivery and a fetch): the other copy won.
@@ -247,6 +147,60 @@ pub async fn store_remote_note(
         }),
         other => Ok(other?),
     }
+}
+
+/// Stores a converted remote post and fans it in, inside the caller's transaction.
+fn store(
+    c: &mut DbConn,
+    new: NewRemoteStatus,
+    author: &Account,
+    receipt: Option<&str>,
+) -> Result<StoredNote, StorageError> {
+    if let Some(receipt) = receipt {
+        kith_storage::activity::first_receipt(c, receipt)?;
+    }
+    let receipt_recorded = receipt.is_some();
+    let NewRemoteStatus {
+        mut status,
+        mentions,
+        hashtags,
+    } = new;
+    let mut parent_missing = false;
+    if let Some(parent_ap) = &status.in_reply_to_ap_id {
+        match statuses::by_ap_id(c, parent_ap).optional()? {
+            Some(p) => {
+                status.in_reply_to_id = Some(p.id);
+                status.in_reply_to_account_id = Some(p.account_id);
+            }
+            None => parent_missing = true,
+        }
+    }
+    // One query for every addressee that may be an account, in the order named.
+    let found = accounts::by_ap_ids(c, &mentions)?;
+    let mut mentioned: Vec<Account> = Vec::new();
+    for ap in &mentions {
+        if let Some(a) = found.iter().find(|a| &a.ap_id == ap) {
+            if !mentioned.iter().any(|m| m.id == a.id) {
+                mentioned.push(a.clone());
+            }
+        }
+    }
+    let ids: Vec<i64> = mentioned.iter().map(|a| a.id).collect();
+    if !statuses::insert_if_new(c, &status, &ids, &hashtags)? {
+        // Stored before (a redelivery under another activity id, or a fetch).
+        return Ok(StoredNote {
+            status: statuses::by_ap_id(c, &status.ap_id)?,
+            parent_missing: false,
+            receipt_recorded,
+        });
+    }
+    statuses::adopt_orphans(c, &status)?;
+    kith_core::statuses::distribute(c, &status, author, &mentioned)?;
+    Ok(StoredNote {
+        status,
+        parent_missing,
+        receipt_recorded,
+    })
 }
 
 /// Fetches the parents of a reply that arrived without them, up to `depth` levels.
@@ -316,7 +270,8 @@ impl Object for ApStatus {
         Ok(())
     }
 
-    async fn from_json(json: Value, data: &Data) -> Result<Self, Self::Error> {
+    async fn from_json(mut json: Value, data: &Data) -> Result<Self, Self::Error> {
+        crate::protocol::values::strip_nul(&mut json);
         let note = parse_note(&json).map_err(FederationError::Invalid)?;
         let author = ObjectId::<ApAccount>::from(note.attributed_to.clone())
             .dereference(data)

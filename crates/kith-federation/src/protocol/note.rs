@@ -115,7 +115,8 @@ pub enum Tag {
     Hashtag(String),
 }
 
-/// A `Note` (or `Article`/`Page`/`Question`, read as a note) as received, read leniently.
+/// A `Note` (or `Article`/`Page`/`Question`, read as a note) as received, read leniently and
+/// whole: `convert::note_to_status` cuts it to Kith's limits.
 #[derive(Debug, Clone)]
 pub struct NoteIn {
     pub id: Url,
@@ -195,7 +196,7 @@ pub fn parse_note(v: &Value) -> Result<NoteIn, String> {
                 "Hashtag" => {
                     if let Some(name) = tag.get("name").and_then(Value::as_str) {
                         let name = name.trim_start_matches('#').to_lowercase();
-                        if !name.is_empty() && name.len() <= 100 {
+                        if !name.is_empty() {
                             tags.push(Tag::Hashtag(name));
                         }
                     }
@@ -210,7 +211,7 @@ pub fn parse_note(v: &Value) -> Result<NoteIn, String> {
             Value::Array(a) => a.clone(),
             other => vec![other.clone()],
         };
-        for item in list.iter().take(16) {
+        for item in &list {
             if let Some(url) = first_url(item) {
                 attachments.push(Attachment {
                     url: url.to_string(),
@@ -218,10 +219,7 @@ pub fn parse_note(v: &Value) -> Result<NoteIn, String> {
                         .get("mediaType")
                         .and_then(Value::as_str)
                         .map(str::to_owned),
-                    description: item
-                        .get("name")
-                        .and_then(first_string)
-                        .map(|s| s.chars().take(1500).collect()),
+                    description: item.get("name").and_then(first_string),
                 });
             }
         }
@@ -256,8 +254,7 @@ pub fn parse_note(v: &Value) -> Result<NoteIn, String> {
         language: o
             .get("contentMap")
             .and_then(Value::as_object)
-            .and_then(|m| m.keys().next().cloned())
-            .filter(|l| l.len() <= 16),
+            .and_then(|m| m.keys().next().cloned()),
     })
 }
 

@@ -42,6 +42,30 @@ pub fn single_line(s: &str) -> String {
         .to_owned()
 }
 
+/// Removes NUL characters from every string and object key of a JSON value from another
+/// server. PostgreSQL cannot store NUL in text and SQLite can, so remote input is cleaned of it
+/// before anything reads it: both backends then behave alike, and a sender whose post has a
+/// stray NUL gets it stored without, not an error it would retry for days.
+pub fn strip_nul(value: &mut Value) {
+    match value {
+        Value::String(s) if s.contains('\0') => s.retain(|c| c != '\0'),
+        Value::Array(items) => items.iter_mut().for_each(strip_nul),
+        Value::Object(map) => {
+            if map.keys().any(|k| k.contains('\0')) {
+                *map = std::mem::take(map)
+                    .into_iter()
+                    .map(|(mut k, v)| {
+                        k.retain(|c| c != '\0');
+                        (k, v)
+                    })
+                    .collect();
+            }
+            map.values_mut().for_each(strip_nul);
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,5 +85,12 @@ mod tests {
         );
         assert_eq!(first_url(&json!("javascript:alert(1)")), None);
         assert_eq!(first_url(&json!(3)), None);
+    }
+
+    #[test]
+    fn nul_goes_from_strings_and_keys() {
+        let mut v = json!({"a\u{0}b": ["x\u{0}", {"c": "\u{0}"}], "n": 1});
+        strip_nul(&mut v);
+        assert_eq!(v, json!({"ab": ["x", {"c": ""}], "n": 1}));
     }
 }

@@ -266,15 +266,25 @@ async fn profile_text_is_escaped_on_the_page() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn instance_actor_follows_a_changed_address_and_keeps_its_keys() {
+async fn a_restart_keeps_the_instance_actor_and_another_address_is_refused() {
     for db in kith_storage::testing::TestDatabase::each_backend() {
         let first = Instance::start(&db).await;
         let before = kith_storage::accounts::instance_actor(&mut first.context.db.conn().unwrap())
             .unwrap()
             .unwrap();
+        let first_domain = first.domain.clone();
         first.stop().await;
-        // Same database, new port: a new authority.
-        let second = Instance::start(&db).await;
+        // Same database, new port: a new authority, which would make ids that match no stored one.
+        let refused = Instance::try_start_with(&db, |_| {}).await;
+        let err = format!("{:#}", refused.err().expect("another address is refused"));
+        assert!(
+            err.contains(&format!(
+                "belongs to the instance at http://{first_domain}/"
+            )),
+            "{err}"
+        );
+        // With the first address it starts, with the same actor and keys.
+        let second = Instance::start_with(&db, |c| c.domain = first_domain.clone()).await;
         let after: Value = client()
             .get(second.url("/actor"))
             .header("accept", "application/activity+json")
@@ -284,7 +294,8 @@ async fn instance_actor_follows_a_changed_address_and_keeps_its_keys() {
             .json()
             .await
             .unwrap();
-        assert_eq!(after["id"], second.url("/actor"));
+        assert_eq!(after["id"], format!("http://{first_domain}/actor"));
+        assert_eq!(after["id"], before.ap_id);
         assert_eq!(after["publicKey"]["publicKeyPem"], before.public_key_pem);
         second.stop().await;
     }

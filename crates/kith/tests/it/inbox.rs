@@ -89,7 +89,7 @@ pub fn key() -> Key {
     }
 }
 
-fn actor_doc(id: &str, key_id: &str, pem: &str) -> Value {
+pub fn actor_doc(id: &str, key_id: &str, pem: &str) -> Value {
     json!({
         "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
         "id": id, "type": "Person", "preferredUsername": id.rsplit('/').next().unwrap(),
@@ -151,6 +151,68 @@ pub async fn post_signed(inbox: &str, body: &[u8], key_id: &str, key: &Key, spoi
         .as_u16()
 }
 
+/// A signature made at `signed_at` over exactly `covers` (in that order; `(created)` is
+/// `signed_at` too), sent with a `Date` header of `sent_at`.
+struct Coverage<'a> {
+    covers: &'a str,
+    signed_at: chrono::DateTime<chrono::Utc>,
+    sent_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// POSTs `body` to `inbox` with a signature as `coverage` describes.
+async fn post_covering(
+    inbox: &str,
+    body: &[u8],
+    key_id: &str,
+    key: &Key,
+    coverage: Coverage<'_>,
+) -> u16 {
+    let url = url::Url::parse(inbox).unwrap();
+    let http_date =
+        |t: chrono::DateTime<chrono::Utc>| t.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    let digest = format!(
+        "SHA-256={}",
+        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body))
+    );
+    let created = coverage.signed_at.timestamp();
+    let signing = coverage
+        .covers
+        .split(' ')
+        .map(|h| match h {
+            "(request-target)" => format!("(request-target): post {}", url.path()),
+            "(created)" => format!("(created): {created}"),
+            "host" => format!("host: {}", url.authority()),
+            "date" => format!("date: {}", http_date(coverage.signed_at)),
+            "digest" => format!("digest: {digest}"),
+            other => panic!("no value for {other}"),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let signature = SigningKey::<Sha256>::new(key.private.clone()).sign(signing.as_bytes());
+    let created = if coverage.covers.contains("(created)") {
+        format!("created={created},")
+    } else {
+        String::new()
+    };
+    let header = format!(
+        "keyId=\"{key_id}\",algorithm=\"hs2019\",{created}headers=\"{}\",signature=\"{}\"",
+        coverage.covers,
+        base64::engine::general_purpose::STANDARD.encode(signature.to_bytes())
+    );
+    client()
+        .post(inbox)
+        .header("content-type", "application/activity+json")
+        .header("date", http_date(coverage.sent_at))
+        .header("digest", digest)
+        .header("signature", header)
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 async fn stored(i: &Instance, ap_id: &str) -> Option<kith_storage::statuses::Status> {
     let ap_id = ap_id.to_owned();
     i.context
@@ -160,7 +222,7 @@ async fn stored(i: &Instance, ap_id: &str) -> Option<kith_storage::statuses::Sta
         .unwrap()
 }
 
-fn note(actor: &str, id: &str, content: &str) -> Value {
+pub fn note(actor: &str, id: &str, content: &str) -> Value {
     json!({
         "@context": "https://www.w3.org/ns/activitystreams",
         "id": format!("{id}/activity"), "type": "Create", "actor": actor,
@@ -602,6 +664,56 @@ async fn activities_of_six_server_kinds_are_handled() {
     });
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signatures_must_cover_the_target_the_host_and_the_time() {
+    on_each_backend!(async |i: &Instance| {
+        let fake = Fake::start().await;
+        let k = key();
+        let eve = format!("{}/users/eve", fake.base);
+        let eve_key = format!("{eve}#main-key");
+        fake.serve(&eve, actor_doc(&eve, &eve_key, &k.public_pem));
+        let inbox = i.url("/inbox");
+        let now = chrono::Utc::now();
+        let hours_ago = now - chrono::Duration::hours(13);
+        let cases = [
+            // No date: a signature made 13 hours ago, sent with a fresh unsigned Date.
+            (1, "(request-target) host digest", hours_ago, 401),
+            (2, "(request-target) host digest", now, 401),
+            // No (request-target): it could be replayed to another path.
+            (3, "host date digest", now, 401),
+            // No digest on a POST.
+            (4, "(request-target) host date", now, 401),
+            // A 13-hours-old signed date under a fresh Date header does not verify.
+            (5, "(request-target) host date digest", hours_ago, 401),
+            // A 13-hours-old (created).
+            (6, "(request-target) (created) host digest", hours_ago, 401),
+            // The ordinary shapes.
+            (7, "(request-target) host date digest", now, 202),
+            (8, "(request-target) (created) host digest", now, 202),
+        ];
+        for (n, covers, signed_at, want) in cases {
+            let id = format!("{}/notes/{n}", fake.base);
+            let body = note(&eve, &id, "hello").to_string().into_bytes();
+            let coverage = Coverage {
+                covers,
+                signed_at,
+                sent_at: now,
+            };
+            assert_eq!(
+                post_covering(&inbox, &body, &eve_key, &k, coverage).await,
+                want,
+                "case {n}: {covers}"
+            );
+            assert_eq!(
+                stored(i, &id).await.is_some(),
+                want == 202,
+                "case {n}: stored or not"
+            );
+        }
+        fake.stop().await;
+    });
+}
+
 const NOTE_LIKE: &[&str] = &["Note", "Article", "Page", "Question"];
 
 /// GETs `url` signed Mastodon style (`(request-target) host date`).
@@ -731,7 +843,6 @@ async fn authorized_fetch_requires_valid_signatures_on_reads() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_inbox_answers_503_with_retry_after_and_loses_nothing() {
-    use tokio::io::AsyncWriteExt;
     for db in TestDatabase::each_backend() {
         let i = Instance::start_with(&db, |c| c.inbox_queue = 1).await;
         let fake = Fake::start().await;
@@ -744,22 +855,31 @@ async fn a_full_inbox_answers_503_with_retry_after_and_loses_nothing() {
         let inbox = i.url("/inbox");
         let key_id = format!("{eve}#main-key");
 
-        // A sender that has not finished its body holds the only slot …
-        let addr = url::Url::parse(&inbox).unwrap();
-        let mut slow = tokio::net::TcpStream::connect(addr.socket_addrs(|| None).unwrap()[0])
-            .await
-            .unwrap();
-        slow.write_all(
-            format!(
-                "POST /inbox HTTP/1.1\r\nHost: {}\r\nContent-Type: application/activity+json\r\nContent-Length: 100\r\n\r\n{{",
-                addr.authority()
-            )
-            .as_bytes(),
-        )
-        .await
-        .unwrap();
-        // … so the next POST is turned away before its body is read, with a time to come back.
+        // An activity whose actor cannot be fetched yet (its server accepts the connection and
+        // never answers) holds the only slot while the inbox waits for the actor …
+        let tarpit = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let tarpit_base = format!("http://localhost:{}", tarpit.local_addr().unwrap().port());
+        let held = tokio::spawn(async move {
+            let mut held = Vec::new();
+            for _ in 0..10 {
+                if let Ok((stream, _)) = tarpit.accept().await {
+                    held.push(stream);
+                }
+            }
+        });
+        let slow_actor = format!("{tarpit_base}/users/slow");
+        let slow_note = note(&slow_actor, &format!("{tarpit_base}/notes/1"), "slow")
+            .to_string()
+            .into_bytes();
+        let slow_key = format!("{slow_actor}#main-key");
+        let k2 = key();
+        let slow = tokio::spawn({
+            let inbox = inbox.clone();
+            async move { post_signed(&inbox, &slow_note, &slow_key, &k2, Spoil::None).await }
+        });
+        // … so the next POST is turned away, with a time to come back.
         let first = note(&eve, &format!("{}/notes/first", fake.base), "first");
+        let mut seen = Vec::new();
         let busy = tokio::time::timeout(std::time::Duration::from_secs(10), async {
             loop {
                 let res = client()
@@ -772,14 +892,25 @@ async fn a_full_inbox_answers_503_with_retry_after_and_loses_nothing() {
                 if res.status() == 503 {
                     return res;
                 }
-                // The slow request has not reached the handler yet.
+                seen.push(res.status().as_u16());
+                // The held activity has not taken its slot yet.
                 tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             }
         })
         .await
-        .expect("a 503 while the slot is held");
+        .unwrap_or_else(|_| {
+            panic!(
+                "a 503 while the slot is held; saw {seen:?}, held one finished: {}",
+                slow.is_finished()
+            )
+        });
         assert_eq!(busy.headers()["retry-after"], "5");
-        drop(slow);
+        held.abort();
+        let released = slow.await.unwrap();
+        assert_ne!(
+            released, 202,
+            "an actor that never answered verifies nothing"
+        );
 
         // A burst: every POST is either accepted and stored, or refused with 503 and not
         // stored; the refused ones are accepted when sent again.

@@ -20,8 +20,24 @@ impl Instance {
         Instance::start_with(db, |_| {}).await
     }
 
+    /// Starts an instance with development mode off, as a public instance runs (https ids,
+    /// outgoing requests to public addresses only); the tests still reach it over http.
+    pub async fn start_public(db: &TestDatabase) -> Instance {
+        Instance::start_with(db, |c| c.dev_mode = false).await
+    }
+
     /// Starts an instance with a configuration tweak.
     pub async fn start_with(db: &TestDatabase, tweak: impl FnOnce(&mut Config)) -> Instance {
+        Instance::try_start_with(db, tweak)
+            .await
+            .expect("start instance")
+    }
+
+    /// Starts an instance with a configuration tweak, or says why it did not start.
+    pub async fn try_start_with(
+        db: &TestDatabase,
+        tweak: impl FnOnce(&mut Config),
+    ) -> anyhow::Result<Instance> {
         // Logs show up for failing tests (the test harness captures them); RUST_LOG tunes them.
         let _ = tracing_subscriber::fmt()
             .with_env_filter(
@@ -44,18 +60,16 @@ impl Instance {
             ..Config::default()
         };
         tweak(&mut config);
-        let started = kith::serve::start(config, Some(listener))
-            .await
-            .expect("start instance");
+        let started = kith::serve::start(config, Some(listener)).await?;
         tokio::spawn(started.server);
-        Instance {
+        Ok(Instance {
             base: format!("http://localhost:{port}"),
             domain: format!("localhost:{port}"),
             context: started.context,
             handle: started.handle,
             worker: started.worker,
             _data_dir: data_dir,
-        }
+        })
     }
 
     pub fn url(&self, path: &str) -> String {
