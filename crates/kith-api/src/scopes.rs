@@ -59,6 +59,12 @@ pub const ENDPOINTS: &[(&str, &str, Access)] = &[
         Optional("read:accounts"),
     ),
     ("GET", "/api/v1/blocks", User("read:blocks")),
+    ("POST", "/api/v1/accounts/{id}/mute", User("write:mutes")),
+    ("POST", "/api/v1/accounts/{id}/unmute", User("write:mutes")),
+    ("GET", "/api/v1/mutes", User("read:mutes")),
+    ("GET", "/api/v1/domain_blocks", User("read:blocks")),
+    ("POST", "/api/v1/domain_blocks", User("write:blocks")),
+    ("DELETE", "/api/v1/domain_blocks", User("write:blocks")),
     ("GET", "/api/v1/endorsements", User("read:accounts")),
     (
         "GET",

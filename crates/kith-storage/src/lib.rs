@@ -15,6 +15,7 @@ pub mod id;
 pub mod login_failures;
 pub mod markers;
 pub mod marks;
+pub mod mutes;
 pub mod oauth;
 pub mod outbox;
 mod pool;

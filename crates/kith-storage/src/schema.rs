@@ -270,6 +270,26 @@ diesel::table! {
 }
 
 diesel::table! {
+    mutes (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        target_account_id -> BigInt,
+        hide_notifications -> Bool,
+        expires_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    account_domain_blocks (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        domain -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     markers (account_id, timeline) {
         account_id -> BigInt,
         timeline -> Text,
@@ -316,4 +336,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     status_pins,
     status_edits,
     markers,
+    mutes,
+    account_domain_blocks,
 );

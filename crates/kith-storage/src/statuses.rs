@@ -620,6 +620,29 @@ pub fn home(conn: &mut DbConn, account_id: i64, page: Page) -> Result<Vec<Status
             .filter(statuses::id.eq_any(range.order(home_feed::status_id.desc()).limit(limit)))
             .into_boxed(),
     };
+    // Posts of muted accounts (while the mute lasts) and of domains the owner blocked stay
+    // out of the home timeline; the feed keeps them, so unmuting brings them back.
+    use crate::schema::{account_domain_blocks, accounts, mutes};
+    let muted = mutes::table
+        .filter(mutes::account_id.eq(account_id))
+        .filter(
+            mutes::expires_at
+                .is_null()
+                .or(mutes::expires_at.gt(crate::now())),
+        )
+        .select(mutes::target_account_id);
+    let domains = account_domain_blocks::table
+        .filter(account_domain_blocks::account_id.eq(account_id))
+        .select(account_domain_blocks::domain.nullable());
+    let hidden = accounts::table
+        .filter(
+            accounts::id
+                .eq_any(muted)
+                .or(accounts::domain.eq_any(domains)),
+        )
+        .select(accounts::id);
+    let in_page: BoxedStatuses<'static> =
+        in_page.filter(diesel::dsl::not(statuses::account_id.eq_any(hidden)));
     load_page(conn, visible_to(in_page, Some(account_id)), page)
 }
 

@@ -42,3 +42,24 @@ CREATE TABLE markers (
     updated_at TIMESTAMP NOT NULL,
     PRIMARY KEY (account_id, timeline)
 );
+
+-- Accounts a person mutes: their posts leave the home feed, and their notifications too unless
+-- `hide_notifications` is false; `expires_at` NULL means until unmuted.
+CREATE TABLE mutes (
+    id BIGINT PRIMARY KEY NOT NULL,
+    account_id BIGINT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    target_account_id BIGINT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    hide_notifications BOOLEAN NOT NULL,
+    expires_at TIMESTAMP,
+    created_at TIMESTAMP NOT NULL,
+    UNIQUE (account_id, target_account_id)
+);
+
+-- Whole domains a person blocks for themselves (not the instance's domain blocks).
+CREATE TABLE account_domain_blocks (
+    id BIGINT PRIMARY KEY NOT NULL,
+    account_id BIGINT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    domain TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    UNIQUE (account_id, domain)
+);

@@ -69,3 +69,13 @@ def test_everyday_endpoints_match_the_mastodon_schema(kith_factory, conformance,
     blocks = call("GET", "/api/v1/blocks")
     assert [a["id"] for a in blocks] == [bob["id"]]
     conformance(blocks, "Account[]")
+
+    conformance(call("POST", f"/api/v1/accounts/{bob['id']}/mute", data={"duration": "3600"}), "Relationship")
+    mutes = call("GET", "/api/v1/mutes")
+    assert [a["id"] for a in mutes] == [bob["id"]]
+    conformance(mutes, "Account[]")
+    conformance(call("POST", f"/api/v1/accounts/{bob['id']}/unmute"), "Relationship")
+    assert call("POST", "/api/v1/domain_blocks", data={"domain": "spam.example"}) == {}
+    assert call("GET", "/api/v1/domain_blocks") == ["spam.example"]
+    assert call("DELETE", "/api/v1/domain_blocks", data={"domain": "spam.example"}) == {}
+    assert call("GET", "/api/v1/domain_blocks") == []

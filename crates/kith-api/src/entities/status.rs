@@ -456,6 +456,8 @@ fn render(
 pub fn relationship(c: &mut DbConn, me: i64, other: i64) -> Result<Relationship, StorageError> {
     let out = follows::between(c, me, other)?;
     let inc = follows::between(c, other, me)?;
+    let mute = kith_storage::mutes::mute_of(c, me, other)?;
+    let other_row = accounts::by_id(c, other)?;
     Ok(Relationship {
         id: other.to_string(),
         following: out.as_ref().is_some_and(|f| f.accepted),
@@ -465,12 +467,15 @@ pub fn relationship(c: &mut DbConn, me: i64, other: i64) -> Result<Relationship,
         followed_by: inc.as_ref().is_some_and(|f| f.accepted),
         blocking: follows::blocks(c, me, other)?,
         blocked_by: follows::blocks(c, other, me)?,
-        muting: false,
-        muting_notifications: false,
-        muting_expires_at: None,
+        muting: mute.is_some(),
+        muting_notifications: mute.as_ref().is_some_and(|m| m.hide_notifications),
+        muting_expires_at: mute.and_then(|m| m.expires_at).map(timestamp),
         requested: out.as_ref().is_some_and(|f| !f.accepted),
         requested_by: inc.as_ref().is_some_and(|f| !f.accepted),
-        domain_blocking: false,
+        domain_blocking: match other_row.domain.as_deref() {
+            Some(d) => kith_storage::mutes::blocks_domain(c, me, d)?,
+            None => false,
+        },
         endorsed: false,
         note: String::new(),
     })

@@ -583,3 +583,195 @@ async fn account_search_resolves_remote_handles_and_peers_list_known_domains() {
     a.stop().await;
     b.stop().await;
 }
+
+fn notifications_of_kind(list: &Value, kind: &str) -> usize {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["type"] == kind)
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mutes_quiet_home_and_notifications_until_unmuted_or_expired() {
+    on_each_backend!(async |i: &Instance| {
+        let ana = User::new(i, "ana").await;
+        let bob = User::new(i, "bob").await;
+        let cy = User::new(i, "cy").await;
+        ana.post(&format!("/api/v1/accounts/{}/follow", bob.id), json!({}))
+            .await;
+        let bobs = post(&bob, "from bob", "public").await;
+        let mine = post(&ana, "ana's", "public").await;
+        assert!(ids(&ana.json("/api/v1/timelines/home").await).contains(&bobs));
+
+        let rel = ana
+            .post(&format!("/api/v1/accounts/{}/mute", bob.id), json!({}))
+            .await;
+        assert_eq!(rel["muting"], true);
+        assert_eq!(rel["muting_notifications"], true);
+        assert!(rel["muting_expires_at"].is_null());
+        assert!(!ids(&ana.json("/api/v1/timelines/home").await).contains(&bobs));
+        assert_eq!(ids(&ana.json("/api/v1/mutes").await), [bob.id.as_str()]);
+        // The gate drops bob's notifications while he is muted.
+        bob.post(&format!("/api/v1/statuses/{mine}/favourite"), json!({}))
+            .await;
+        let notes = ana.json("/api/v1/notifications").await;
+        assert_eq!(notifications_of_kind(&notes, "favourite"), 0);
+
+        // Unmuted: his posts come back, and his notifications arrive again.
+        let rel = ana
+            .post(&format!("/api/v1/accounts/{}/unmute", bob.id), json!({}))
+            .await;
+        assert_eq!(rel["muting"], false);
+        assert!(ids(&ana.json("/api/v1/timelines/home").await).contains(&bobs));
+        assert_eq!(ana.json("/api/v1/mutes").await, json!([]));
+        bob.post(&format!("/api/v1/statuses/{mine}/reblog"), json!({}))
+            .await;
+        let notes = ana.json("/api/v1/notifications").await;
+        assert_eq!(notifications_of_kind(&notes, "reblog"), 1);
+
+        // notifications=false: posts hidden, notifications kept; with a duration.
+        let res = client()
+            .post(i.url(&format!("/api/v1/accounts/{}/mute", bob.id)))
+            .bearer_auth(&ana.token)
+            .form(&[("notifications", "false"), ("duration", "3600")])
+            .send()
+            .await
+            .unwrap();
+        let rel: Value = res.json().await.unwrap();
+        assert_eq!(rel["muting"], true);
+        assert_eq!(rel["muting_notifications"], false);
+        assert!(rel["muting_expires_at"].as_str().unwrap().ends_with('Z'));
+        assert!(!ids(&ana.json("/api/v1/timelines/home").await).contains(&bobs));
+        post(&bob, "@ana still there", "public").await;
+        let notes = ana.json("/api/v1/notifications").await;
+        assert_eq!(notifications_of_kind(&notes, "mention"), 1);
+
+        // A mute past its end is no mute.
+        let (ana_id, cy_id): (i64, i64) = (ana.id.parse().unwrap(), cy.id.parse().unwrap());
+        let past = kith_storage::now() - chrono::Duration::minutes(1);
+        i.context
+            .db
+            .write(move |c| kith_storage::mutes::mute(c, ana_id, cy_id, true, Some(past)))
+            .await
+            .unwrap();
+        let rel = ana
+            .json(&format!("/api/v1/accounts/relationships?id[]={}", cy.id))
+            .await;
+        assert_eq!(rel[0]["muting"], false);
+        assert!(!ids(&ana.json("/api/v1/mutes").await).contains(&cy.id));
+        cy.post(&format!("/api/v1/statuses/{mine}/favourite"), json!({}))
+            .await;
+        let notes = ana.json("/api/v1/notifications").await;
+        assert_eq!(notifications_of_kind(&notes, "favourite"), 1);
+
+        let path = format!("/api/v1/accounts/{}/mute", ana.id);
+        assert_eq!(ana.status_code(Method::POST, &path).await, 422);
+        let res = client()
+            .post(i.url(&format!("/api/v1/accounts/{}/mute", cy.id)))
+            .bearer_auth(&ana.token)
+            .form(&[("duration", "soon")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422);
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocked_domain_stays_out_of_notifications_and_home_for_that_person() {
+    let mut dbs = kith_storage::testing::TestDatabase::each_backend();
+    let db_b = if dbs.len() > 1 {
+        dbs.pop().unwrap()
+    } else {
+        kith_storage::testing::TestDatabase::sqlite()
+    };
+    let db_a = dbs.pop().unwrap();
+    let a = Instance::start(&db_a).await;
+    let b = Instance::start(&db_b).await;
+    let ana = User::new(&a, "ana").await;
+    let bo = User::new(&b, "bo").await;
+    let bo_at_a = ana.resolve(&format!("@bo@{}", b.domain)).await;
+    bo.resolve(&format!("@ana@{}", a.domain)).await;
+    let domain = b.domain.clone();
+
+    let res = client()
+        .post(a.url("/api/v1/domain_blocks"))
+        .bearer_auth(&ana.token)
+        .form(&[("domain", domain.to_uppercase().as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(ana.json("/api/v1/domain_blocks").await, json!([domain]));
+    let rel = ana
+        .json(&format!("/api/v1/accounts/relationships?id[]={bo_at_a}"))
+        .await;
+    assert_eq!(rel[0]["domain_blocking"], true);
+    let own = format!("/api/v1/domain_blocks?domain={}", a.domain);
+    assert_eq!(ana.status_code(Method::POST, &own).await, 422);
+
+    // A mention from the blocked domain is dropped; once unblocked, the next one arrives, and
+    // it is the only one.
+    post(&bo, &format!("@ana@{} first", a.domain), "public").await;
+    crate::rig::eventually("the first mention is received", || async {
+        let theirs = ana
+            .json(&format!("/api/v1/accounts/{bo_at_a}/statuses"))
+            .await;
+        (!theirs.as_array().unwrap().is_empty()).then_some(())
+    })
+    .await;
+    let res = client()
+        .delete(a.url(&format!(
+            "/api/v1/domain_blocks?domain={}",
+            crate::rig::urlencode(&domain)
+        )))
+        .bearer_auth(&ana.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(ana.json("/api/v1/domain_blocks").await, json!([]));
+    post(&bo, &format!("@ana@{} second", a.domain), "public").await;
+    let mentions = crate::rig::eventually("the second mention", || async {
+        let notes = ana.json("/api/v1/notifications?types[]=mention").await;
+        (!notes.as_array().unwrap().is_empty()).then_some(notes)
+    })
+    .await;
+    assert_eq!(mentions.as_array().unwrap().len(), 1, "{mentions}");
+    assert!(mentions[0]["status"]["content"]
+        .as_str()
+        .unwrap()
+        .contains("second"));
+
+    // Followed, bo's posts reach ana's home; blocking his domain hides them there.
+    ana.post(&format!("/api/v1/accounts/{bo_at_a}/follow"), json!({}))
+        .await;
+    crate::rig::eventually("the follow is accepted", || async {
+        let rel = ana
+            .json(&format!("/api/v1/accounts/relationships?id[]={bo_at_a}"))
+            .await;
+        (rel[0]["following"] == true).then_some(())
+    })
+    .await;
+    post(&bo, "hello followers", "public").await;
+    crate::rig::eventually("bo's post in ana's home", || async {
+        let home = ana.json("/api/v1/timelines/home").await;
+        home.as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["account"]["id"] == bo_at_a.as_str())
+            .then_some(())
+    })
+    .await;
+    ana.post(&format!("/api/v1/domain_blocks?domain={domain}"), json!({}))
+        .await;
+    let home = ana.json("/api/v1/timelines/home").await;
+    assert!(!home
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["account"]["id"] == bo_at_a.as_str()));
+    a.stop().await;
+    b.stop().await;
+}
