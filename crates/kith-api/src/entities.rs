@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod application;
 pub mod instance;
+pub mod marker;
 pub mod media;
 pub mod status;
 

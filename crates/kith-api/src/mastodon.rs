@@ -3,11 +3,14 @@
 mod accounts;
 mod admin;
 mod apps;
+mod directory;
 mod domain_blocks;
 mod follows;
 mod instance;
+mod marks;
 mod media;
 mod notifications;
+mod people;
 mod registrations;
 mod reports;
 mod search;
@@ -29,9 +32,12 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .configure(apps::configure)
             .configure(domain_blocks::configure)
             .configure(instance::configure)
+            .configure(directory::configure)
+            .configure(people::configure)
             .configure(follows::configure)
             .configure(accounts::configure)
             .configure(statuses::configure)
+            .configure(marks::configure)
             .configure(timelines::configure)
             .configure(notifications::configure)
             .configure(search::configure)

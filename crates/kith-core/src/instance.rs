@@ -19,6 +19,8 @@ pub struct InstanceInfo {
     pub allowlist_mode: bool,
     /// Who may read the public list of domain blocks: `all`, `users` or `disabled`.
     pub show_domain_blocks: String,
+    /// The instance's rules, in order (`rules` in the configuration).
+    pub rules: Vec<String>,
 }
 
 /// Kith's own version.

@@ -7,7 +7,7 @@
 
 use kith_storage::accounts;
 use kith_storage::activity::{self, Notification};
-use kith_storage::{follows, DbConn, StorageError};
+use kith_storage::{follows, mutes, DbConn, StorageError};
 
 /// What a notification is about, as Mastodon names its types. Stored as that string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -91,6 +91,8 @@ impl std::fmt::Display for NotificationKind {
 /// - one for an account that is not local (nobody here would read it);
 /// - one between accounts where either blocks the other;
 /// - one from an account on a silenced or suspended domain that the recipient does not follow.
+/// - one from an account the recipient mutes with its notifications (while the mute lasts);
+/// - one from an account on a domain the recipient blocked, unless the recipient follows it.
 pub fn notify(
     conn: &mut DbConn,
     recipient: i64,
@@ -112,12 +114,20 @@ pub fn notify(
     if crate::domain_policy::silenced_for(conn, recipient, &from)? {
         return Ok(false);
     }
-    // HOOK (mutes): there is no mutes table yet. When the client API adds muting, drop here a
-    // notification from someone the recipient mutes (with `notifications: true`), as
-    // Mastodon's `NotifyService#blocked?` does.
-    // HOOK (domain blocks): there is no table of a user's blocked domains yet. When one exists,
-    // drop here a notification from an account on a domain the recipient has blocked (unless
-    // the recipient follows the sender, as in Mastodon).
+    // Someone the recipient mutes with their notifications, while the mute lasts (Mastodon's
+    // `NotifyService#blocked?`).
+    if mutes::mute_of(conn, recipient, sender)?.is_some_and(|m| m.hide_notifications) {
+        return Ok(false);
+    }
+    // An account on a domain the recipient blocked, unless the recipient follows it (as in
+    // Mastodon).
+    if let Some(domain) = accounts::by_id(conn, sender)?.domain {
+        if mutes::blocks_domain(conn, recipient, &domain)?
+            && !follows::between(conn, recipient, sender)?.is_some_and(|f| f.accepted)
+        {
+            return Ok(false);
+        }
+    }
     let id = kith_storage::id::new_id();
     #[allow(clippy::disallowed_methods)] // the gate is the one caller
     activity::insert_notification(

@@ -33,3 +33,46 @@ pub async fn instance_stats(db: &Db) -> Result<InstanceStats, CoreError> {
         })
         .await?)
 }
+
+/// One week of activity here, as Mastodon's `instance/activity` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WeekActivity {
+    /// Monday 00:00 UTC starting the week.
+    pub week: chrono::DateTime<chrono::Utc>,
+    /// Posts made here that week.
+    pub statuses: i64,
+    /// People who signed in (were issued a token) that week.
+    pub logins: i64,
+    /// People who registered that week.
+    pub registrations: i64,
+}
+
+/// The last `weeks` weeks (weeks start on Monday, UTC), the current one first, counted from
+/// statuses (along their time-ordered ids), tokens issued, and users created.
+pub async fn weekly_activity(db: &Db, weeks: u32) -> Result<Vec<WeekActivity>, CoreError> {
+    use chrono::{Datelike, Duration, NaiveTime, Utc};
+    let today = Utc::now().date_naive();
+    let monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
+    let start = monday.and_time(NaiveTime::MIN).and_utc();
+    Ok(db
+        .read(move |c| {
+            (0..weeks)
+                .map(|n| {
+                    let from = start - Duration::weeks(i64::from(n));
+                    let to = from + Duration::weeks(1);
+                    let (f, t) = (from.naive_utc(), to.naive_utc());
+                    Ok(WeekActivity {
+                        week: from,
+                        statuses: statuses::count_local_in(
+                            c,
+                            kith_storage::id::min_id_at(from),
+                            kith_storage::id::min_id_at(to),
+                        )?,
+                        logins: kith_storage::oauth::count_logins_between(c, f, t)?,
+                        registrations: users::count_registered_between(c, f, t)?,
+                    })
+                })
+                .collect()
+        })
+        .await?)
+}

@@ -90,3 +90,32 @@ pub fn boost(
         edited_at: None,
     }
 }
+
+/// Pins `status` to `account_id`'s profile, by Mastodon's rules: one's own post, not a boost,
+/// public or unlisted (Kith keeps followers-only posts off the profile's pinned list), at most
+/// `marks::PIN_LIMIT`. Pinning a pinned post again changes nothing.
+pub fn pin(
+    conn: &mut DbConn,
+    account_id: i64,
+    status: &Status,
+) -> Result<Result<(), crate::CoreError>, StorageError> {
+    use crate::CoreError::Invalid;
+    use kith_storage::marks;
+    let refusal = if status.reblog_of_id.is_some() {
+        Some("Boosts cannot be pinned")
+    } else if status.account_id != account_id {
+        Some("Posts that are not your own cannot be pinned")
+    } else if !matches!(status.visibility.as_str(), "public" | "unlisted") {
+        Some("Only public and unlisted posts can be pinned")
+    } else {
+        None
+    };
+    if let Some(why) = refusal {
+        return Ok(Err(Invalid(why.into())));
+    }
+    Ok(
+        marks::pin(conn, account_id, status.id)?.map_err(|marks::PinRefusal::Limit| {
+            Invalid("You have already pinned the maximum number of posts".into())
+        }),
+    )
+}

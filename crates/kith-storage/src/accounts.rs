@@ -244,3 +244,89 @@ pub fn by_ap_ids(conn: &mut DbConn, ap_ids: &[String]) -> Result<Vec<Account>, S
         .select(Account::as_select())
         .load(conn)?)
 }
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+fn like_escaped(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// What an account search looks for.
+#[derive(Debug, Clone, Default)]
+pub struct AccountSearch {
+    /// Start of the username, or (without `domain`) of the username or part of the display name.
+    pub name: String,
+    /// Start of the domain (`name@dom…`); `Some("")` never matches local accounts.
+    pub domain: Option<String>,
+    /// Only accounts this account follows.
+    pub followed_by: Option<i64>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// Local and known remote accounts matching a search, case-insensitively, local ones first and
+/// then by username; never the instance actor.
+pub fn search(conn: &mut DbConn, s: &AccountSearch) -> Result<Vec<Account>, StorageError> {
+    use crate::schema::follows;
+    let name = format!("{}%", like_escaped(&s.name));
+    let mut q = accounts::table
+        .filter(
+            accounts::actor_type
+                .ne("Application")
+                .or(accounts::domain.is_not_null()),
+        )
+        .into_boxed();
+    match &s.domain {
+        Some(domain) => {
+            q = q
+                .filter(lower(accounts::username).like(name).escape('\\'))
+                .filter(
+                    lower(accounts::domain.assume_not_null())
+                        .like(format!("{}%", like_escaped(domain)))
+                        .escape('\\'),
+                );
+        }
+        None => {
+            let anywhere = format!("%{}%", like_escaped(&s.name));
+            q = q.filter(
+                lower(accounts::username)
+                    .like(name)
+                    .escape('\\')
+                    .or(lower(accounts::display_name).like(anywhere).escape('\\')),
+            );
+        }
+    }
+    if let Some(viewer) = s.followed_by {
+        let followed = follows::table
+            .filter(follows::account_id.eq(viewer))
+            .filter(follows::accepted.eq(true))
+            .select(follows::target_account_id);
+        q = q.filter(accounts::id.eq_any(followed));
+    }
+    Ok(q.order((
+        accounts::domain.is_not_null(),
+        accounts::username.asc(),
+        accounts::id.asc(),
+    ))
+    .limit(s.limit.clamp(1, 80))
+    .offset(s.offset.max(0))
+    .select(Account::as_select())
+    .load(conn)?)
+}
+
+/// Every other instance we know accounts on, sorted.
+pub fn known_domains(conn: &mut DbConn) -> Result<Vec<String>, StorageError> {
+    let domains: Vec<Option<String>> = accounts::table
+        .filter(accounts::domain.is_not_null())
+        .select(accounts::domain)
+        .distinct()
+        .order(accounts::domain.asc())
+        .load(conn)?;
+    Ok(domains.into_iter().flatten().collect())
+}

@@ -30,14 +30,12 @@ pub fn insert_notification(conn: &mut DbConn, n: &Notification) -> Result<(), St
     Ok(())
 }
 
-/// An account's notifications, newest first, optionally only some kinds.
+/// An account's notifications, newest first (paged as statuses are), optionally only some kinds.
 pub fn notifications_for(
     conn: &mut DbConn,
     account_id: i64,
     kinds: Option<Vec<String>>,
-    max_id: Option<i64>,
-    since_id: Option<i64>,
-    limit: i64,
+    page: crate::statuses::Page,
 ) -> Result<Vec<Notification>, StorageError> {
     let mut q = notifications::table
         .filter(notifications::account_id.eq(account_id))
@@ -45,16 +43,83 @@ pub fn notifications_for(
     if let Some(k) = kinds {
         q = q.filter(notifications::kind.eq_any(k));
     }
-    if let Some(m) = max_id {
+    if let Some(m) = page.max_id {
         q = q.filter(notifications::id.lt(m));
     }
-    if let Some(s) = since_id {
+    if let Some(s) = page.since_id {
         q = q.filter(notifications::id.gt(s));
     }
-    Ok(q.order(notifications::id.desc())
-        .limit(limit.clamp(1, 80))
+    let limit = page.limit.clamp(1, 80);
+    let mut rows: Vec<Notification> = match page.min_id {
+        Some(min) => q
+            .filter(notifications::id.gt(min))
+            .order(notifications::id.asc())
+            .limit(limit)
+            .select(Notification::as_select())
+            .load(conn)?,
+        None => q
+            .order(notifications::id.desc())
+            .limit(limit)
+            .select(Notification::as_select())
+            .load(conn)?,
+    };
+    if page.min_id.is_some() {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+/// One of an account's notifications.
+pub fn notification(
+    conn: &mut DbConn,
+    account_id: i64,
+    id: i64,
+) -> Result<Notification, StorageError> {
+    Ok(notifications::table
+        .filter(notifications::account_id.eq(account_id))
+        .filter(notifications::id.eq(id))
         .select(Notification::as_select())
-        .load(conn)?)
+        .first(conn)?)
+}
+
+/// Deletes one of an account's notifications; false if it had none with this id.
+pub fn dismiss(conn: &mut DbConn, account_id: i64, id: i64) -> Result<bool, StorageError> {
+    let n = diesel::delete(
+        notifications::table
+            .filter(notifications::account_id.eq(account_id))
+            .filter(notifications::id.eq(id)),
+    )
+    .execute(conn)?;
+    Ok(n > 0)
+}
+
+/// Deletes all of an account's notifications.
+pub fn clear_notifications(conn: &mut DbConn, account_id: i64) -> Result<(), StorageError> {
+    diesel::delete(notifications::table.filter(notifications::account_id.eq(account_id)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// How many of an account's notifications are newer than `after`, optionally only some kinds,
+/// counting no further than `cap`.
+pub fn count_unread(
+    conn: &mut DbConn,
+    account_id: i64,
+    after: Option<i64>,
+    kinds: Option<Vec<String>>,
+    cap: i64,
+) -> Result<i64, StorageError> {
+    let mut q = notifications::table
+        .filter(notifications::account_id.eq(account_id))
+        .filter(notifications::id.gt(after.unwrap_or(i64::MIN)))
+        .select(notifications::id)
+        .into_boxed();
+    if let Some(k) = kinds {
+        q = q.filter(notifications::kind.eq_any(k));
+    }
+    // Counting a capped sub-select keeps the count cheap however many there are.
+    let ids: Vec<i64> = q.order(notifications::id.desc()).limit(cap).load(conn)?;
+    Ok(ids.len() as i64)
 }
 
 /// Removes follow-request notifications once the request is settled.
@@ -170,6 +235,39 @@ pub fn count_favourites_of(
     Ok(rows
         .into_iter()
         .map(|(id, n, mine)| (id, n, mine > 0))
+        .collect())
+}
+
+/// `account_id`'s favourited statuses it may still see, as (favourite id, status), newest
+/// favourite first: paged by the favourite's own id, as Mastodon does.
+pub fn favourited(
+    conn: &mut DbConn,
+    account_id: i64,
+    page: crate::statuses::Page,
+) -> Result<Vec<(i64, crate::statuses::Status)>, StorageError> {
+    let pairs = crate::statuses::marks_page!(conn, favourites, account_id, account_id, page);
+    crate::statuses::visible_marked(conn, &pairs, Some(account_id))
+}
+
+/// The accounts that favourited a status, as (favourite id, account), newest first.
+pub fn favouriters(
+    conn: &mut DbConn,
+    status_id: i64,
+    page: crate::statuses::Page,
+) -> Result<Vec<(i64, crate::accounts::Account)>, StorageError> {
+    use crate::schema::accounts;
+    let pairs = crate::statuses::marks_page!(conn, favourites, status_id, status_id, page);
+    let ids: Vec<i64> = pairs.iter().map(|(id, _)| *id).collect();
+    let mut found: std::collections::HashMap<i64, crate::accounts::Account> = favourites::table
+        .inner_join(accounts::table.on(accounts::id.eq(favourites::account_id)))
+        .filter(favourites::id.eq_any(ids))
+        .select((favourites::id, crate::accounts::Account::as_select()))
+        .load::<(i64, crate::accounts::Account)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(pairs
+        .iter()
+        .filter_map(|(id, _)| Some((*id, found.remove(id)?)))
         .collect())
 }
 

@@ -298,3 +298,62 @@ pub fn blockers_among(
     }
     Ok(out)
 }
+
+/// The accounts `account_id` blocks, as (block id, account), newest block first, paged by the
+/// block's id.
+pub fn blocked(
+    conn: &mut DbConn,
+    account_id: i64,
+    page: crate::statuses::Page,
+) -> Result<Vec<(i64, Account)>, StorageError> {
+    let mut q = blocks::table
+        .inner_join(accounts::table.on(accounts::id.eq(blocks::target_account_id)))
+        .filter(blocks::account_id.eq(account_id))
+        .select((blocks::id, Account::as_select()))
+        .into_boxed();
+    if let Some(max) = page.max_id {
+        q = q.filter(blocks::id.lt(max));
+    }
+    if let Some(since) = page.since_id {
+        q = q.filter(blocks::id.gt(since));
+    }
+    let limit = page.limit.clamp(1, 80);
+    let mut rows: Vec<(i64, Account)> = match page.min_id {
+        Some(min) => q
+            .filter(blocks::id.gt(min))
+            .order(blocks::id.asc())
+            .limit(limit)
+            .load(conn)?,
+        None => q.order(blocks::id.desc()).limit(limit).load(conn)?,
+    };
+    if page.min_id.is_some() {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+/// Accounts that `me` follows and that follow `target` (accepted follows both), at most
+/// `limit`.
+pub fn familiar_followers(
+    conn: &mut DbConn,
+    me: i64,
+    target: i64,
+    limit: i64,
+) -> Result<Vec<Account>, StorageError> {
+    let followed_by_me = follows::table
+        .filter(follows::account_id.eq(me))
+        .filter(follows::accepted.eq(true))
+        .select(follows::target_account_id);
+    let following_target = follows::table
+        .filter(follows::target_account_id.eq(target))
+        .filter(follows::accepted.eq(true))
+        .select(follows::account_id);
+    Ok(accounts::table
+        .filter(accounts::id.eq_any(followed_by_me))
+        .filter(accounts::id.eq_any(following_target))
+        .filter(accounts::id.ne(me))
+        .order(accounts::id.asc())
+        .limit(limit)
+        .select(Account::as_select())
+        .load(conn)?)
+}

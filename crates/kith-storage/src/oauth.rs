@@ -167,3 +167,17 @@ pub fn count_apps(conn: &mut DbConn) -> Result<i64, StorageError> {
 pub fn count_codes(conn: &mut DbConn) -> Result<i64, StorageError> {
     Ok(oauth_codes::table.count().get_result(conn)?)
 }
+
+/// How many people signed in (were issued a token for themselves) in `[from, to)`.
+pub fn count_logins_between(
+    conn: &mut DbConn,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> Result<i64, StorageError> {
+    Ok(oauth_tokens::table
+        .filter(oauth_tokens::account_id.is_not_null())
+        .filter(oauth_tokens::created_at.ge(from))
+        .filter(oauth_tokens::created_at.lt(to))
+        .select(diesel::dsl::count(oauth_tokens::account_id).aggregate_distinct())
+        .get_result(conn)?)
+}

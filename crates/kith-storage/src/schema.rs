@@ -269,6 +269,67 @@ diesel::table! {
 }
 
 diesel::table! {
+    bookmarks (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        status_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    status_pins (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        status_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    status_edits (id) {
+        id -> BigInt,
+        status_id -> BigInt,
+        content -> Text,
+        source_text -> Nullable<Text>,
+        spoiler_text -> Text,
+        sensitive -> Bool,
+        attachments -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mutes (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        target_account_id -> BigInt,
+        hide_notifications -> Bool,
+        expires_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    account_domain_blocks (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        domain -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    markers (account_id, timeline) {
+        account_id -> BigInt,
+        timeline -> Text,
+        last_read_id -> BigInt,
+        version -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     instance_settings (name) {
         name -> Text,
         value -> Text,
@@ -405,6 +466,9 @@ diesel::joinable!(home_feed -> statuses (status_id));
 diesel::joinable!(deliveries -> outbox_activities (activity_id));
 diesel::joinable!(notifications -> statuses (status_id));
 diesel::joinable!(favourites -> statuses (status_id));
+diesel::joinable!(bookmarks -> statuses (status_id));
+diesel::joinable!(status_pins -> statuses (status_id));
+diesel::joinable!(status_edits -> statuses (status_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
@@ -421,4 +485,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox_activities,
     instances,
     received_activities,
+    bookmarks,
+    status_pins,
+    status_edits,
+    markers,
+    mutes,
+    account_domain_blocks,
 );

@@ -4,7 +4,8 @@
 
 use crate::pool::DbConn;
 use crate::schema::{
-    account_moderation, blocks, follows, home_feed, status_mentions, status_tags, statuses,
+    account_moderation, blocks, follows, home_feed, status_edits, status_mentions, status_tags,
+    statuses,
 };
 use crate::StorageError;
 use chrono::NaiveDateTime;
@@ -146,13 +147,151 @@ pub fn by_ids(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<Status>, StorageErro
         .load(conn)?)
 }
 
-/// Applies an edit.
+/// Applies an edit, first keeping the version it replaces in `status_edits` (unless the edit
+/// changes nothing shown), so that the history holds every version. Local and remote edits
+/// both come through here.
 pub fn edit(conn: &mut DbConn, id: i64, edit: &StatusEdit) -> Result<(), StorageError> {
+    let old = by_id(conn, id)?;
+    let changed = old.content != edit.content
+        || old.spoiler_text != edit.spoiler_text
+        || old.sensitive != edit.sensitive
+        || old.attachments != edit.attachments;
+    if changed {
+        diesel::insert_into(status_edits::table)
+            .values(&PastVersion {
+                id: crate::id::new_id(),
+                status_id: id,
+                content: old.content,
+                source_text: old.source_text,
+                spoiler_text: old.spoiler_text,
+                sensitive: old.sensitive,
+                attachments: old.attachments,
+                created_at: old.edited_at.unwrap_or(old.created_at),
+            })
+            .execute(conn)?;
+    }
     diesel::update(statuses::table.find(id))
         .set(edit)
         .execute(conn)?;
     crate::stream_events::record(conn, crate::stream_events::Event::Edit(id))?;
     Ok(())
+}
+
+/// An earlier version of an edited status.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = status_edits)]
+pub struct PastVersion {
+    pub id: i64,
+    pub status_id: i64,
+    pub content: String,
+    pub source_text: Option<String>,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub attachments: String,
+    /// When this version was made.
+    pub created_at: NaiveDateTime,
+}
+
+/// The earlier versions of a status, oldest first (the current one is the status row).
+pub fn past_versions(conn: &mut DbConn, status_id: i64) -> Result<Vec<PastVersion>, StorageError> {
+    Ok(status_edits::table
+        .filter(status_edits::status_id.eq(status_id))
+        .order(status_edits::id.asc())
+        .select(PastVersion::as_select())
+        .load(conn)?)
+}
+
+/// A page of (own id, status id) rows of a table that marks statuses for accounts (favourites,
+/// bookmarks, pins), newest first, paged by the table's own id as Mastodon pages favourites.
+macro_rules! marks_page {
+    ($conn:expr, $table:ident, $owner_col:ident, $owner:expr, $page:expr) => {{
+        use crate::schema::$table;
+        let page: crate::statuses::Page = $page;
+        let mut q = $table::table
+            .filter($table::$owner_col.eq($owner))
+            .select(($table::id, $table::status_id))
+            .into_boxed();
+        if let Some(max) = page.max_id {
+            q = q.filter($table::id.lt(max));
+        }
+        if let Some(since) = page.since_id {
+            q = q.filter($table::id.gt(since));
+        }
+        let limit = page.limit.clamp(1, 80);
+        let mut rows: Vec<(i64, i64)> = match page.min_id {
+            Some(min) => q
+                .filter($table::id.gt(min))
+                .order($table::id.asc())
+                .limit(limit)
+                .load($conn)?,
+            None => q.order($table::id.desc()).limit(limit).load($conn)?,
+        };
+        if page.min_id.is_some() {
+            rows.reverse();
+        }
+        rows
+    }};
+}
+pub(crate) use marks_page;
+
+/// Of these (mark id, status id) pairs, those whose status `viewer` may see, as (mark id,
+/// status), in the order given: the visibility rule applied to a page cut from another table.
+pub fn visible_marked(
+    conn: &mut DbConn,
+    pairs: &[(i64, i64)],
+    viewer: Option<i64>,
+) -> Result<Vec<(i64, Status)>, StorageError> {
+    let ids: Vec<i64> = pairs.iter().map(|(_, s)| *s).collect();
+    let query = visible_to(
+        statuses::table
+            .filter(statuses::id.eq_any(ids))
+            .into_boxed(),
+        viewer,
+    );
+    let mut found: std::collections::HashMap<i64, Status> = query
+        .select(Status::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|s: Status| (s.id, s))
+        .collect();
+    Ok(pairs
+        .iter()
+        .filter_map(|(mark, s)| Some((*mark, found.remove(s)?)))
+        .collect())
+}
+
+/// The accounts that boosted a status, as (boost id, account), newest first, paged by the
+/// boost's id.
+pub fn rebloggers(
+    conn: &mut DbConn,
+    status_id: i64,
+    page: Page,
+) -> Result<Vec<(i64, crate::accounts::Account)>, StorageError> {
+    use crate::schema::accounts;
+    let mut q = statuses::table
+        .inner_join(accounts::table)
+        .filter(statuses::reblog_of_id.eq(status_id))
+        .select((statuses::id, crate::accounts::Account::as_select()))
+        .into_boxed();
+    if let Some(max) = page.max_id {
+        q = q.filter(statuses::id.lt(max));
+    }
+    if let Some(since) = page.since_id {
+        q = q.filter(statuses::id.gt(since));
+    }
+    let limit = page.limit.clamp(1, 80);
+    let mut rows: Vec<(i64, crate::accounts::Account)> = match page.min_id {
+        Some(min) => q
+            .filter(statuses::id.gt(min))
+            .order(statuses::id.asc())
+            .limit(limit)
+            .load(conn)?,
+        None => q.order(statuses::id.desc()).limit(limit).load(conn)?,
+    };
+    if page.min_id.is_some() {
+        rows.reverse();
+    }
+    Ok(rows)
 }
 
 /// Deletes a status (its boosts, mentions, favourites and feed entries go with it).
@@ -544,6 +683,29 @@ pub fn home(conn: &mut DbConn, account_id: i64, page: Page) -> Result<Vec<Status
             .filter(statuses::id.eq_any(range.order(home_feed::status_id.desc()).limit(limit)))
             .into_boxed(),
     };
+    // Posts of muted accounts (while the mute lasts) and of domains the owner blocked stay
+    // out of the home timeline; the feed keeps them, so unmuting brings them back.
+    use crate::schema::{account_domain_blocks, accounts, mutes};
+    let muted = mutes::table
+        .filter(mutes::account_id.eq(account_id))
+        .filter(
+            mutes::expires_at
+                .is_null()
+                .or(mutes::expires_at.gt(crate::now())),
+        )
+        .select(mutes::target_account_id);
+    let domains = account_domain_blocks::table
+        .filter(account_domain_blocks::account_id.eq(account_id))
+        .select(account_domain_blocks::domain.nullable());
+    let hidden = accounts::table
+        .filter(
+            accounts::id
+                .eq_any(muted)
+                .or(accounts::domain.eq_any(domains)),
+        )
+        .select(accounts::id);
+    let in_page: BoxedStatuses<'static> =
+        in_page.filter(diesel::dsl::not(statuses::account_id.eq_any(hidden)));
     load_page(conn, visible_to(in_page, Some(account_id)), page)
 }
 
@@ -593,4 +755,16 @@ pub fn in_feeds_of(conn: &mut DbConn, id: i64, accounts: &[i64]) -> Result<Vec<i
         .filter(home_feed::account_id.eq_any(accounts))
         .select(home_feed::account_id)
         .load(conn)?)
+}
+
+/// Number of posts (not boosts) made here with ids in `[from_id, to_id)`: ids are
+/// time-ordered, so this counts a span of time along the primary key.
+pub fn count_local_in(conn: &mut DbConn, from_id: i64, to_id: i64) -> Result<i64, StorageError> {
+    Ok(statuses::table
+        .filter(statuses::id.ge(from_id))
+        .filter(statuses::id.lt(to_id))
+        .filter(statuses::local.eq(true))
+        .filter(statuses::reblog_of_id.is_null())
+        .count()
+        .get_result(conn)?)
 }

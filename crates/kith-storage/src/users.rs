@@ -78,3 +78,16 @@ pub fn count_active_since(conn: &mut DbConn, since: NaiveDateTime) -> Result<i64
         .count()
         .get_result(conn)?)
 }
+
+/// How many local people registered in `[from, to)`.
+pub fn count_registered_between(
+    conn: &mut DbConn,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> Result<i64, StorageError> {
+    Ok(users::table
+        .filter(users::created_at.ge(from))
+        .filter(users::created_at.lt(to))
+        .count()
+        .get_result(conn)?)
+}

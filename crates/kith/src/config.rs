@@ -48,6 +48,8 @@ pub struct Config {
     pub instance_description: String,
     /// Contact address for the admins.
     pub contact_email: String,
+    /// The instance's rules, shown in order by apps (`/api/v1/instance/rules`).
+    pub rules: Vec<String>,
     /// Log filter, as `RUST_LOG` takes it (`info`, `kith=debug,info`).
     pub log: String,
     /// Where uploaded media files are kept: `local` (a directory, `media_dir`) or `s3`
@@ -88,6 +90,7 @@ impl Default for Config {
             instance_title: "Kith".into(),
             instance_description: "A small community on the fediverse.".into(),
             contact_email: String::new(),
+            rules: Vec::new(),
             log: "info".into(),
             media_storage: "local".into(),
             media_dir: String::new(),
@@ -120,6 +123,7 @@ const KEYS: &[&str] = &[
     "instance_title",
     "instance_description",
     "contact_email",
+    "rules",
     "log",
     "media_storage",
     "media_dir",
@@ -198,6 +202,9 @@ impl Config {
         ) {
             bail!("show_domain_blocks must be \"all\", \"users\" or \"disabled\"");
         }
+        if self.rules.iter().any(|r| r.trim().is_empty()) {
+            bail!("rules: a rule may not be empty");
+        }
         Ok(())
     }
 
@@ -273,6 +280,7 @@ impl Config {
             authorized_fetch: self.authorized_fetch,
             allowlist_mode: self.federation_mode == "allowlist",
             show_domain_blocks: self.show_domain_blocks.clone(),
+            rules: self.rules.clone(),
         }
     }
 }
@@ -328,6 +336,20 @@ mod tests {
             jail.create_file("kith.toml", "colour = \"green\"")?;
             jail.set_env("KITH_DEV_MODE", "false");
             assert!(Config::load(None).is_err(), "unknown keys are refused");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn rules_come_from_the_file_or_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("kith.toml", "rules = [\"Be kind.\", \"No ads.\"]")?;
+            let c = Config::load(None).expect("load");
+            assert_eq!(c.instance_info().rules, ["Be kind.", "No ads."]);
+            jail.set_env("KITH_RULES", "[\"Only this.\"]");
+            assert_eq!(Config::load(None).expect("load").rules, ["Only this."]);
+            jail.set_env("KITH_RULES", "[\" \"]");
+            assert!(Config::load(None).is_err(), "an empty rule is refused");
             Ok(())
         });
     }

@@ -77,7 +77,7 @@ pub fn instance_v2(info: &InstanceInfo, urls: &InstanceUrls, stats: Stats) -> Va
                            "message": null, "url": null },
         "api_versions": { "mastodon": MASTODON_API_VERSION },
         "contact": { "email": info.contact_email, "account": null },
-        "rules": [],
+        "rules": rules(info),
     })
 }
 
@@ -100,7 +100,7 @@ pub fn instance_v1(info: &InstanceInfo, urls: &InstanceUrls, stats: Stats) -> Va
         "invites_enabled": false,
         "configuration": limits(false, &streaming_url(urls)),
         "contact_account": null,
-        "rules": [],
+        "rules": rules(info),
     })
 }
 
@@ -117,4 +117,25 @@ fn streaming_url(urls: &InstanceUrls) -> String {
         Some(port) => format!("{scheme}://{}:{port}", base.host_str().unwrap_or_default()),
         None => format!("{scheme}://{}", base.host_str().unwrap_or_default()),
     }
+}
+
+/// Mastodon's `Rule`: the configured rules, numbered from 1 in order.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Rule {
+    pub id: String,
+    pub text: String,
+    pub hint: String,
+}
+
+/// The instance's rules as `Rule` entities.
+pub fn rules(info: &InstanceInfo) -> Vec<Rule> {
+    info.rules
+        .iter()
+        .enumerate()
+        .map(|(n, text)| Rule {
+            id: (n + 1).to_string(),
+            text: text.clone(),
+            hint: String::new(),
+        })
+        .collect()
 }

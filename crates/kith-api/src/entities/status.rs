@@ -9,7 +9,7 @@ use kith_core::InstanceUrls;
 use kith_storage::accounts::{self, Account as AccountRow, Stats as AccountStats};
 use kith_storage::activity::{self as acts, Notification as NotificationRow};
 use kith_storage::statuses::{self, Status as StatusRow};
-use kith_storage::{follows, DbConn, StorageError};
+use kith_storage::{follows, marks, DbConn, StorageError};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
@@ -146,13 +146,79 @@ fn attachments(
             .map(|m| super::media::media_attachment(m, urls))
             .collect();
     }
+    attachments_of(row.id, &row.attachments)
+}
+
+/// Attachments kept by URL (a remote status's, or a version of an edited one), as
+/// MediaAttachments, within the cap.
+fn attachments_of(status_id: i64, stored: &str) -> Vec<serde_json::Value> {
     let list: Vec<kith_federation::protocol::note::Attachment> =
-        serde_json::from_str(&row.attachments).unwrap_or_default();
+        serde_json::from_str(stored).unwrap_or_default();
     list.iter()
         .take(MAX_ATTACHMENTS)
         .enumerate()
-        .map(|(n, a)| super::media::remote_attachment(row.id, n, a))
+        .map(|(n, a)| super::media::remote_attachment(status_id, n, a))
         .collect()
+}
+
+/// Mastodon's `StatusEdit`: one version of a status.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusEdit {
+    pub content: String,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub created_at: String,
+    pub account: Account,
+    pub media_attachments: Vec<serde_json::Value>,
+    pub emojis: Vec<serde_json::Value>,
+}
+
+/// Mastodon's `StatusSource`: what the author wrote, for editing.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusSource {
+    pub id: String,
+    pub text: String,
+    pub spoiler_text: String,
+}
+
+/// Every version of a status, oldest first, the current one last (a status never edited has
+/// one).
+pub fn history_view(
+    c: &mut DbConn,
+    row: &StatusRow,
+    urls: &InstanceUrls,
+) -> Result<Vec<StatusEdit>, StorageError> {
+    let author_row = accounts::by_id(c, row.account_id)?;
+    let author = account_view(c, &author_row, urls)?;
+    let version = |content: &str, spoiler: &str, sensitive, at, stored: &str| StatusEdit {
+        content: content.to_owned(),
+        spoiler_text: spoiler.to_owned(),
+        sensitive,
+        created_at: timestamp(at),
+        account: author.clone(),
+        media_attachments: attachments_of(row.id, stored),
+        emojis: Vec::new(),
+    };
+    let mut out: Vec<StatusEdit> = statuses::past_versions(c, row.id)?
+        .iter()
+        .map(|v| {
+            version(
+                &v.content,
+                &v.spoiler_text,
+                v.sensitive,
+                v.created_at,
+                &v.attachments,
+            )
+        })
+        .collect();
+    out.push(version(
+        &row.content,
+        &row.spoiler_text,
+        row.sensitive,
+        row.edited_at.unwrap_or(row.created_at),
+        &row.attachments,
+    ));
+    Ok(out)
 }
 
 /// One status as `viewer` sees it (the caller has checked that it may).
@@ -194,6 +260,9 @@ struct Related {
     /// The viewer's favourites and boosts among these statuses.
     favourited: HashSet<i64>,
     reblogged: HashSet<i64>,
+    /// The viewer's bookmarks among these statuses, and which of them are pinned.
+    bookmarked: HashSet<i64>,
+    pinned: HashSet<i64>,
 }
 
 fn group<V>(pairs: impl IntoIterator<Item = (i64, V)>) -> HashMap<i64, Vec<V>> {
@@ -248,7 +317,16 @@ impl Related {
                 favourited.insert(id);
             }
         }
+        let (bookmarked, pinned) = match viewer {
+            Some(v) => (
+                marks::bookmarked_among(c, v, &ids)?.into_iter().collect(),
+                marks::pinned_among(c, &ids)?.into_iter().collect(),
+            ),
+            None => (HashSet::new(), HashSet::new()),
+        };
         Ok(Related {
+            bookmarked,
+            pinned,
             tags,
             reblogs,
             favourites,
@@ -331,8 +409,12 @@ impl Related {
             favourited: viewer.map(|_| self.favourited.contains(&subject)),
             reblogged: viewer.map(|_| self.reblogged.contains(&subject)),
             muted: viewer.map(|_| false),
-            bookmarked: viewer.map(|_| false),
-            pinned: None,
+            bookmarked: viewer.map(|_| self.bookmarked.contains(&subject)),
+            // Only on the viewer's own pinnable posts, as Mastodon shows it.
+            pinned: (viewer == Some(row.account_id)
+                && row.reblog_of_id.is_none()
+                && matches!(row.visibility.as_str(), "public" | "unlisted"))
+            .then(|| self.pinned.contains(&row.id)),
             filtered: Vec::new(),
         })
     }
@@ -378,6 +460,8 @@ fn render(
 pub fn relationship(c: &mut DbConn, me: i64, other: i64) -> Result<Relationship, StorageError> {
     let out = follows::between(c, me, other)?;
     let inc = follows::between(c, other, me)?;
+    let mute = kith_storage::mutes::mute_of(c, me, other)?;
+    let other_row = accounts::by_id(c, other)?;
     Ok(Relationship {
         id: other.to_string(),
         following: out.as_ref().is_some_and(|f| f.accepted),
@@ -387,12 +471,15 @@ pub fn relationship(c: &mut DbConn, me: i64, other: i64) -> Result<Relationship,
         followed_by: inc.as_ref().is_some_and(|f| f.accepted),
         blocking: follows::blocks(c, me, other)?,
         blocked_by: follows::blocks(c, other, me)?,
-        muting: false,
-        muting_notifications: false,
-        muting_expires_at: None,
+        muting: mute.is_some(),
+        muting_notifications: mute.as_ref().is_some_and(|m| m.hide_notifications),
+        muting_expires_at: mute.and_then(|m| m.expires_at).map(timestamp),
         requested: out.as_ref().is_some_and(|f| !f.accepted),
         requested_by: inc.as_ref().is_some_and(|f| !f.accepted),
-        domain_blocking: false,
+        domain_blocking: match other_row.domain.as_deref() {
+            Some(d) => kith_storage::mutes::blocks_domain(c, me, d)?,
+            None => false,
+        },
         endorsed: false,
         note: String::new(),
     })

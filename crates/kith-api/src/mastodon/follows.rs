@@ -3,14 +3,16 @@
 
 use super::timelines::page_response;
 use crate::auth::{Auth, MaybeAuth};
-use crate::entities::status::{accounts_view, relationship};
+use crate::body::lenient_bool;
+use crate::entities::status::{accounts_view, relationship, statuses_view};
 use crate::error::{ApiError, ApiResult};
 use crate::paging::{paged_json, PageQuery};
 use actix_web::{web, HttpRequest, HttpResponse};
 use kith_core::types::ActorType;
 use kith_federation::{publish, Data};
 use kith_storage::accounts::{self, Account};
-use kith_storage::{follows, statuses, OptionalExt};
+use kith_storage::{follows, marks, statuses, OptionalExt};
+use serde::Deserialize;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/accounts/relationships", web::get().to(relationships))
@@ -86,7 +88,8 @@ async fn relationships(req: HttpRequest, auth: Auth, data: Data) -> ApiResult<Ht
     Ok(HttpResponse::Ok().json(rels))
 }
 
-async fn account_list(
+/// A page of accounts, with a `Link` header cut by the given row ids.
+pub(crate) async fn account_list(
     req: &HttpRequest,
     data: &Data,
     rows: Vec<(i64, Account)>,
@@ -138,16 +141,38 @@ async fn following(
     follow_list(req, path, query, data, follows::Side::Following).await
 }
 
+/// The query of an account's statuses: a page, or its pinned posts.
+#[derive(Debug, Deserialize)]
+struct AccountStatusesQuery {
+    #[serde(flatten)]
+    page: PageQuery,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pinned: Option<bool>,
+}
+
 async fn account_statuses(
     req: HttpRequest,
     path: web::Path<String>,
     auth: MaybeAuth,
-    query: web::Query<PageQuery>,
+    query: web::Query<AccountStatusesQuery>,
     data: Data,
 ) -> ApiResult<HttpResponse> {
     let viewer = auth.viewer();
     let account = account_by_id(&data, &path).await?;
-    let page = query.page(20, 40);
+    let page = query.page.page(20, 40);
+    if query.pinned.unwrap_or(false) {
+        // At most `PIN_LIMIT`, one page, no further links.
+        let rows = data
+            .db
+            .read(move |c| marks::pinned(c, account.id, viewer))
+            .await?;
+        let urls = data.urls.clone();
+        let body = data
+            .db
+            .read(move |c| statuses_view(c, &rows, viewer, &urls))
+            .await?;
+        return Ok(HttpResponse::Ok().json(body));
+    }
     let rows = data
         .db
         .read(move |c| statuses::by_account(c, account.id, viewer, page))

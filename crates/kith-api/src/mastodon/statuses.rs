@@ -44,7 +44,11 @@ pub(crate) async fn visible_status(
         .ok_or(ApiError::NotFound)
 }
 
-async fn respond_with(data: &Data, status: Status, viewer: Option<i64>) -> ApiResult<HttpResponse> {
+pub(crate) async fn respond_with(
+    data: &Data,
+    status: Status,
+    viewer: Option<i64>,
+) -> ApiResult<HttpResponse> {
     let urls = data.urls.clone();
     let entity = data
         .db

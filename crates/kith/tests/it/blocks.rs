@@ -86,9 +86,36 @@ async fn the_gate_drops_self_and_blocked_notifications_of_every_kind() {
             .db
             .read(move |c| {
                 Ok((
-                    activity::notifications_for(c, a, None, None, None, 80)?.len(),
-                    activity::notifications_for(c, b, None, None, None, 80)?.len(),
-                    activity::notifications_for(c, c_, None, None, None, 80)?.len(),
+                    activity::notifications_for(
+                        c,
+                        a,
+                        None,
+                        kith_storage::statuses::Page {
+                            limit: 80,
+                            ..Default::default()
+                        },
+                    )?
+                    .len(),
+                    activity::notifications_for(
+                        c,
+                        b,
+                        None,
+                        kith_storage::statuses::Page {
+                            limit: 80,
+                            ..Default::default()
+                        },
+                    )?
+                    .len(),
+                    activity::notifications_for(
+                        c,
+                        c_,
+                        None,
+                        kith_storage::statuses::Page {
+                            limit: 80,
+                            ..Default::default()
+                        },
+                    )?
+                    .len(),
                 ))
             })
             .await

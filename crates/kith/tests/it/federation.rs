@@ -256,6 +256,20 @@ async fn two_instances_follow_and_converse() {
             .then_some(())
     })
     .await;
+    // The remote edit is kept in the history: the first version, then the edited one.
+    let history = ana
+        .json(&format!("/api/v1/statuses/{public}/history"))
+        .await;
+    let versions = history.as_array().unwrap();
+    assert_eq!(versions.len(), 2, "{history}");
+    assert!(!versions[0]["content"]
+        .as_str()
+        .unwrap()
+        .contains("(edited)"));
+    assert!(versions[1]["content"]
+        .as_str()
+        .unwrap()
+        .contains("(edited)"));
     let res = crate::rig::client()
         .patch(b.url("/api/v1/accounts/update_credentials"))
         .bearer_auth(&bo.token)

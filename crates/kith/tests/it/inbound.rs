@@ -182,7 +182,17 @@ async fn notifications(i: &Instance, account: i64, kind: &str) -> usize {
     let kind = kind.to_owned();
     i.context
         .db
-        .read(move |c| activity::notifications_for(c, account, Some(vec![kind]), None, None, 100))
+        .read(move |c| {
+            activity::notifications_for(
+                c,
+                account,
+                Some(vec![kind]),
+                kith_storage::statuses::Page {
+                    limit: 80,
+                    ..Default::default()
+                },
+            )
+        })
         .await
         .unwrap()
         .len()

@@ -6,6 +6,7 @@
 mod audience;
 mod blocks;
 mod cli;
+mod client_api;
 mod delivery;
 mod discovery;
 mod domain_policies;
