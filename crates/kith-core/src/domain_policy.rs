@@ -16,8 +16,8 @@
 //!   the allow-list.
 //!
 //! The state lives in the database and is read on every decision, so a change takes effect at
-//! once in every process sharing it. Every change is written to the audit log through
-//! [`audit`].
+//! once in every process sharing it. Every change is written to the audit log
+//! ([`crate::audit::record`]) in its transaction, attributed to the staff account acting.
 
 use crate::CoreError;
 use kith_storage::domain_policies::{self as store, DomainAllow, DomainPolicy};
@@ -147,26 +147,17 @@ pub fn rejects_media(conn: &mut DbConn, authority: &str) -> Result<bool, Storage
         .is_some_and(|p| p.reject_media || severity_of(&p) == Severity::Suspend))
 }
 
-/// Writes a moderation action to the audit log.
-// AUDIT: the one call into the audit log for domain policies; point it at
-// `kith_core::audit::record(conn, actor, action, target_type, target_id, reason)` once that
-// lands. Until then the action is logged (tracing) so it is not lost.
-pub fn audit(
-    _conn: &mut DbConn,
-    actor: Option<i64>,
+/// Writes a domain-policy change by the staff account `actor` to the audit log
+/// ([`crate::audit::record`], target type `domain`, target the domain), in the caller's
+/// transaction.
+fn audit(
+    conn: &mut DbConn,
+    actor: i64,
     action: &str,
-    target_type: &str,
-    target_id: i64,
+    domain: &str,
     reason: Option<&str>,
 ) -> Result<(), StorageError> {
-    tracing::info!(
-        ?actor,
-        action,
-        target_type,
-        target_id,
-        ?reason,
-        "moderation action"
-    );
+    crate::audit::record(conn, actor, action, "domain", domain, reason)?;
     Ok(())
 }
 
@@ -174,7 +165,7 @@ pub fn audit(
 /// returns the stored row. `input.domain` must have been through [`normalize_domain`].
 pub fn upsert(
     conn: &mut DbConn,
-    actor: Option<i64>,
+    actor: i64,
     input: &PolicyInput,
 ) -> Result<DomainPolicy, StorageError> {
     let domain = input.domain.clone();
@@ -202,24 +193,20 @@ pub fn upsert(
     };
     if existing.is_some() {
         store::update(conn, &row)?;
-        // AUDIT: domain policy changed.
         audit(
             conn,
             actor,
             "update_domain_block",
-            "DomainBlock",
-            row.id,
+            &row.domain,
             row.private_comment.as_deref(),
         )?;
     } else {
         store::insert(conn, &row)?;
-        // AUDIT: domain policy created.
         audit(
             conn,
             actor,
             "create_domain_block",
-            "DomainBlock",
-            row.id,
+            &row.domain,
             row.private_comment.as_deref(),
         )?;
     }
@@ -228,15 +215,10 @@ pub fn upsert(
 }
 
 /// Removes a policy; `NotFound` if there is none with this id.
-pub fn remove(
-    conn: &mut DbConn,
-    actor: Option<i64>,
-    id: i64,
-) -> Result<DomainPolicy, StorageError> {
+pub fn remove(conn: &mut DbConn, actor: i64, id: i64) -> Result<DomainPolicy, StorageError> {
     let row = store::by_id(conn, id)?;
     store::delete(conn, id)?;
-    // AUDIT: domain policy removed.
-    audit(conn, actor, "destroy_domain_block", "DomainBlock", id, None)?;
+    audit(conn, actor, "destroy_domain_block", &row.domain, None)?;
     Ok(row)
 }
 
@@ -254,11 +236,7 @@ pub fn apply_effects(conn: &mut DbConn, policy: &DomainPolicy) -> Result<(), Sto
 
 /// Adds a domain (normalized by [`normalize_domain`]) to the allow-list, or returns the entry it
 /// has.
-pub fn allow(
-    conn: &mut DbConn,
-    actor: Option<i64>,
-    domain: &str,
-) -> Result<DomainAllow, StorageError> {
+pub fn allow(conn: &mut DbConn, actor: i64, domain: &str) -> Result<DomainAllow, StorageError> {
     let domain = domain.to_owned();
     if let Some(existing) = store::allow_by_domain(conn, &domain).optional()? {
         return Ok(existing);
@@ -269,28 +247,15 @@ pub fn allow(
         created_at: kith_storage::now(),
     };
     store::insert_allow(conn, &row)?;
-    // AUDIT: domain allowed.
-    audit(
-        conn,
-        actor,
-        "create_domain_allow",
-        "DomainAllow",
-        row.id,
-        None,
-    )?;
+    audit(conn, actor, "create_domain_allow", &row.domain, None)?;
     Ok(row)
 }
 
 /// Removes a domain from the allow-list; `NotFound` if there is no such entry.
-pub fn disallow(
-    conn: &mut DbConn,
-    actor: Option<i64>,
-    id: i64,
-) -> Result<DomainAllow, StorageError> {
+pub fn disallow(conn: &mut DbConn, actor: i64, id: i64) -> Result<DomainAllow, StorageError> {
     let row = store::allow_by_id(conn, id)?;
     store::delete_allow(conn, id)?;
-    // AUDIT: domain allow removed.
-    audit(conn, actor, "destroy_domain_allow", "DomainAllow", id, None)?;
+    audit(conn, actor, "destroy_domain_allow", &row.domain, None)?;
     Ok(row)
 }
 
@@ -457,7 +422,7 @@ fn row(cols: &[String], record: &csv::StringRecord) -> Result<PolicyInput, Strin
 /// policy for a domain is replaced. Returns the stored rows.
 pub fn import(
     conn: &mut DbConn,
-    actor: Option<i64>,
+    actor: i64,
     rows: &[PolicyInput],
 ) -> Result<Vec<DomainPolicy>, StorageError> {
     rows.iter().map(|r| upsert(conn, actor, r)).collect()

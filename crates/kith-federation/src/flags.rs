@@ -1,15 +1,17 @@
 //! Moderation across instances: forwarding a report to the reported account's server as a
 //! `Flag` from the instance actor, and reading `Flag`s other servers send (Mastodon's shape:
 //! `object` = [account, statuses…]; Misskey's: one account, or an array with notes) into
-//! reports attributed to the sending server. A received Flag only records a report; it never
+//! reports in the staff queue (`kith_core::reports::create`, reporter = the actor that sent
+//! it). A Flag naming no local account is only kept in `received_flags`. A received Flag never
 //! acts on what it names.
 
 use crate::objects::account::authority;
 use crate::outbound::{self, Audience};
-use kith_core::InstanceUrls;
+use kith_core::reports::{self, Category, NewReport};
+use kith_core::{CoreError, InstanceUrls};
 use kith_storage::accounts::{self, Account};
 use kith_storage::received_flags::{self, ReceivedFlag};
-use kith_storage::{statuses, DbConn, OptionalExt, StorageError};
+use kith_storage::{moderation, statuses, DbConn, OptionalExt, StorageError};
 use serde_json::Value;
 
 /// Most URIs read from one Flag's `object`.
@@ -53,9 +55,12 @@ pub fn flag_objects(activity: &Value) -> Vec<String> {
     out
 }
 
-/// Records a received Flag from `sender` as a report, unless the sender's domain has its
-/// reports rejected. Which local account and statuses it is about is worked out here; objects
-/// not on this instance are kept as named and nothing else is done with them.
+/// Files a received Flag from `sender` as a report, unless the sender's domain has its reports
+/// rejected: reporter = `sender`, target = the first local account it names (or the author of
+/// the first local status it names), statuses = the local statuses it names that are the
+/// target's (others dropped), `origin_domain` = the sender's domain, `ap_id` = the Flag's id;
+/// the staff are notified. A redelivered Flag (same id) files nothing more. A Flag naming no
+/// local account is kept in `received_flags` as it came, and nothing else is done with it.
 pub fn receive_flag(
     conn: &mut DbConn,
     urls: &InstanceUrls,
@@ -72,7 +77,7 @@ pub fn receive_flag(
     }
     let objects = flag_objects(activity);
     let mut account_id = None;
-    let mut status_ids = Vec::new();
+    let mut named_statuses = Vec::new();
     for uri in &objects {
         let Ok(parsed) = url::Url::parse(uri) else {
             continue;
@@ -88,11 +93,12 @@ pub fn receive_flag(
         }
         if let Some(s) = statuses::by_ap_id(conn, uri).optional()? {
             if s.local {
-                status_ids.push(s.id.to_string());
-                account_id.get_or_insert(s.account_id);
+                named_statuses.push((s.id, s.account_id));
             }
         }
     }
+    // With no account named, the first named local status's author is the target.
+    let account_id = account_id.or_else(|| named_statuses.first().map(|&(_, a)| a));
     let comment: String = activity
         .get("content")
         .and_then(Value::as_str)
@@ -105,22 +111,52 @@ pub fn receive_flag(
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned();
-    // REPORTS: becomes `kith_core::reports::create` (attributed to the sending instance)
-    // once the reports queue lands.
-    received_flags::insert(
+    let Some(target) = account_id else {
+        return received_flags::insert(
+            conn,
+            &ReceivedFlag {
+                id: kith_storage::id::new_id(),
+                ap_id,
+                origin_domain: origin,
+                actor_ap_id: sender.ap_id.clone(),
+                account_id: None,
+                status_ids: "[]".into(),
+                object_uris: serde_json::to_string(&objects).unwrap_or_else(|_| "[]".into()),
+                comment,
+                created_at: kith_storage::now(),
+            },
+        );
+    };
+    if !ap_id.is_empty() && moderation::report_with_ap_id_exists(conn, &ap_id)? {
+        return Ok(());
+    }
+    let status_ids = named_statuses
+        .into_iter()
+        .filter(|&(_, author)| author == target)
+        .map(|(id, _)| id)
+        .collect();
+    let filed = reports::create(
         conn,
-        &ReceivedFlag {
-            id: kith_storage::id::new_id(),
-            ap_id,
-            origin_domain: origin,
-            actor_ap_id: sender.ap_id.clone(),
-            account_id,
-            status_ids: serde_json::to_string(&status_ids).unwrap_or_else(|_| "[]".into()),
-            object_uris: serde_json::to_string(&objects).unwrap_or_else(|_| "[]".into()),
+        NewReport {
+            reporter_account_id: sender.id,
+            target_account_id: target,
+            status_ids,
+            category: Category::Other,
             comment,
-            created_at: kith_storage::now(),
+            rule_ids: Vec::new(),
+            forward: false,
+            origin_domain: Some(origin),
+            ap_id: (!ap_id.is_empty()).then_some(ap_id),
         },
-    )
+    );
+    match filed {
+        Ok(_) => Ok(()),
+        Err(CoreError::Storage(e)) => Err(e),
+        Err(e) => {
+            tracing::info!(error = %e, "Flag not filed");
+            Ok(())
+        }
+    }
 }
 
 #[cfg(test)]

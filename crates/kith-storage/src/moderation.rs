@@ -105,6 +105,16 @@ pub fn report(conn: &mut DbConn, id: i64) -> Result<Option<Report>, StorageError
         .optional()?)
 }
 
+/// Whether a report received as the `Flag` with this id is already filed (a redelivered Flag
+/// files nothing more).
+pub fn report_with_ap_id_exists(conn: &mut DbConn, ap_id: &str) -> Result<bool, StorageError> {
+    let n: i64 = reports::table
+        .filter(reports::ap_id.eq(ap_id))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
 /// Reports matching `f`, newest first (oldest first after `min_id`).
 pub fn list_reports(conn: &mut DbConn, f: &ReportFilter) -> Result<Vec<Report>, StorageError> {
     let mut q = reports::table.into_boxed();

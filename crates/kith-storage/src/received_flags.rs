@@ -1,7 +1,6 @@
-//! Reports received from other servers (`Flag` activities), kept as they came: who sent them,
-//! which local account and statuses they name (if any), everything they named, and the comment.
-// REPORTS: when `kith_core::reports` and its `reports` table land, incoming Flags become rows
-// there (attributed to the sending instance) and this table goes.
+//! `Flag` activities from other servers that name no local account, kept as they came (who sent
+//! them, everything they named, the comment) and never acted on. A Flag that names a local
+//! account becomes a report instead (`kith_federation::flags::receive_flag`).
 
 use crate::pool::DbConn;
 use crate::schema::received_flags;

@@ -96,7 +96,7 @@ pub enum AdminCommand {
 }
 
 /// The staff member named `name`, refusing anyone who is not an admin or moderator.
-async fn staff_named(db: &Db, name: Option<String>) -> anyhow::Result<Staff> {
+pub(crate) async fn staff_named(db: &Db, name: Option<String>) -> anyhow::Result<Staff> {
     let name = name.context("name the admin or moderator acting with --as NAME")?;
     let who = name.clone();
     let (user, account) = db

@@ -1,6 +1,7 @@
 //! `kith admin domain-blocks export|import FILE`: domain blocks in Mastodon's blocklist CSV
 //! (`#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate`). An import is
-//! one transaction: a file with any bad row is refused whole, every bad line named.
+//! one transaction, acting as the staff member named by `--as` (audit log): a file with any
+//! bad row is refused whole, every bad line named.
 
 use clap::Subcommand;
 use kith_core::domain_policy;
@@ -19,6 +20,9 @@ pub enum DomainBlocksCommand {
     Import {
         /// The CSV to read.
         file: PathBuf,
+        /// The admin or moderator acting (each block is written to the audit log as theirs).
+        #[arg(long = "as")]
+        actor: String,
     },
 }
 
@@ -35,7 +39,7 @@ pub async fn run(db: &Db, cmd: DomainBlocksCommand) -> anyhow::Result<()> {
                 eprintln!("{} domain blocks written to {}", rows.len(), file.display());
             }
         }
-        DomainBlocksCommand::Import { file } => {
+        DomainBlocksCommand::Import { file, actor } => {
             let text = if file.as_os_str() == "-" {
                 std::io::read_to_string(std::io::stdin())?
             } else {
@@ -51,8 +55,9 @@ pub async fn run(db: &Db, cmd: DomainBlocksCommand) -> anyhow::Result<()> {
                     );
                 }
             };
+            let staff = crate::admin::staff_named(db, Some(actor)).await?;
             let n = rows.len();
-            db.write(move |c| domain_policy::import(c, None, &rows))
+            db.write(move |c| domain_policy::import(c, staff.account_id, &rows))
                 .await?;
             println!("{n} domain blocks imported");
         }

@@ -42,6 +42,9 @@ pub fn report_view(
     urls: &InstanceUrls,
 ) -> Result<Report, StorageError> {
     let target = accounts::by_id(c, r.target_account_id)?;
+    // Forwarded: asked for, about an account on another server (`POST /api/v1/reports`
+    // forwards it in the same transaction).
+    let forwarded = r.forward && !target.is_local();
     let target = accounts_view(c, &[target], urls)?.remove(0);
     Ok(Report {
         id: r.id.to_string(),
@@ -49,7 +52,7 @@ pub fn report_view(
         action_taken_at: r.action_taken_at.map(timestamp),
         category: r.category.clone(),
         comment: r.comment.clone(),
-        forwarded: false,
+        forwarded,
         created_at: timestamp(r.created_at),
         status_ids: id_strings(&r.status_ids),
         rule_ids: id_strings(&r.rule_ids),

@@ -171,7 +171,7 @@ async fn create(auth: Auth, data: Data, form: Body<BlockForm>) -> ApiResult<Http
             if store::by_domain(c, &domain).optional()?.is_some() {
                 return Ok(None);
             }
-            domain_policy::upsert(c, Some(actor), &input).map(Some)
+            domain_policy::upsert(c, actor, &input).map(Some)
         })
         .await?;
     match row {
@@ -209,7 +209,7 @@ async fn update(
                 public_comment: form.public_comment.or(old.public_comment),
                 obfuscate: form.obfuscate.unwrap_or(old.obfuscate),
             };
-            domain_policy::upsert(c, Some(actor), &input)
+            domain_policy::upsert(c, actor, &input)
         })
         .await?;
     Ok(HttpResponse::Ok().json(AdminDomainBlock::from(row)))
@@ -219,7 +219,7 @@ async fn destroy(auth: Auth, data: Data, id: web::Path<String>) -> ApiResult<Htt
     let actor = moderator(&auth, &data).await?;
     let id = id_of(&id)?;
     data.db
-        .write(move |c| domain_policy::remove(c, Some(actor), id))
+        .write(move |c| domain_policy::remove(c, actor, id))
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({})))
 }
@@ -251,7 +251,7 @@ async fn create_allow(auth: Auth, data: Data, form: Body<AllowForm>) -> ApiResul
     let domain = domain_policy::normalize_domain(&domain)?;
     let row = data
         .db
-        .write(move |c| domain_policy::allow(c, Some(actor), &domain))
+        .write(move |c| domain_policy::allow(c, actor, &domain))
         .await?;
     Ok(HttpResponse::Ok().json(AdminDomainAllow::from(row)))
 }
@@ -260,7 +260,7 @@ async fn destroy_allow(auth: Auth, data: Data, id: web::Path<String>) -> ApiResu
     let actor = moderator(&auth, &data).await?;
     let id = id_of(&id)?;
     data.db
-        .write(move |c| domain_policy::disallow(c, Some(actor), id))
+        .write(move |c| domain_policy::disallow(c, actor, id))
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({})))
 }
@@ -294,7 +294,7 @@ async fn import(auth: Auth, data: Data, form: Body<ImportForm>) -> ApiResult<Htt
     })?;
     let stored = data
         .db
-        .write(move |c| domain_policy::import(c, Some(actor), &rows))
+        .write(move |c| domain_policy::import(c, actor, &rows))
         .await?;
     let out: Vec<AdminDomainBlock> = stored.into_iter().map(Into::into).collect();
     Ok(HttpResponse::Ok().json(out))

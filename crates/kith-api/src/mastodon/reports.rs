@@ -1,5 +1,7 @@
 //! `POST /api/v1/reports`: a user reports an account (and some of its statuses) to the
-//! instance's moderators (`kith_core::reports`).
+//! instance's moderators (`kith_core::reports`); with `forward=true` about a remote account, a
+//! `Flag` from the instance actor (never naming the reporter) is queued to its server in the
+//! same transaction (`kith_federation::flags::forward_report`).
 
 use crate::auth::Auth;
 use crate::body::{lenient_bool, string_or_list, string_or_number, Body};
@@ -70,10 +72,28 @@ async fn create(auth: Auth, form: Body<ReportForm>, data: Data) -> ApiResult<Htt
         .db
         .write(move |c| {
             Ok(match reports::create(c, new) {
-                Ok(r) => Ok(report_view(c, &r, &urls)?),
+                Ok(r) => {
+                    if r.forward {
+                        let target = kith_storage::accounts::by_id(c, r.target_account_id)?;
+                        if !target.is_local() {
+                            let uris: Vec<String> = kith_storage::statuses::by_ids(
+                                c,
+                                &reports::split_ids(&r.status_ids),
+                            )?
+                            .into_iter()
+                            .map(|s| s.ap_id)
+                            .collect();
+                            kith_federation::flags::forward_report(
+                                c, &urls, &target, &uris, &r.comment,
+                            )?;
+                        }
+                    }
+                    Ok(report_view(c, &r, &urls)?)
+                }
                 Err(e) => Err(e),
             })
         })
         .await??;
+    data.delivery_wakeup.notify_one();
     Ok(HttpResponse::Ok().json(entity))
 }

@@ -1,5 +1,6 @@
 //! `Flag`: a report from another server, recorded (attributed to the sender) by
-//! `flags::receive_flag`; it never acts on what it names by itself.
+//! `flags::receive_flag` (a report in the staff queue, or kept aside if it names no local
+//! account); it never acts on what it names by itself.
 
 use crate::{Data, FederationError};
 use kith_storage::accounts::Account;

@@ -510,6 +510,59 @@ async fn blocklist_csv_moves_between_instances_and_bad_rows_apply_nothing() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_domain_block_change_is_in_the_audit_log_as_the_moderator() {
+    on_each_backend!(async |i: &Instance| {
+        let modo = moderator(i).await;
+        let block = modo
+            .post(
+                "/api/v1/admin/domain_blocks",
+                json!({"domain": "spam.example", "severity": "silence",
+                       "private_comment": "spam wave"}),
+            )
+            .await;
+        let id = block["id"].as_str().unwrap().to_owned();
+        let res = crate::rig::client()
+            .put(i.url(&format!("/api/v1/admin/domain_blocks/{id}")))
+            .bearer_auth(&modo.token)
+            .json(&json!({"severity": "suspend"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let res = crate::rig::client()
+            .delete(i.url(&format!("/api/v1/admin/domain_blocks/{id}")))
+            .bearer_auth(&modo.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+
+        let log = modo.json("/api/v1/admin/audit_log").await;
+        let actions: Vec<&str> = log
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                "destroy_domain_block",
+                "update_domain_block",
+                "create_domain_block"
+            ],
+            "{log}"
+        );
+        for e in log.as_array().unwrap() {
+            assert_eq!(e["account_id"], modo.id, "{e}");
+            assert_eq!(e["target_type"], "domain", "{e}");
+            assert_eq!(e["target_id"], "spam.example", "{e}");
+        }
+        assert_eq!(log[2]["reason"], "spam wave", "{log}");
+    });
+}
+
 fn kith_cli(db: &TestDatabase, dir: &std::path::Path, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_kith"))
         .args(args)
@@ -542,10 +595,40 @@ fn the_cli_exports_and_imports_blocklists_all_or_nothing() {
         )
         .unwrap();
 
+        for d in [&db, &other] {
+            let out = kith_cli(
+                d,
+                dir.path(),
+                &[
+                    "admin",
+                    "create-user",
+                    "root",
+                    "--password",
+                    "long enough",
+                    "--role",
+                    "admin",
+                ],
+            );
+            assert!(out.status.success(), "{out:?}");
+        }
+        // An import needs a staff member to act as.
         let out = kith_cli(
             &db,
             dir.path(),
-            &["admin", "domain-blocks", "import", "bad.csv"],
+            &["admin", "domain-blocks", "import", "good.csv"],
+        );
+        assert!(!out.status.success());
+        let out = kith_cli(
+            &db,
+            dir.path(),
+            &[
+                "admin",
+                "domain-blocks",
+                "import",
+                "bad.csv",
+                "--as",
+                "root",
+            ],
         );
         assert!(!out.status.success());
         let err = String::from_utf8_lossy(&out.stderr);
@@ -561,7 +644,14 @@ fn the_cli_exports_and_imports_blocklists_all_or_nothing() {
         let out = kith_cli(
             &db,
             dir.path(),
-            &["admin", "domain-blocks", "import", "good.csv"],
+            &[
+                "admin",
+                "domain-blocks",
+                "import",
+                "good.csv",
+                "--as",
+                "root",
+            ],
         );
         assert!(
             out.status.success(),
@@ -577,7 +667,14 @@ fn the_cli_exports_and_imports_blocklists_all_or_nothing() {
         let out = kith_cli(
             &other,
             dir.path(),
-            &["admin", "domain-blocks", "import", "out.csv"],
+            &[
+                "admin",
+                "domain-blocks",
+                "import",
+                "out.csv",
+                "--as",
+                "root",
+            ],
         );
         assert!(
             out.status.success(),
@@ -603,6 +700,11 @@ fn the_cli_exports_and_imports_blocklists_all_or_nothing() {
         let (first, second) = (sorted(first), sorted(second));
         assert_eq!(first, second);
         assert_eq!(first.len(), 3);
+        // Each imported block is in the audit log, as root's.
+        let out = kith_cli(&other, dir.path(), &["admin", "audit-log"]);
+        let log = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(log.matches("create_domain_block").count(), 2, "{log}");
+        assert!(log.contains("root"), "{log}");
         assert!(first
             .iter()
             .any(|l| l.starts_with("loud.example,silence,true")));

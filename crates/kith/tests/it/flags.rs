@@ -1,12 +1,13 @@
-//! Reports between servers: a report forwarded from one Kith arrives at the other as a `Flag`
-//! from the instance actor with no trace of the reporter; incoming Flags in Mastodon's and
-//! Misskey's shapes (tests/fixtures/activitypub/flags) become reports attributed to the sending
-//! server; a Flag naming nothing here is kept but acts on nothing; a domain whose reports are
-//! rejected is ignored.
+//! Reports between servers: `POST /api/v1/reports` with `forward=true` about a remote account
+//! reaches the other Kith as a `Flag` from the instance actor with no trace of the reporter,
+//! and lands in its staff queue; incoming Flags in Mastodon's and Misskey's shapes
+//! (tests/fixtures/activitypub/flags) become reports in the admin queue, filed by the sending
+//! actor, with `admin.report` for the staff; a Flag naming no local account is kept aside and
+//! acts on nothing; a domain whose reports are rejected is ignored.
 
 use crate::inbox::{actor_doc, key, post_signed, Fake, Spoil};
 use crate::on_each_backend;
-use crate::rig::{eventually, Instance, User};
+use crate::rig::{eventually, urlencode, Instance, User};
 use kith_core::accounts::Role;
 use kith_storage::received_flags::{self, ReceivedFlag};
 use kith_storage::testing::TestDatabase;
@@ -15,6 +16,8 @@ use serde_json::{json, Value};
 async fn flags(i: &Instance) -> Vec<ReceivedFlag> {
     i.context.db.read(received_flags::list).await.unwrap()
 }
+
+const MOD_SCOPES: &str = "read write admin:read admin:write";
 
 fn fixture(name: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -39,39 +42,43 @@ async fn a_forwarded_report_arrives_as_a_flag_from_the_instance_actor() {
             )
             .await;
         let status_uri = post["uri"].as_str().unwrap().to_owned();
+        let modo_b = User::with_role(&b, "modo", Role::Moderator, MOD_SCOPES).await;
         let bo_at_a = reporter.resolve(&format!("@bo@{}", b.domain)).await;
-        let bo_id: i64 = bo_at_a.parse().unwrap();
+        let found = reporter
+            .json(&format!(
+                "/api/v2/search?q={}&resolve=true&type=statuses",
+                urlencode(&status_uri)
+            ))
+            .await;
+        let post_at_a = found["statuses"][0]["id"].as_str().unwrap().to_owned();
 
-        // What `POST /api/v1/reports` with `forward=true` does for a remote account.
-        let (urls, uri) = (a.context.urls.clone(), status_uri.clone());
-        a.context
-            .db
-            .write(move |c| {
-                let target = kith_storage::accounts::by_id(c, bo_id)?;
-                kith_federation::flags::forward_report(
-                    c,
-                    &urls,
-                    &target,
-                    &[uri],
-                    "spam, reported by a member",
-                )
-            })
-            .await
-            .unwrap();
-        a.context.delivery_wakeup.notify_one();
+        let report = reporter
+            .post(
+                "/api/v1/reports",
+                json!({"account_id": bo_at_a, "status_ids": [post_at_a],
+                       "comment": "spam, reported by a member", "forward": true}),
+            )
+            .await;
+        assert_eq!(report["forwarded"], true, "{report}");
 
-        let got = eventually("the Flag reaches B", || async {
-            flags(&b).await.into_iter().next()
+        // B files it, from A's instance actor, about bo and his post.
+        let got = eventually("the Flag reaches B's queue", || async {
+            let open = modo_b.json("/api/v1/admin/reports").await;
+            open.as_array().unwrap().first().cloned()
         })
         .await;
-        assert_eq!(got.actor_ap_id, format!("{}/actor", a.base));
-        assert_eq!(got.origin_domain, a.domain);
-        assert_eq!(got.account_id, Some(bo.id.parse().unwrap()));
-        assert_eq!(got.comment, "spam, reported by a member");
-        let statuses: Vec<String> = serde_json::from_str(&got.status_ids).unwrap();
-        assert_eq!(statuses, [post["id"].as_str().unwrap()]);
-        let everything = format!("{got:?}");
-        assert!(!everything.contains("reporter"), "{everything}");
+        assert_eq!(
+            got["account"]["account"]["uri"],
+            format!("{}/actor", a.base).as_str(),
+            "{got}"
+        );
+        assert_eq!(got["origin_domain"], a.domain.as_str(), "{got}");
+        assert_eq!(got["target_account"]["id"], bo.id, "{got}");
+        assert_eq!(got["comment"], "spam, reported by a member");
+        assert_eq!(got["statuses"][0]["id"], post["id"], "{got}");
+        assert!(!got.to_string().contains("reporter"), "{got}");
+        let n = modo_b.json("/api/v1/notifications").await;
+        assert_eq!(n[0]["type"], "admin.report", "{n}");
 
         // The activity as sent names nobody but the instance actor and what was reported.
         let sent: Vec<String> = a
@@ -97,6 +104,7 @@ async fn a_forwarded_report_arrives_as_a_flag_from_the_instance_actor() {
             json!([format!("{}/users/bo", b.base), status_uri])
         );
         assert!(!flag.to_string().contains("reporter"), "{flag}");
+        assert!(!flag.to_string().contains(&reporter.id), "{flag}");
         a.stop().await;
         b.stop().await;
     }
@@ -113,8 +121,19 @@ async fn incoming_flags_of_both_shapes_become_reports() {
             )
             .await;
         let note_uri = post["uri"].as_str().unwrap().to_owned();
+        let carl = User::new(i, "carl").await;
+        let carls = carl
+            .post(
+                "/api/v1/statuses",
+                json!({"status": "carl's post", "visibility": "public"}),
+            )
+            .await;
+        let modo = User::with_role(i, "modo", Role::Moderator, MOD_SCOPES).await;
+        let modo_ref = &modo;
+        let queue = move || async move { modo_ref.json("/api/v1/admin/reports").await };
         let k = key();
         let fake = Fake::start().await;
+        let fake_domain = fake.base.trim_start_matches("http://").to_owned();
         let inbox = i.url("/inbox");
         let mut expected = 0;
         for (file, host, actor_path) in [
@@ -134,24 +153,53 @@ async fn incoming_flags_of_both_shapes_become_reports() {
             let mut doc = actor_doc(&actor, &key_id, &k.public_pem);
             doc["type"] = json!("Application");
             fake.serve(&actor, doc);
-            let status = post_signed(&inbox, text.as_bytes(), &key_id, &k, Spoil::None).await;
-            assert!((200..300).contains(&status), "{file}: {status}");
+            // Sent twice (a redelivery): filed once.
+            for _ in 0..2 {
+                let status = post_signed(&inbox, text.as_bytes(), &key_id, &k, Spoil::None).await;
+                assert!((200..300).contains(&status), "{file}: {status}");
+            }
             expected += 1;
-            let all = flags(i).await;
-            assert_eq!(all.len(), expected, "{file}");
+            let all = queue().await;
+            assert_eq!(all.as_array().unwrap().len(), expected, "{file}: {all}");
             let got = &all[0];
-            assert_eq!(got.actor_ap_id, actor, "{file}");
-            assert_eq!(got.account_id, Some(bob.id.parse().unwrap()), "{file}");
-            assert!(!got.comment.is_empty());
+            assert_eq!(got["account"]["account"]["uri"], actor.as_str(), "{file}");
+            assert_eq!(got["target_account"]["id"], bob.id, "{file}");
+            assert_eq!(got["origin_domain"], fake_domain.as_str(), "{file}");
+            assert_eq!(got["action_taken"], false);
+            assert!(!got["comment"].as_str().unwrap().is_empty());
+            let n = modo.json("/api/v1/notifications").await;
+            assert_eq!(n.as_array().unwrap().len(), expected, "{n}");
+            assert_eq!(n[0]["type"], "admin.report", "{n}");
         }
-        let all = flags(i).await;
+        let all = queue().await;
         // Mastodon's names the status too; Misskey's only the account.
-        let with_status: Vec<String> = serde_json::from_str(&all[1].status_ids).unwrap();
-        assert_eq!(with_status, [post["id"].as_str().unwrap()]);
+        assert_eq!(all[1]["statuses"][0]["id"], post["id"], "{all}");
+        assert_eq!(all[0]["statuses"], json!([]), "{all}");
+        assert!(flags(i).await.is_empty());
 
-        // A Flag naming nothing here is kept as a report about what it names, acting on nothing.
+        // A status that is not the target's is dropped from the report.
         let actor = format!("{}/actor", fake.base);
         let key_id = format!("{actor}#main-key");
+        let mixed = json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}/flag-mixed", fake.base), "type": "Flag", "actor": actor,
+            "content": "both", "object": [format!("{}/users/bob", i.base), carls["uri"]]
+        });
+        let status = post_signed(
+            &inbox,
+            mixed.to_string().as_bytes(),
+            &key_id,
+            &k,
+            Spoil::None,
+        )
+        .await;
+        assert!((200..300).contains(&status));
+        let all = queue().await;
+        assert_eq!(all.as_array().unwrap().len(), 3, "{all}");
+        assert_eq!(all[0]["target_account"]["id"], bob.id, "{all}");
+        assert_eq!(all[0]["statuses"], json!([]), "{all}");
+
+        // A Flag naming no local account is kept aside, files no report, acts on nothing.
         let elsewhere = json!({
             "@context": "https://www.w3.org/ns/activitystreams",
             "id": format!("{}/flag-elsewhere", fake.base), "type": "Flag", "actor": actor,
@@ -166,22 +214,15 @@ async fn incoming_flags_of_both_shapes_become_reports() {
         )
         .await;
         assert!((200..300).contains(&status));
-        let all = flags(i).await;
-        assert_eq!(all.len(), 3);
-        assert_eq!(all[0].account_id, None);
-        assert!(all[0].object_uris.contains("elsewhere.example/users/zed"));
+        let kept = flags(i).await;
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].account_id, None);
+        assert!(kept[0].object_uris.contains("elsewhere.example/users/zed"));
+        assert_eq!(queue().await.as_array().unwrap().len(), 3);
         let me = bob.json("/api/v1/accounts/verify_credentials").await;
         assert_eq!(me["username"], "bob");
 
         // Reports from a domain whose reports are rejected are ignored.
-        let modo = User::with_role(
-            i,
-            "modo",
-            Role::Moderator,
-            "read write admin:read admin:write",
-        )
-        .await;
-        let fake_domain = fake.base.trim_start_matches("http://").to_owned();
         modo.post(
             "/api/v1/admin/domain_blocks",
             json!({"domain": fake_domain, "severity": "noop", "reject_reports": true}),
@@ -201,7 +242,8 @@ async fn incoming_flags_of_both_shapes_become_reports() {
         )
         .await;
         assert!((200..300).contains(&status));
-        assert_eq!(flags(i).await.len(), 3);
+        assert_eq!(queue().await.as_array().unwrap().len(), 3);
+        assert_eq!(flags(i).await.len(), 1);
         fake.stop().await;
     });
 }
