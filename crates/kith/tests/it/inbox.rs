@@ -858,12 +858,25 @@ async fn a_full_inbox_answers_503_with_retry_after_and_loses_nothing() {
         // An activity whose actor cannot be fetched yet (its server accepts the connection and
         // never answers) holds the only slot while the inbox waits for the actor …
         let tarpit = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let tarpit_base = format!("http://localhost:{}", tarpit.local_addr().unwrap().port());
+        let port = tarpit.local_addr().unwrap().port();
+        let tarpit_base = format!("http://localhost:{port}");
+        // `localhost` also names `::1`: listen there too, so that whichever address the
+        // client tries first, the connection is accepted and left unanswered.
+        let tarpit6 = tokio::net::TcpListener::bind(("::1", port)).await.ok();
         let held = tokio::spawn(async move {
             let mut held = Vec::new();
-            for _ in 0..10 {
-                if let Ok((stream, _)) = tarpit.accept().await {
-                    held.push(stream);
+            // Every connection is held open, unanswered, until the test aborts this task.
+            loop {
+                let accepted = match &tarpit6 {
+                    Some(six) => tokio::select! {
+                        a = tarpit.accept() => a,
+                        a = six.accept() => a,
+                    },
+                    None => tarpit.accept().await,
+                };
+                match accepted {
+                    Ok((stream, _)) => held.push(stream),
+                    Err(_) => break,
                 }
             }
         });
@@ -875,7 +888,17 @@ async fn a_full_inbox_answers_503_with_retry_after_and_loses_nothing() {
         let k2 = key();
         let slow = tokio::spawn({
             let inbox = inbox.clone();
-            async move { post_signed(&inbox, &slow_note, &slow_key, &k2, Spoil::None).await }
+            // Sent again while the probes below hold the slot for a moment (a sender retries
+            // a 503, as servers do), until it holds the slot itself.
+            async move {
+                loop {
+                    let status = post_signed(&inbox, &slow_note, &slow_key, &k2, Spoil::None).await;
+                    if status != 503 {
+                        return status;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                }
+            }
         });
         // … so the next POST is turned away, with a time to come back.
         let first = note(&eve, &format!("{}/notes/first", fake.base), "first");
@@ -897,13 +920,11 @@ async fn a_full_inbox_answers_503_with_retry_after_and_loses_nothing() {
                 tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             }
         })
-        .await
-        .unwrap_or_else(|_| {
-            panic!(
-                "a 503 while the slot is held; saw {seen:?}, held one finished: {}",
-                slow.is_finished()
-            )
-        });
+        .await;
+        let Ok(busy) = busy else {
+            let held_answer = slow.await.unwrap();
+            panic!("a 503 while the slot is held; saw {seen:?}, the held one got {held_answer}");
+        };
         assert_eq!(busy.headers()["retry-after"], "5");
         held.abort();
         let released = slow.await.unwrap();
