@@ -228,9 +228,8 @@ pub async fn receive(req: &HttpRequest, body: Bytes, data: &Data) -> Result<(), 
             "activity claims a local actor".into(),
         ));
     }
-    // Checks that need no database first, then domain policies, before any signature work: a
-    // suspended (or, in allow-list mode, unlisted) server gets nothing accepted, cheaply.
-    date_ok(req)?;
+    // Domain policies first, before any signature work: a suspended (or, in allow-list mode,
+    // unlisted) server gets nothing accepted, cheaply.
     let sender = crate::objects::account::authority(&actor).unwrap_or_default();
     let allowlist = data.instance.allowlist_mode;
     let (refused, sender) = data
@@ -244,6 +243,7 @@ pub async fn receive(req: &HttpRequest, body: Bytes, data: &Data) -> Result<(), 
             "{sender} does not federate here"
         )));
     }
+    date_ok(req)?;
     // One read for both the stored actor and whether the activity was seen (it is only
     // acknowledged as seen once the signature checks out).
     let (seen_id, actor_id) = (id.to_string(), actor.to_string());
