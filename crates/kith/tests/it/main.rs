@@ -19,6 +19,8 @@ mod media;
 mod moderation;
 mod oauth;
 mod pages;
+mod rate_limits;
+mod remote_moderation;
 mod rig;
 mod scopes;
 mod slow_clients;
