@@ -16,6 +16,7 @@ mod inbound;
 mod inbox;
 mod mastodon;
 mod media;
+mod mixed_backends;
 mod moderation;
 mod oauth;
 mod pages;
