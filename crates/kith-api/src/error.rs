@@ -45,6 +45,9 @@ pub enum ApiError {
     /// 422: valid syntax, refused content.
     #[error("{0}")]
     Unprocessable(String),
+    /// 429: a rate limit is exceeded (`rate_limit` adds the headers saying until when).
+    #[error("Too many requests")]
+    TooManyRequests,
     /// An OAuth error in RFC 6749's shape.
     #[error("{code}: {description}")]
     OAuth {
@@ -88,6 +91,7 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ApiError::OAuth { status, .. } => *status,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -16,6 +16,7 @@ mod nul;
 mod oauth;
 mod pages;
 pub mod paging;
+pub mod rate_limit;
 mod routes;
 pub mod scopes;
 pub mod streaming;

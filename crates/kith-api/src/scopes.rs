@@ -5,7 +5,7 @@
 //! `write:follows`, `follow` for follows and blocks, `profile` for one's own account only).
 
 use crate::error::ApiError;
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
@@ -479,17 +479,41 @@ async fn check(req: &HttpRequest) -> Result<Option<Authenticated>, ApiError> {
     Ok(Some(auth))
 }
 
-/// The middleware around `/api`: applies `check`, and leaves its finding for the extractors.
+/// The middleware around `/api`: applies `check`, counts the request against its rate
+/// limits (`rate_limit`: per token, or per address without a valid one), and leaves what
+/// `check` found for the extractors. Every answer it counted carries the rate-limit headers;
+/// past a limit the answer is 429 and the handler does not run.
 pub(crate) async fn gate(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     // An /api path that matches no route goes on to the 404.
-    if req.match_pattern().is_some() {
-        let found = check(req.request()).await?;
-        req.extensions_mut().insert(Gated(found));
+    if req.match_pattern().is_none() {
+        return Ok(next.call(req).await?.map_into_left_body());
     }
-    next.call(req).await
+    let found = check(req.request()).await;
+    let verdict = {
+        let data = crate::context(req.request())?;
+        let auth = found.as_ref().ok().and_then(Option::as_ref);
+        crate::rate_limit::count(req.request(), auth, &data.db)
+            .await
+            .map_err(ApiError::from)?
+    };
+    let exceeded = verdict.is_some_and(|v| v.exceeded());
+    let mut res = match found {
+        _ if exceeded => req
+            .error_response(ApiError::TooManyRequests)
+            .map_into_right_body(),
+        Err(e) => req.error_response(e).map_into_right_body(),
+        Ok(auth) => {
+            req.extensions_mut().insert(Gated(auth));
+            next.call(req).await?.map_into_left_body()
+        }
+    };
+    if let Some(v) = verdict {
+        v.apply(res.headers_mut());
+    }
+    Ok(res)
 }
 
 #[cfg(test)]

@@ -224,12 +224,19 @@ pub fn remove(conn: &mut DbConn, actor: i64, id: i64) -> Result<DomainPolicy, St
 
 /// The one-off effects of a suspension, in the caller's transaction: follows between local
 /// accounts and the domain's accounts are severed both ways and queued deliveries to it are
-/// dropped. (What it refuses from now on is decided by [`refuses`] on every request.)
+/// dropped; with a suspension or `reject_media`, the attachments, avatars and headers kept of
+/// its accounts are forgotten. (What it refuses from now on is decided by [`refuses`] on every request.)
 pub fn apply_effects(conn: &mut DbConn, policy: &DomainPolicy) -> Result<(), StorageError> {
     if severity_of(policy) == Severity::Suspend {
         let severed = store::sever_follows(conn, &policy.domain)?;
         let dropped = store::drop_deliveries(conn, &policy.domain)?;
         tracing::info!(domain = %policy.domain, severed, dropped, "domain suspended");
+    }
+    if policy.reject_media || severity_of(policy) == Severity::Suspend {
+        // What was kept of its media goes too (as Mastodon purges its cache); new media is
+        // refused as it arrives (`rejects_media`).
+        let accounts = store::strip_media(conn, &policy.domain)?;
+        tracing::info!(domain = %policy.domain, accounts, "domain's media rejected");
     }
     Ok(())
 }

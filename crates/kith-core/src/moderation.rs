@@ -11,7 +11,7 @@
 //! `kith_federation::moderation`.
 
 use crate::accounts::Role;
-use crate::notifications::{notify, NotificationKind};
+use crate::notifications::{notify_of, NotificationKind};
 use crate::{audit, CoreError};
 use kith_storage::moderation::{self, AccountModeration, AccountWarning};
 use kith_storage::{accounts, statuses, users, DbConn, OptionalExt, StorageError};
@@ -196,10 +196,11 @@ pub fn act(
                 .unwrap_or_default(),
             None => String::new(),
         };
+        let warning_id = kith_storage::id::new_id();
         moderation::insert_warning(
             conn,
             &AccountWarning {
-                id: kith_storage::id::new_id(),
+                id: warning_id,
                 account_id: staff.account_id,
                 target_account_id: target,
                 action: action.as_str().to_owned(),
@@ -210,12 +211,13 @@ pub fn act(
             },
         )?;
         if details.notify {
-            notify(
+            notify_of(
                 conn,
                 target,
                 staff.account_id,
                 NotificationKind::ModerationWarning,
                 None,
+                Some(warning_id),
             )?;
         }
     }

@@ -90,7 +90,9 @@ impl std::fmt::Display for NotificationKind {
 /// - a notification to oneself;
 /// - one for an account that is not local (nobody here would read it);
 /// - one between accounts where either blocks the other;
-/// - one from an account on a silenced or suspended domain that the recipient does not follow.
+/// - one from an account on a silenced or suspended domain that the recipient does not follow;
+/// - one from an account the moderators limited that the recipient does not follow (reports,
+///   sign-ups and warnings excepted);
 /// - one from an account the recipient mutes with its notifications (while the mute lasts);
 /// - one from an account on a domain the recipient blocked, unless the recipient follows it.
 pub fn notify(
@@ -99,6 +101,19 @@ pub fn notify(
     sender: i64,
     kind: NotificationKind,
     status: Option<i64>,
+) -> Result<bool, StorageError> {
+    notify_of(conn, recipient, sender, kind, status, None)
+}
+
+/// [`notify`], for a notification about something besides a status: `subject` is the report
+/// of an `admin.report`, the warning of a `moderation_warning`. The same gate decides.
+pub fn notify_of(
+    conn: &mut DbConn,
+    recipient: i64,
+    sender: i64,
+    kind: NotificationKind,
+    status: Option<i64>,
+    subject: Option<i64>,
 ) -> Result<bool, StorageError> {
     if recipient == sender {
         return Ok(false);
@@ -112,6 +127,20 @@ pub fn notify(
     // Domain policies: a silenced (limited) server's accounts notify only those who follow them.
     let from = accounts::by_id(conn, sender)?;
     if crate::domain_policy::silenced_for(conn, recipient, &from)? {
+        return Ok(false);
+    }
+    // An account the moderators limited (silenced) reaches only its followers, as its posts
+    // do; reports and moderators' warnings still reach their readers.
+    if !matches!(
+        kind,
+        NotificationKind::AdminReport
+            | NotificationKind::AdminSignUp
+            | NotificationKind::ModerationWarning
+    ) && kith_storage::moderation::state(conn, sender)?
+        .silenced_at
+        .is_some()
+        && !follows::between(conn, recipient, sender)?.is_some_and(|f| f.accepted)
+    {
         return Ok(false);
     }
     // Someone the recipient mutes with their notifications, while the mute lasts (Mastodon's
@@ -139,6 +168,7 @@ pub fn notify(
             kind: kind.as_str().to_owned(),
             status_id: status,
             created_at: kith_storage::now(),
+            subject_id: subject,
         },
     )?;
     // Connected clients hear of it once this transaction commits.

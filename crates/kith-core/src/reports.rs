@@ -3,7 +3,7 @@
 //! (`admin.report`, through the notification gate). A report never acts by itself: only a
 //! moderator's action does.
 
-use crate::notifications::{notify, NotificationKind};
+use crate::notifications::{notify_of, NotificationKind};
 use crate::CoreError;
 use kith_storage::moderation::{self, Report};
 use kith_storage::{statuses, DbConn};
@@ -132,12 +132,13 @@ pub fn create(conn: &mut DbConn, new: NewReport) -> Result<Report, CoreError> {
     moderation::insert_report(conn, &report)?;
     for staff in moderation::staff_ids(conn)? {
         if staff != new.target_account_id {
-            notify(
+            notify_of(
                 conn,
                 staff,
                 new.reporter_account_id,
                 NotificationKind::AdminReport,
                 None,
+                Some(report.id),
             )?;
         }
     }

@@ -428,6 +428,15 @@ async fn housekeeping(data: ApData<crate::KithContext>, every: Duration, keep: c
             Ok(n) => tracing::info!(media = n, "housekeeping: deleted unattached uploads"),
             Err(e) => tracing::warn!(error = %e, "housekeeping of media failed"),
         }
+        // Rate-limit counters whose window ended: the longest window is a day.
+        let stale = chrono::Utc::now().timestamp() - 2 * 86_400;
+        if let Err(e) = data
+            .db
+            .write(move |c| kith_storage::rate_limits::prune(c, stale))
+            .await
+        {
+            tracing::warn!(error = %e, "housekeeping of rate-limit counters failed");
+        }
         tokio::time::sleep(every).await;
     }
 }

@@ -247,16 +247,32 @@ pub async fn receive(req: &HttpRequest, body: Bytes, data: &Data) -> Result<(), 
     // One read for both the stored actor and whether the activity was seen (it is only
     // acknowledged as seen once the signature checks out).
     let (seen_id, actor_id) = (id.to_string(), actor.to_string());
-    let (stored, seen) = data
+    let (stored, seen, suspended) = data
         .db
         .read(move |c| {
+            let stored = accounts::by_ap_id(c, &actor_id).optional()?;
+            let suspended = match &stored {
+                Some(a) => kith_storage::moderation::state(c, a.id)?
+                    .suspended_at
+                    .is_some(),
+                None => false,
+            };
             Ok((
-                accounts::by_ap_id(c, &actor_id).optional()?,
+                stored,
                 !activity::first_receipt_would_be(c, &seen_id)?,
+                suspended,
             ))
         })
         .await
         .map_err(|e| InboxError::Internal(e.to_string()))?;
+    // An account the moderators suspended is refused too (as its server would be), all but
+    // its own deletion, which ends the account here as well.
+    let deletes_itself = kind == "Delete"
+        && crate::activities::object_id(&activity).as_deref() == Some(actor.as_str());
+    if suspended && !deletes_itself {
+        tracing::debug!(%actor, "activity from a suspended account");
+        return Err(InboxError::Refused(format!("{actor} is suspended here")));
+    }
     let signer = verified_signer(req, &body, &actor, stored, data).await?;
     if seen {
         tracing::debug!(%id, "activity seen before; acknowledged");

@@ -17,6 +17,8 @@ pub struct Notification {
     pub kind: String,
     pub status_id: Option<i64>,
     pub created_at: NaiveDateTime,
+    /// What an `admin.report` (the report) or `moderation_warning` (the warning) is about.
+    pub subject_id: Option<i64>,
 }
 
 /// Stores a notification, unchecked. Only the notification gate,

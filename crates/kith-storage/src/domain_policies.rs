@@ -222,6 +222,30 @@ pub fn drop_deliveries(conn: &mut DbConn, domain: &str) -> Result<usize, Storage
     Ok(diesel::delete(deliveries::table.filter(deliveries::host.eq_any(doomed))).execute(conn)?)
 }
 
+/// Forgets the media of the accounts on `domain` or its subdomains: their posts' attachments
+/// and their avatars and headers (Kith keeps remote media as links, so nothing else is
+/// cached). Returns how many accounts were covered.
+pub fn strip_media(conn: &mut DbConn, domain: &str) -> Result<usize, StorageError> {
+    use crate::schema::statuses;
+    let remote = remote_account_ids(conn, domain)?;
+    for chunk in remote.chunks(500) {
+        diesel::update(accounts::table.filter(accounts::id.eq_any(chunk)))
+            .set((
+                accounts::avatar_url.eq(None::<String>),
+                accounts::header_url.eq(None::<String>),
+            ))
+            .execute(conn)?;
+        diesel::update(
+            statuses::table
+                .filter(statuses::account_id.eq_any(chunk))
+                .filter(statuses::attachments.ne("[]")),
+        )
+        .set(statuses::attachments.eq("[]"))
+        .execute(conn)?;
+    }
+    Ok(remote.len())
+}
+
 /// Ids of remote accounts on `domain` or its subdomains (any port).
 pub fn remote_account_ids(conn: &mut DbConn, domain: &str) -> Result<Vec<i64>, StorageError> {
     let domains: Vec<(i64, Option<String>)> = accounts::table

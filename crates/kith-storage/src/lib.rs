@@ -22,6 +22,7 @@ pub mod mutes;
 pub mod oauth;
 pub mod outbox;
 mod pool;
+pub mod rate_limits;
 pub mod received_flags;
 pub mod schema;
 pub mod settings;

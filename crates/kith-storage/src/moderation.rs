@@ -310,6 +310,15 @@ pub fn insert_warning(conn: &mut DbConn, w: &AccountWarning) -> Result<(), Stora
     Ok(())
 }
 
+/// One warning, if it exists.
+pub fn warning(conn: &mut DbConn, id: i64) -> Result<Option<AccountWarning>, StorageError> {
+    Ok(account_warnings::table
+        .find(id)
+        .select(AccountWarning::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 /// The warnings an account received, newest first.
 pub fn warnings_for(conn: &mut DbConn, target: i64) -> Result<Vec<AccountWarning>, StorageError> {
     Ok(account_warnings::table

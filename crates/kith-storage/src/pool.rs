@@ -296,6 +296,23 @@ impl Db {
         Ok(value)
     }
 
+    /// Like [`Db::write`], for writes whose loss in a crash does no harm (request counters):
+    /// on PostgreSQL it answers at commit, without waiting for the WAL flush; on SQLite it
+    /// goes through the writer thread as every write does.
+    pub async fn write_volatile<T, F>(&self, f: F) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, StorageError> + Send + 'static,
+    {
+        if self.writer.is_some() {
+            return self.write(f).await;
+        }
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.commit_unflushed(f))
+            .await
+            .map_err(|e| StorageError::Task(e.to_string()))?
+    }
+
     /// PostgreSQL: runs `f` in a transaction that commits without waiting for its WAL flush
     /// (the caller must wait for the flusher before reporting success).
     fn commit_unflushed<T, F>(&self, f: F) -> Result<T, StorageError>

@@ -199,6 +199,7 @@ diesel::table! {
         kind -> Text,
         status_id -> Nullable<BigInt>,
         created_at -> Timestamp,
+        subject_id -> Nullable<BigInt>,
     }
 }
 
@@ -246,6 +247,14 @@ diesel::table! {
         unreachable -> Bool,
         last_success_at -> Nullable<Timestamp>,
         next_try_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    rate_limits (bucket) {
+        bucket -> Text,
+        window_start -> BigInt,
+        hits -> BigInt,
     }
 }
 

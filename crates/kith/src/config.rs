@@ -69,6 +69,19 @@ pub struct Config {
     /// Who may read `GET /api/v1/instance/domain_blocks`: `all`, `users` (signed-in users) or
     /// `disabled` (nobody; 404).
     pub show_domain_blocks: String,
+    /// Client-API rate limits, each `LIMIT/PERIOD` (`300/5m`; units s, m, h, d) or `off`.
+    /// Every API request, per token (per client address without a valid token).
+    pub rate_limit_api: String,
+    /// Media uploads per account.
+    pub rate_limit_media: String,
+    /// New posts and boosts per account.
+    pub rate_limit_statuses: String,
+    /// Deleted posts and undone boosts per account.
+    pub rate_limit_deletes: String,
+    /// Follows per account.
+    pub rate_limit_follows: String,
+    /// Sign-ups (`POST /api/v1/accounts`) per client address.
+    pub rate_limit_sign_ups: String,
 }
 
 impl Default for Config {
@@ -101,6 +114,12 @@ impl Default for Config {
             s3_secret_access_key: String::new(),
             federation_mode: "blocklist".into(),
             show_domain_blocks: "all".into(),
+            rate_limit_api: "300/5m".into(),
+            rate_limit_media: "30/30m".into(),
+            rate_limit_statuses: "300/3h".into(),
+            rate_limit_deletes: "30/30m".into(),
+            rate_limit_follows: "400/24h".into(),
+            rate_limit_sign_ups: "5/30m".into(),
         }
     }
 }
@@ -134,6 +153,12 @@ const KEYS: &[&str] = &[
     "s3_secret_access_key",
     "federation_mode",
     "show_domain_blocks",
+    "rate_limit_api",
+    "rate_limit_media",
+    "rate_limit_statuses",
+    "rate_limit_deletes",
+    "rate_limit_follows",
+    "rate_limit_sign_ups",
 ];
 
 impl Config {
@@ -173,6 +198,7 @@ impl Config {
             bail!("inbox_queue must be at least 1");
         }
         self.trusted_proxies()?;
+        self.rate_limits()?;
         for (key, value) in [
             ("header_timeout", self.header_timeout),
             ("body_timeout", self.body_timeout),
@@ -220,6 +246,22 @@ impl Config {
                     })
             })
             .collect()
+    }
+
+    /// The client-API rate limits, parsed.
+    pub fn rate_limits(&self) -> anyhow::Result<kith_api::rate_limit::RateLimits> {
+        use kith_api::rate_limit::{Limit, RateLimits};
+        let read = |key: &str, value: &str| {
+            Limit::parse(value).map_err(|e| anyhow::anyhow!("rate_limit_{key}: {e}"))
+        };
+        Ok(RateLimits {
+            api: read("api", &self.rate_limit_api)?,
+            media: read("media", &self.rate_limit_media)?,
+            statuses: read("statuses", &self.rate_limit_statuses)?,
+            deletes: read("deletes", &self.rate_limit_deletes)?,
+            follows: read("follows", &self.rate_limit_follows)?,
+            sign_ups: read("sign_ups", &self.rate_limit_sign_ups)?,
+        })
     }
 
     /// The listen address.

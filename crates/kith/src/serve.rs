@@ -82,6 +82,7 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> anyhow::Res
     let proxies = actix_web::web::Data::new(kith_api::throttle::TrustedProxies(
         config.trusted_proxies()?,
     ));
+    let rate_limits = actix_web::web::Data::new(config.rate_limits()?);
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let connections_per_worker = config.max_connections.div_ceil(workers);
     raise_file_limit(config.max_connections);
@@ -91,6 +92,7 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> anyhow::Res
     let http = HttpServer::new(move || {
         App::new()
             .app_data(proxies.clone())
+            .app_data(rate_limits.clone())
             .app_data(hub.clone())
             .app_data(body_deadline)
             .wrap(kith_api::error_pages())

@@ -641,6 +641,71 @@ test("8. unfollows both ways", async () => {
 });
 
 // ---------------------------------------------------------------------------
+// 9. Reports across servers (issue 10)
+
+test("9. cy's forwarded report reaches the peer as a Flag from Kith's instance actor with no trace of cy; alice's Flag lands in Kith's queue", async () => {
+  const modEnv = {
+    ...process.env,
+    KITH_DEV_MODE: "true",
+    KITH_BIND: `127.0.0.1:${KITH_PORT}`,
+    KITH_DOMAIN: `localhost:${KITH_PORT}`,
+    KITH_DATA_DIR: path.join(tmp, "data"),
+    KITH_DATABASE_URL: DATABASE_URL,
+  };
+  await kithCommand(modEnv, tmp, ["admin", "create-user", "modo", "--password", "correct horse battery", "--role", "moderator"]);
+  const modToken = (await kithCommand(modEnv, tmp, ["admin", "token", "modo", "--scopes", "read write admin:read admin:write"])).trim();
+  const cy = await kithOk("GET", "/api/v1/accounts/verify_credentials", { token: cyToken });
+  const CY_ACTOR = `${KITH}/users/cy`;
+
+  // Something of alice's to report: a public note mentioning cy (so it reaches Kith).
+  const note = await peerOk("POST", "/_control/post", { content: `buy my stuff ${RUN}`, visibility: "public", mention: CY_ACTOR });
+  const status = await eventually("alice's note on Kith", async () => {
+    const found = await kithOk("GET", `/api/v2/search?q=${encodeURIComponent(note.id)}&resolve=true&type=statuses`, { token: cyToken });
+    return found.statuses?.[0] ?? { done: false, last: found };
+  });
+  const comment = `spam, reported from Kith ${RUN}`;
+  const report = await kithOk("POST", "/api/v1/reports", {
+    token: cyToken,
+    body: { account_id: aliceId, status_ids: [status.id], comment, forward: true },
+  });
+  assert.equal(report.forwarded, true, JSON.stringify(report));
+
+  const INSTANCE_ACTOR = `${KITH}/actor`;
+  const flag = await peerReceived("the forwarded Flag at the peer", "Flag", (e) => e.actor === INSTANCE_ACTOR);
+  assert.equal(flag.verified, true, "the peer verified the instance actor's signature");
+  const objects = asArray(flag.raw.object).map(idOf);
+  assert.ok(objects.includes(ALICE_ACTOR), `Flag names alice: ${JSON.stringify(flag.raw)}`);
+  assert.ok(objects.includes(note.id), `Flag names the note: ${JSON.stringify(flag.raw)}`);
+  assert.equal(flag.raw.content, comment);
+  // No trace of the reporter: not her actor, handle, name or account id, in the body or the headers.
+  const everything = JSON.stringify({ raw: flag.raw, headers: flag.headers, activity: flag.activity });
+  for (const trace of [CY_ACTOR, "@cy@", "acct:cy", `"cy"`, "/users/cy", cy.id]) {
+    assert.ok(!everything.includes(trace), `the Flag carries ${trace}: ${everything.slice(0, 3000)}`);
+  }
+
+  // Alice reports ana with a Flag of her own: it lands in Kith's queue, filed by alice's server.
+  const theirs = `harassment, reported from Fedify ${RUN}`;
+  await peerOk("POST", "/_control/send", {
+    target: ANA_ACTOR,
+    activity: { type: "Flag", object: [ANA_ACTOR], content: theirs },
+  });
+  const queued = await eventually("alice's Flag in Kith's report queue", async () => {
+    const open = await kithOk("GET", "/api/v1/admin/reports", { token: modToken });
+    const hit = open.find((r) => r.comment === theirs);
+    return hit ?? { done: false, last: open.map((r) => r.comment) };
+  });
+  assert.equal(queued.target_account.id, anaId, JSON.stringify(queued));
+  assert.equal(queued.account.account.uri ?? queued.account.account.url, ALICE_ACTOR, JSON.stringify(queued.account));
+  assert.equal(queued.origin_domain, `localhost:${PEER_PORT}`);
+  assert.equal(queued.action_taken, false);
+  const told = await notifications(modToken, "admin.report");
+  assert.ok(told.some((n) => n.report?.id === queued.id), `modo's admin.report names the report: ${JSON.stringify(told).slice(0, 2000)}`);
+  // A report never acts by itself: ana is as she was.
+  const me = await kithOk("GET", "/api/v1/accounts/verify_credentials", { token: anaToken });
+  assert.equal(me.id, anaId);
+});
+
+// ---------------------------------------------------------------------------
 // Every delivery Kith made verified at the peer
 
 test("the peer verified every Kith delivery and its listeners raised nothing", async () => {

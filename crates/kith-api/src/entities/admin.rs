@@ -9,7 +9,8 @@ use kith_core::reports::split_ids;
 use kith_core::InstanceUrls;
 use kith_storage::accounts::{self, Account as AccountRow};
 use kith_storage::moderation::{
-    self, AccountModeration, AdminAccountRow, AuditEntry, Invite, Report as ReportRow, ReportNote,
+    self, AccountModeration, AccountWarning, AdminAccountRow, AuditEntry, Invite,
+    Report as ReportRow, ReportNote,
 };
 use kith_storage::users::User;
 use kith_storage::{statuses, users, DbConn, OptionalExt, StorageError};
@@ -58,6 +59,98 @@ pub fn report_view(
         rule_ids: id_strings(&r.rule_ids),
         target_account: target,
     })
+}
+
+/// An appeal against a warning (Kith takes none: always `null`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Appeal {
+    pub text: String,
+    pub state: String,
+}
+
+/// Mastodon's `AccountWarning`: a moderation action as the account it was taken against sees
+/// it (in a `moderation_warning` notification).
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountWarningEntity {
+    pub id: String,
+    /// `none` (a warning), `disable`, `sensitive`, `silence` or `suspend`.
+    pub action: String,
+    pub text: String,
+    pub status_ids: Vec<String>,
+    pub target_account: Account,
+    pub appeal: Option<Appeal>,
+    pub created_at: String,
+}
+
+/// A warning for the API.
+pub fn warning_view(
+    c: &mut DbConn,
+    w: &AccountWarning,
+    urls: &InstanceUrls,
+) -> Result<AccountWarningEntity, StorageError> {
+    let target = accounts::by_id(c, w.target_account_id)?;
+    let target = accounts_view(c, &[target], urls)?.remove(0);
+    Ok(AccountWarningEntity {
+        id: w.id.to_string(),
+        action: w.action.clone(),
+        text: w.text.clone(),
+        status_ids: id_strings(&w.status_ids),
+        target_account: target,
+        appeal: None,
+        created_at: timestamp(w.created_at),
+    })
+}
+
+/// The reports and warnings a page of notifications is about, loaded once each.
+#[derive(Debug, Default)]
+pub(crate) struct Subjects {
+    reports: HashMap<i64, Report>,
+    warnings: HashMap<i64, AccountWarningEntity>,
+}
+
+impl Subjects {
+    /// Loads what a notification of `kind` about `subject` needs (nothing for other kinds).
+    pub(crate) fn load(
+        &mut self,
+        c: &mut DbConn,
+        kind: &str,
+        subject: Option<i64>,
+        urls: &InstanceUrls,
+    ) -> Result<(), StorageError> {
+        let Some(id) = subject else { return Ok(()) };
+        match kind {
+            "admin.report" if !self.reports.contains_key(&id) => {
+                if let Some(r) = moderation::report(c, id)? {
+                    let view = report_view(c, &r, urls)?;
+                    self.reports.insert(id, view);
+                }
+            }
+            "moderation_warning" if !self.warnings.contains_key(&id) => {
+                if let Some(w) = moderation::warning(c, id)? {
+                    let view = warning_view(c, &w, urls)?;
+                    self.warnings.insert(id, view);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The report and the warning a notification carries.
+    pub(crate) fn of(
+        &self,
+        kind: &str,
+        subject: Option<i64>,
+    ) -> (Option<Report>, Option<AccountWarningEntity>) {
+        let Some(id) = subject else {
+            return (None, None);
+        };
+        match kind {
+            "admin.report" => (self.reports.get(&id).cloned(), None),
+            "moderation_warning" => (None, self.warnings.get(&id).cloned()),
+            _ => (None, None),
+        }
+    }
 }
 
 /// An address the account was seen at (Kith keeps none).

@@ -96,6 +96,12 @@ pub struct Notification {
     pub group_key: String,
     pub account: Account,
     pub status: Option<Status>,
+    /// The report, on an `admin.report`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<super::admin::Report>,
+    /// The warning, on a `moderation_warning`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moderation_warning: Option<super::admin::AccountWarningEntity>,
 }
 
 /// An account with its counts.
@@ -505,6 +511,11 @@ pub fn notifications_view(
         .into_iter()
         .map(|(a, stats)| (a.id, with_stats(&a, &stats.unwrap_or_default(), urls)))
         .collect();
+    // Reports and warnings: staff and warned accounts only, a few per page.
+    let mut subjects = super::admin::Subjects::default();
+    for n in rows {
+        subjects.load(c, &n.kind, n.subject_id, urls)?;
+    }
     Ok(rows
         .iter()
         .filter_map(|n| {
@@ -512,6 +523,7 @@ pub fn notifications_view(
                 Some(id) => Some(statuses.get(&id.to_string())?.clone()),
                 None => None,
             };
+            let (report, moderation_warning) = subjects.of(&n.kind, n.subject_id);
             Some(Notification {
                 id: n.id.to_string(),
                 kind: n.kind.clone(),
@@ -519,6 +531,8 @@ pub fn notifications_view(
                 group_key: format!("ungrouped-{}", n.id),
                 account: from.get(&n.from_account_id)?.clone(),
                 status,
+                report,
+                moderation_warning,
             })
         })
         .collect())

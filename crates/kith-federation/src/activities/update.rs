@@ -48,6 +48,12 @@ pub(super) async fn receive(
         convert::off_thread(move || convert::note_to_edit(&note, chrono::Utc::now())).await?;
     data.db
         .write(move |c| {
+            let mut edit = edit;
+            if let Some(domain) = &actor.domain {
+                if kith_core::domain_policy::rejects_media(c, domain)? {
+                    edit.attachments = "[]".into();
+                }
+            }
             let status = statuses::by_ap_id(c, &ap_id)
                 .optional()?
                 .filter(|s| s.account_id == actor.id);

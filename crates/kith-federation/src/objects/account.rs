@@ -255,6 +255,12 @@ impl Object for ApAccount {
         let upsert =
             move |c: &mut kith_storage::DbConn| -> Result<Account, kith_storage::StorageError> {
                 let mut row = incoming.clone();
+                // A server whose media is rejected: no avatar or header is kept.
+                if kith_core::domain_policy::rejects_media(c, row.domain.as_deref().unwrap_or(""))?
+                {
+                    row.avatar_url = None;
+                    row.header_url = None;
+                }
                 match accounts::by_ap_id(c, &row.ap_id).optional()? {
                     Some(existing) => {
                         // Keep our id and first-seen time.

@@ -191,6 +191,12 @@ fn store(
         mentions,
         hashtags,
     } = new;
+    // A server whose media is rejected: its posts keep their text, not their attachments.
+    if let Some(domain) = &author.domain {
+        if kith_core::domain_policy::rejects_media(c, domain)? {
+            status.attachments = "[]".into();
+        }
+    }
     let mut parent_missing = false;
     if let Some(parent_ap) = &status.in_reply_to_ap_id {
         match statuses::by_ap_id(c, parent_ap).optional()? {

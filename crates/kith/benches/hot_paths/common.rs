@@ -256,6 +256,9 @@ pub fn kith(db_url: &str, dir: &std::path::Path, port: u16, args: &[&str]) -> Co
         .env("KITH_BIND", format!("127.0.0.1:{port}"))
         .env("KITH_DEV_MODE", "true")
         .env("KITH_LOG", "error")
+        // One token reads thousands of timelines here, far past the client-API rate limit;
+        // the `rate_limits` figure measures what counting costs.
+        .env("KITH_RATE_LIMIT_API", "off")
         .env_remove("KITH_CONFIG");
     cmd
 }
@@ -281,8 +284,19 @@ pub struct Server {
 
 impl Server {
     pub async fn start(db_url: &str, dir: &std::path::Path, port: u16) -> Server {
+        Server::start_with(db_url, dir, port, &[]).await
+    }
+
+    /// Starts `kith serve` with extra `KITH_*` settings.
+    pub async fn start_with(
+        db_url: &str,
+        dir: &std::path::Path,
+        port: u16,
+        settings: &[(&str, &str)],
+    ) -> Server {
         let started = Instant::now();
         let child = kith(db_url, dir, port, &["serve"])
+            .envs(settings.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -5,7 +5,7 @@
 //!
 //!     cargo bench -p kith --bench hot_paths                  # everything, both backends
 //!     cargo bench -p kith --bench hot_paths -- --smoke       # a few seconds' worth
-//!     cargo bench -p kith --bench hot_paths -- inbox         # only some: inbox, delivery, timeline, streaming
+//!     cargo bench -p kith --bench hot_paths -- inbox         # only some: inbox, delivery, timeline, streaming, rate_limits
 //!     KITH_BENCH_SMOKE=1 cargo test -p kith --bench hot_paths   # smoke, debug build (CI)
 //!
 //! `KITH_TEST_BACKENDS=sqlite` (or `postgres`) limits it to one backend.
@@ -39,6 +39,7 @@ macro_rules! insert_rows {
 mod common;
 mod delivery;
 mod inbox;
+mod rate_limits;
 mod streaming;
 mod timeline;
 
@@ -75,6 +76,8 @@ pub struct Settings {
     /// WebSocket clients on the `public` stream, and posts fanned out to them.
     pub stream_clients: usize,
     pub stream_posts: usize,
+    /// API requests timed with rate limiting off and on.
+    pub api_requests: usize,
 }
 
 #[tokio::main]
@@ -87,7 +90,7 @@ async fn main() {
     let only: Vec<&str> = args
         .iter()
         .map(String::as_str)
-        .filter(|a| ["inbox", "delivery", "timeline", "streaming"].contains(a))
+        .filter(|a| ["inbox", "delivery", "timeline", "streaming", "rate_limits"].contains(a))
         .collect();
     let wanted = |name: &str| only.is_empty() || only.contains(&name);
     let s = if smoke {
@@ -110,6 +113,7 @@ async fn main() {
             delivery_posts: 3,
             stream_clients: 20,
             stream_posts: 2,
+            api_requests: 300,
         }
     } else {
         Settings {
@@ -131,6 +135,7 @@ async fn main() {
             delivery_posts: 10,
             stream_clients: 1_000,
             stream_posts: 5,
+            api_requests: 20_000,
         }
     };
     println!(
@@ -159,6 +164,12 @@ async fn main() {
         let backend = format!("{:?}", db.backend).to_lowercase();
         if wanted("streaming") {
             streaming::run(&backend, &db.url, &s).await;
+        }
+    }
+    for db in TestDatabase::each_backend() {
+        let backend = format!("{:?}", db.backend).to_lowercase();
+        if wanted("rate_limits") {
+            rate_limits::run(&backend, &db.url, &s).await;
         }
     }
 }

@@ -13,12 +13,12 @@ use serde_json::{json, Value};
 
 const MOD_SCOPES: &str = "read write follow admin:read admin:write";
 
-async fn moderator(i: &Instance) -> User {
+pub async fn moderator(i: &Instance) -> User {
     User::with_role(i, "modo", Role::Moderator, MOD_SCOPES).await
 }
 
 /// Follows `handle` from `who` and waits for the Accept; returns the remote account's local id.
-async fn follow(who: &User, handle: &str) -> String {
+pub async fn follow(who: &User, handle: &str) -> String {
     let id = who.resolve(handle).await;
     who.post(&format!("/api/v1/accounts/{id}/follow"), json!({}))
         .await;
@@ -32,7 +32,7 @@ async fn follow(who: &User, handle: &str) -> String {
     id
 }
 
-async fn pending_deliveries(i: &Instance) -> i64 {
+pub async fn pending_deliveries(i: &Instance) -> i64 {
     i.context
         .db
         .read(kith_storage::outbox::pending)
@@ -40,7 +40,7 @@ async fn pending_deliveries(i: &Instance) -> i64 {
         .unwrap()
 }
 
-async fn queued_to(i: &Instance, host: &str) -> usize {
+pub async fn queued_to(i: &Instance, host: &str) -> usize {
     let host = host.to_owned();
     i.context
         .db

@@ -2,8 +2,8 @@
 //! (warn, limit, suspend, unsuspend, delete) and their effects, the audit log, staff-only
 //! admin endpoints, and registration modes.
 
-use crate::on_each_backend;
 use crate::rig::{client, eventually, Instance, User};
+use crate::{on_each_backend, on_each_backend_with};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use kith_api::scopes::{Access, ENDPOINTS};
 use kith_core::accounts::{create_local_user, NewLocalUser, Role};
@@ -116,6 +116,12 @@ async fn a_report_reaches_the_queue_and_every_step_is_audited() {
             let n = who.json("/api/v1/notifications").await;
             assert_eq!(n[0]["type"], "admin.report", "{n}");
             assert_eq!(n[0]["account"]["id"], carl.id);
+            // The report itself, as Mastodon's Notification carries it.
+            assert_eq!(n[0]["report"]["id"], report_id.as_str(), "{n}");
+            assert_eq!(n[0]["report"]["category"], "spam");
+            assert_eq!(n[0]["report"]["target_account"]["id"], bob.id);
+            assert_eq!(n[0]["report"]["status_ids"], json!([status_id]));
+            assert!(n[0].get("moderation_warning").is_none(), "{n}");
         }
         assert_eq!(bob.json("/api/v1/notifications").await, json!([]));
 
@@ -205,6 +211,15 @@ async fn a_report_reaches_the_queue_and_every_step_is_audited() {
             .await;
         let n = bob.json("/api/v1/notifications").await;
         assert_eq!(n[0]["type"], "moderation_warning", "{n}");
+        // The warning, as Mastodon's AccountWarning (no appeals in Kith).
+        let w = &n[0]["moderation_warning"];
+        assert_eq!(w["action"], "none", "{n}");
+        assert_eq!(w["text"], "no ads here");
+        assert_eq!(w["target_account"]["id"], bob.id);
+        assert_eq!(w["status_ids"], json!([status_id]));
+        assert_eq!(w["appeal"], Value::Null);
+        assert!(w["id"].as_str().is_some_and(|id| !id.is_empty()));
+        assert!(n[0].get("report").is_none(), "{n}");
         let r = admin
             .json(&format!("/api/v1/admin/reports/{report_id}"))
             .await;
@@ -518,9 +533,15 @@ async fn sign_up(i: &Instance, app: &str, form: Value) -> (u16, Value) {
     send(i, Method::POST, "/api/v1/accounts", Some(app), form).await
 }
 
+/// More sign-ups from one address than the default rate limit lets through are made below
+/// (`rate_limits` tests that limit).
+fn no_sign_up_limit(c: &mut kith::config::Config) {
+    c.rate_limit_sign_ups = "off".into();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registration_modes_decide_who_may_join() {
-    on_each_backend!(async |i: &Instance| {
+    on_each_backend_with!(no_sign_up_limit, async |i: &Instance| {
         let admin = staff(i, "root", Role::Admin).await;
         let app = app_token(i).await;
         let form = |name: &str| {

@@ -137,6 +137,20 @@ macro_rules! on_each_backend {
     };
 }
 
+/// Runs `scenario` once per backend under test, each on a fresh database, on an instance
+/// started with the configuration tweak `tweak`.
+#[macro_export]
+macro_rules! on_each_backend_with {
+    ($tweak:expr, $scenario:expr) => {
+        for db in kith_storage::testing::TestDatabase::each_backend() {
+            eprintln!("--- backend {:?}", db.backend);
+            let instance = $crate::rig::Instance::start_with(&db, $tweak).await;
+            $scenario(&instance).await;
+            instance.stop().await;
+        }
+    };
+}
+
 /// A signed-in user of an instance, for driving the client API.
 pub struct User {
     pub token: String,
