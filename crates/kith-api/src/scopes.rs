@@ -576,6 +576,8 @@ mod tests {
             include_str!("mastodon/directory.rs"),
         ),
         ("mastodon/people.rs", include_str!("mastodon/people.rs")),
+        ("mastodon/lists.rs", include_str!("mastodon/lists.rs")),
+        ("mastodon/filters.rs", include_str!("mastodon/filters.rs")),
         (
             "mastodon/streaming.rs",
             include_str!("mastodon/streaming.rs"),
