@@ -188,9 +188,38 @@ pub fn form_to_json(bytes: &[u8]) -> Map<String, Value> {
 /// Builds the JSON object for form fields (urlencoded or multipart).
 fn pairs_to_json(pairs: Vec<(String, String)>) -> Map<String, Value> {
     let mut map = Map::new();
+    // Where each `a[N]` item went in `a`'s array.
+    let mut indexed: std::collections::HashMap<(String, String), usize> =
+        std::collections::HashMap::new();
     for (key, value) in pairs {
         let value = Value::String(value);
-        if let Some(base) = key.strip_suffix("[]") {
+        if let Some((outer, index, inner)) = nested_item(&key) {
+            // `a[][b]` or `a[N][b]`: fields of the items of an array of objects (Rails'
+            // nested attributes, `keywords_attributes[][keyword]`).
+            let entry = map
+                .entry(outer.to_owned())
+                .or_insert_with(|| Value::Array(vec![]));
+            let Value::Array(items) = entry else { continue };
+            let slot = match index {
+                // A new item starts when the last one has this field already.
+                "" => match items.last() {
+                    Some(Value::Object(last)) if !last.contains_key(inner) => items.len() - 1,
+                    _ => {
+                        items.push(Value::Object(Map::new()));
+                        items.len() - 1
+                    }
+                },
+                n => *indexed
+                    .entry((outer.to_owned(), n.to_owned()))
+                    .or_insert_with(|| {
+                        items.push(Value::Object(Map::new()));
+                        items.len() - 1
+                    }),
+            };
+            if let Some(Value::Object(item)) = items.get_mut(slot) {
+                item.insert(inner.to_owned(), value);
+            }
+        } else if let Some(base) = key.strip_suffix("[]") {
             match map
                 .entry(base.to_owned())
                 .or_insert_with(|| Value::Array(vec![]))
@@ -219,6 +248,16 @@ fn pairs_to_json(pairs: Vec<(String, String)>) -> Map<String, Value> {
         }
     }
     map
+}
+
+/// `a[N][b]` or `a[][b]` as (`a`, `N` or empty, `b`).
+fn nested_item(key: &str) -> Option<(&str, &str, &str)> {
+    let (outer, rest) = key.split_once('[')?;
+    let (index, rest) = rest.split_once("][")?;
+    let inner = rest.strip_suffix(']')?;
+    let plain = |s: &str| !s.contains(['[', ']']);
+    (plain(outer) && plain(index) && plain(inner) && !inner.is_empty())
+        .then_some((outer, index, inner))
 }
 
 fn form_urlencoded_pairs(bytes: &[u8]) -> Vec<(String, String)> {
@@ -521,6 +560,20 @@ mod tests {
         locked: Option<bool>,
         #[serde(default, deserialize_with = "string_or_list")]
         uris: Option<Vec<String>>,
+    }
+
+    #[test]
+    fn nested_attributes_become_arrays_of_objects() {
+        let map = form_to_json(
+            b"k[][keyword]=a&k[][whole_word]=1&k[][keyword]=b&j[0][id]=1&j[1][id]=2&j[0][x]=y",
+        );
+        assert_eq!(
+            Value::Object(map),
+            serde_json::json!({
+                "k": [{"keyword": "a", "whole_word": "1"}, {"keyword": "b"}],
+                "j": [{"id": "1", "x": "y"}, {"id": "2"}],
+            })
+        );
     }
 
     #[test]

@@ -4,7 +4,9 @@
 pub mod account;
 pub mod admin;
 pub mod application;
+pub mod filter;
 pub mod instance;
+pub mod list;
 pub mod marker;
 pub mod media;
 pub mod status;

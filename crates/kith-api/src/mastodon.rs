@@ -5,8 +5,10 @@ mod admin;
 mod apps;
 mod directory;
 mod domain_blocks;
+mod filters;
 mod follows;
 mod instance;
+mod lists;
 mod marks;
 mod media;
 mod notifications;
@@ -34,6 +36,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .configure(instance::configure)
             .configure(directory::configure)
             .configure(people::configure)
+            .configure(lists::configure)
+            .configure(filters::configure)
             .configure(follows::configure)
             .configure(accounts::configure)
             .configure(statuses::configure)

@@ -9,10 +9,11 @@
 //! once (its connection closes and its queue is freed), so a slow or dead client never holds
 //! the hub up nor grows memory.
 
-use crate::entities::status::{notifications_view, statuses_view};
+use crate::entities::status::{apply_filters, notifications_view, statuses_view};
+use kith_core::filters::FilterContext;
 use kith_core::urls::InstanceUrls;
 use kith_storage::stream_events::{self, Event};
-use kith_storage::{activity, follows, statuses, Db, OptionalExt, StorageError};
+use kith_storage::{activity, follows, lists, statuses, Db, OptionalExt, StorageError};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -31,6 +32,8 @@ pub enum Stream {
     PublicRemote,
     Hashtag(String),
     HashtagLocal(String),
+    /// One of the viewer's lists (ownership is checked when subscribing).
+    List(i64),
     Direct,
 }
 
@@ -54,13 +57,14 @@ impl Stream {
             "hashtag" => Stream::Hashtag(tag()?),
             "hashtag:local" => Stream::HashtagLocal(tag()?),
             "direct" => Stream::Direct,
-            // Kith has no lists yet: no list id names a list this client owns.
-            "list" => {
-                return Err(match list {
-                    Some(_) => (404, "List not found".to_owned()),
-                    None => (400, "Missing list name parameter".to_owned()),
-                })
-            }
+            // A list id that is no number names no list; whether the client owns the list
+            // is checked by the caller (`mastodon::streaming`), which can read the database.
+            "list" => match list.map(str::trim) {
+                Some(id) => {
+                    Stream::List(id.parse().map_err(|_| (404, "List not found".to_owned()))?)
+                }
+                None => return Err((400, "Missing list name parameter".to_owned())),
+            },
             _ => return Err((400, "Unknown stream type".to_owned())),
         })
     }
@@ -76,6 +80,7 @@ impl Stream {
             Stream::PublicRemote => one("public:remote"),
             Stream::Hashtag(t) => vec!["hashtag".to_owned(), t.clone()],
             Stream::HashtagLocal(t) => vec!["hashtag:local".to_owned(), t.clone()],
+            Stream::List(id) => vec!["list".to_owned(), id.to_string()],
             Stream::Direct => one("direct"),
         }
     }
@@ -84,7 +89,7 @@ impl Stream {
     pub fn is_personal(&self) -> bool {
         matches!(
             self,
-            Stream::User | Stream::UserNotification | Stream::Direct
+            Stream::User | Stream::UserNotification | Stream::Direct | Stream::List(_)
         )
     }
 
@@ -93,7 +98,22 @@ impl Stream {
     pub fn scope(&self) -> &'static str {
         match self {
             Stream::UserNotification => "read:notifications",
+            Stream::List(_) => "read:lists",
             _ => "read:statuses",
+        }
+    }
+
+    /// The filter context statuses on this stream are seen in (Mastodon's: home for the user
+    /// stream and lists, public for public and hashtag streams; none for direct messages).
+    pub fn filter_context(&self) -> Option<FilterContext> {
+        match self {
+            Stream::User | Stream::List(_) => Some(FilterContext::Home),
+            Stream::UserNotification | Stream::Direct => None,
+            Stream::Public
+            | Stream::PublicLocal
+            | Stream::PublicRemote
+            | Stream::Hashtag(_)
+            | Stream::HashtagLocal(_) => Some(FilterContext::Public),
         }
     }
 
@@ -121,6 +141,10 @@ pub struct Message {
 impl Message {
     /// The WebSocket text frame: `{"stream":[…],"event":…,"payload":"…"}`.
     pub fn websocket_text(&self) -> String {
+        if self.payload.is_empty() {
+            // An event without a payload (`filters_changed`), as Mastodon sends it.
+            return serde_json::json!({ "stream": self.stream, "event": self.event }).to_string();
+        }
         serde_json::json!({ "stream": self.stream, "event": self.event, "payload": &*self.payload })
             .to_string()
     }
@@ -280,10 +304,15 @@ impl Hub {
                 public,
             } => self.delete(status, author, public, clients).await,
             Event::Notification { id, account } => self.notification(id, account, clients).await,
+            Event::FiltersChanged { account } => {
+                self.filters_changed(account, clients);
+                Ok(())
+            }
         }
     }
 
-    /// A new or edited status: to the streams it belongs in, rendered per viewer.
+    /// A new or edited status: to the streams it belongs in, rendered per viewer and filter
+    /// context (the viewer's filters applied: a `hide` match is not sent).
     async fn status(
         &self,
         id: i64,
@@ -296,15 +325,41 @@ impl Hub {
             .filter(|(_, _, _, s)| s.iter().any(Stream::is_personal))
             .filter_map(|(_, v, _, _)| *v)
             .collect();
+        // The lists subscribed to, with their subscribers (who own them: checked when they
+        // subscribed, and again here in case a list changed hands or went).
+        let mut wanted_lists: Vec<(i64, i64)> = clients
+            .iter()
+            .filter_map(|(_, v, _, s)| Some((*v)?).map(|v| (v, s)))
+            .flat_map(|(v, s)| {
+                s.iter().filter_map(move |s| match s {
+                    Stream::List(l) => Some((v, *l)),
+                    _ => None,
+                })
+            })
+            .collect();
+        wanted_lists.sort_unstable();
+        wanted_lists.dedup();
         let db = self.db.clone();
         let deliveries = db
             .read(move |c| {
                 let Some(row) = statuses::by_id(c, id).optional()? else {
                     return Ok(Vec::new());
                 };
-                let in_feeds: HashSet<i64> = statuses::in_feeds_of(c, id, &personal)?
+                let mut in_feeds: HashSet<i64> = statuses::in_feeds_of(c, id, &personal)?
                     .into_iter()
                     .collect();
+                // Members of a viewer's exclusive lists stay out of its home stream.
+                for v in lists::excluding_from_home(c, row.account_id, &personal)? {
+                    in_feeds.remove(&v);
+                }
+                let mut in_lists: HashSet<(i64, i64)> = HashSet::new();
+                for (viewer, list) in wanted_lists {
+                    if let Some(list) = lists::owned(c, list, viewer)? {
+                        if statuses::in_list(c, id, &list)? {
+                            in_lists.insert((viewer, list.id));
+                        }
+                    }
+                }
                 let tags: HashSet<String> = statuses::tags(c, id)?
                     .into_iter()
                     .map(|t| t.to_lowercase())
@@ -317,24 +372,31 @@ impl Hub {
                         row.visibility == "direct" && viewer.is_some_and(|v| in_feeds.contains(&v))
                     }
                     Stream::UserNotification => false,
+                    Stream::List(l) => viewer.is_some_and(|v| in_lists.contains(&(v, *l))),
                     Stream::Public => public,
                     Stream::PublicLocal => public && row.local,
                     Stream::PublicRemote => public && !row.local,
                     Stream::Hashtag(t) => public && tags.contains(t),
                     Stream::HashtagLocal(t) => public && row.local && tags.contains(t),
                 };
-                // Rendered once per viewer, each with the visibility rule and blocks applied.
-                let mut rendered: HashMap<Option<i64>, Option<Arc<str>>> = HashMap::new();
+                // Rendered once per viewer and filter context, each with the visibility rule,
+                // blocks and the viewer's filters applied.
+                type Key = (Option<i64>, Option<FilterContext>);
+                let mut rendered: HashMap<Key, Option<Arc<str>>> = HashMap::new();
                 let mut out = Vec::new();
                 for (client, viewer, _, streams) in clients {
                     for s in streams.iter().filter(|s| belongs(viewer, s)) {
-                        let json = match rendered.entry(viewer) {
+                        let key = (viewer, s.filter_context());
+                        let json = match rendered.entry(key) {
                             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                             std::collections::hash_map::Entry::Vacant(e) => {
                                 let one = std::slice::from_ref(&row);
+                                let mut view = statuses_view(c, one, viewer, &urls)?;
+                                if let (Some(v), Some(context)) = key {
+                                    apply_filters(c, v, context, &mut view, true)?;
+                                }
                                 e.insert(
-                                    statuses_view(c, one, viewer, &urls)?
-                                        .pop()
+                                    view.pop()
                                         .map(|s| serde_json::to_string(&s).map(Arc::from))
                                         .transpose()
                                         .map_err(|e| StorageError::Task(e.to_string()))?,
@@ -351,6 +413,19 @@ impl Hub {
             .await?;
         self.deliver(event, deliveries);
         Ok(())
+    }
+
+    /// An account's filters changed: `filters_changed` (no payload) to its `user` streams,
+    /// so that its apps reload them.
+    fn filters_changed(&self, account: i64, clients: Vec<(u64, Option<i64>, bool, Vec<Stream>)>) {
+        let payload: Arc<str> = Arc::from("");
+        let out = clients
+            .into_iter()
+            .filter(|(_, viewer, _, _)| *viewer == Some(account))
+            .filter(|(_, _, _, streams)| streams.contains(&Stream::User))
+            .map(|(client, _, _, _)| (client, payload.clone(), Stream::User.names()))
+            .collect();
+        self.deliver("filters_changed", out);
     }
 
     /// A deleted status: to the public streams if it was public, and to the author's and
@@ -374,7 +449,7 @@ impl Hub {
             let personal = viewer.is_some_and(|v| v == author || followers.contains(&v));
             for s in streams {
                 let belongs = match s {
-                    Stream::User | Stream::Direct => personal,
+                    Stream::User | Stream::Direct | Stream::List(_) => personal,
                     Stream::UserNotification => false,
                     _ => public && s.is_public(),
                 };
@@ -493,7 +568,12 @@ mod tests {
         );
         assert_eq!(Stream::parse("hashtag", None, None).unwrap_err().0, 400);
         assert_eq!(Stream::parse("list", Some("1"), None).unwrap_err().0, 400);
-        assert_eq!(Stream::parse("list", None, Some("1")).unwrap_err().0, 404);
+        assert_eq!(
+            Stream::parse("list", None, Some("12")),
+            Ok(Stream::List(12))
+        );
+        assert_eq!(Stream::parse("list", None, Some("x")).unwrap_err().0, 404);
+        assert_eq!(Stream::List(12).names(), vec!["list", "12"]);
         assert_eq!(Stream::parse("nope", None, None).unwrap_err().0, 400);
         assert_eq!(
             Stream::HashtagLocal("a".into()).names(),

@@ -29,3 +29,22 @@ pub const MAX_LANGUAGE_BYTES: usize = 16;
 pub const MAX_DISPLAY_NAME_CHARS: usize = 200;
 /// The longest bio kept from a remote actor, in characters of HTML before sanitizing.
 pub const MAX_BIO_CHARS: usize = 20_000;
+
+/// Lists one person may have (Mastodon's limit).
+pub const MAX_LISTS: i64 = 50;
+/// Members one list may have.
+pub const MAX_LIST_MEMBERS: i64 = 1_000;
+/// The longest list title, in characters.
+pub const MAX_LIST_TITLE_CHARS: usize = 256;
+/// Filters one person may have.
+pub const MAX_FILTERS: i64 = 100;
+/// Keywords one filter may have.
+pub const MAX_FILTER_KEYWORDS: i64 = 100;
+/// Statuses one filter may name.
+pub const MAX_FILTER_STATUSES: i64 = 1_000;
+/// The longest filter title, in characters.
+pub const MAX_FILTER_TITLE_CHARS: usize = 256;
+/// The longest filter keyword, in characters.
+pub const MAX_FILTER_KEYWORD_CHARS: usize = 512;
+/// Accounts or ids taken from one request's array parameter (`account_ids[]`).
+pub const MAX_IDS_PER_REQUEST: usize = 100;

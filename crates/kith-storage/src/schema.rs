@@ -468,6 +468,112 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    lists (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        title -> Text,
+        replies_policy -> Text,
+        exclusive -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    list_accounts (id) {
+        id -> BigInt,
+        list_id -> BigInt,
+        account_id -> BigInt,
+        follow_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    filters (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        title -> Text,
+        context -> Text,
+        filter_action -> Text,
+        expires_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    filter_keywords (id) {
+        id -> BigInt,
+        filter_id -> BigInt,
+        keyword -> Text,
+        whole_word -> Bool,
+    }
+}
+
+diesel::table! {
+    filter_statuses (id) {
+        id -> BigInt,
+        filter_id -> BigInt,
+        status_id -> BigInt,
+    }
+}
+
+diesel::joinable!(list_accounts -> lists (list_id));
+diesel::joinable!(list_accounts -> accounts (account_id));
+diesel::joinable!(filter_keywords -> filters (filter_id));
+diesel::joinable!(filter_statuses -> filters (filter_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    lists,
+    list_accounts,
+    filters,
+    filter_keywords,
+    filter_statuses,
+);
+diesel::allow_tables_to_appear_in_same_query!(lists, accounts);
+diesel::allow_tables_to_appear_in_same_query!(lists, statuses);
+diesel::allow_tables_to_appear_in_same_query!(lists, follows);
+diesel::allow_tables_to_appear_in_same_query!(lists, mutes);
+diesel::allow_tables_to_appear_in_same_query!(lists, account_domain_blocks);
+diesel::allow_tables_to_appear_in_same_query!(lists, blocks);
+diesel::allow_tables_to_appear_in_same_query!(lists, status_mentions);
+diesel::allow_tables_to_appear_in_same_query!(lists, account_moderation);
+diesel::allow_tables_to_appear_in_same_query!(lists, home_feed);
+diesel::allow_tables_to_appear_in_same_query!(list_accounts, accounts);
+diesel::allow_tables_to_appear_in_same_query!(list_accounts, statuses);
+diesel::allow_tables_to_appear_in_same_query!(list_accounts, follows);
+diesel::allow_tables_to_appear_in_same_query!(list_accounts, mutes);
+diesel::allow_tables_to_appear_in_same_query!(list_accounts, account_domain_blocks);
+diesel::allow_tables_to_appear_in_same_query!(list_accounts, blocks);
+diesel::allow_tables_to_appear_in_same_query!(list_accounts, status_mentions);
+diesel::allow_tables_to_appear_in_same_query!(list_accounts, account_moderation);
+diesel::allow_tables_to_appear_in_same_query!(list_accounts, home_feed);
+diesel::allow_tables_to_appear_in_same_query!(filters, accounts);
+diesel::allow_tables_to_appear_in_same_query!(filters, statuses);
+diesel::allow_tables_to_appear_in_same_query!(filters, follows);
+diesel::allow_tables_to_appear_in_same_query!(filters, mutes);
+diesel::allow_tables_to_appear_in_same_query!(filters, account_domain_blocks);
+diesel::allow_tables_to_appear_in_same_query!(filters, blocks);
+diesel::allow_tables_to_appear_in_same_query!(filters, status_mentions);
+diesel::allow_tables_to_appear_in_same_query!(filters, account_moderation);
+diesel::allow_tables_to_appear_in_same_query!(filters, home_feed);
+diesel::allow_tables_to_appear_in_same_query!(filter_keywords, accounts);
+diesel::allow_tables_to_appear_in_same_query!(filter_keywords, statuses);
+diesel::allow_tables_to_appear_in_same_query!(filter_keywords, follows);
+diesel::allow_tables_to_appear_in_same_query!(filter_keywords, mutes);
+diesel::allow_tables_to_appear_in_same_query!(filter_keywords, account_domain_blocks);
+diesel::allow_tables_to_appear_in_same_query!(filter_keywords, blocks);
+diesel::allow_tables_to_appear_in_same_query!(filter_keywords, status_mentions);
+diesel::allow_tables_to_appear_in_same_query!(filter_keywords, account_moderation);
+diesel::allow_tables_to_appear_in_same_query!(filter_keywords, home_feed);
+diesel::allow_tables_to_appear_in_same_query!(filter_statuses, accounts);
+diesel::allow_tables_to_appear_in_same_query!(filter_statuses, statuses);
+diesel::allow_tables_to_appear_in_same_query!(filter_statuses, follows);
+diesel::allow_tables_to_appear_in_same_query!(filter_statuses, mutes);
+diesel::allow_tables_to_appear_in_same_query!(filter_statuses, account_domain_blocks);
+diesel::allow_tables_to_appear_in_same_query!(filter_statuses, blocks);
+diesel::allow_tables_to_appear_in_same_query!(filter_statuses, status_mentions);
+diesel::allow_tables_to_appear_in_same_query!(filter_statuses, account_moderation);
+diesel::allow_tables_to_appear_in_same_query!(filter_statuses, home_feed);
+
 diesel::joinable!(statuses -> accounts (account_id));
 diesel::joinable!(account_stats -> accounts (account_id));
 diesel::joinable!(status_mentions -> statuses (status_id));

@@ -684,10 +684,18 @@ pub fn home(conn: &mut DbConn, account_id: i64, page: Page) -> Result<Vec<Status
             .into_boxed(),
     };
     // Posts of muted accounts (while the mute lasts) and of domains the owner blocked stay
-    // out of the home timeline; the feed keeps them, so unmuting brings them back.
+    // out of the home timeline; the feed keeps them, so unmuting brings them back. So do
+    // posts of members of the owner's exclusive lists (they are read in those lists).
+    let in_page = without_exclusive(without_muted(in_page, account_id), account_id);
+    load_page(conn, visible_to(in_page, Some(account_id)), page)
+}
+
+/// Leaves out posts of accounts `owner` mutes (while the mute lasts) and of accounts on
+/// domains `owner` blocked.
+fn without_muted(query: BoxedStatuses<'static>, owner: i64) -> BoxedStatuses<'static> {
     use crate::schema::{account_domain_blocks, accounts, mutes};
     let muted = mutes::table
-        .filter(mutes::account_id.eq(account_id))
+        .filter(mutes::account_id.eq(owner))
         .filter(
             mutes::expires_at
                 .is_null()
@@ -695,7 +703,7 @@ pub fn home(conn: &mut DbConn, account_id: i64, page: Page) -> Result<Vec<Status
         )
         .select(mutes::target_account_id);
     let domains = account_domain_blocks::table
-        .filter(account_domain_blocks::account_id.eq(account_id))
+        .filter(account_domain_blocks::account_id.eq(owner))
         .select(account_domain_blocks::domain.nullable());
     let hidden = accounts::table
         .filter(
@@ -704,9 +712,77 @@ pub fn home(conn: &mut DbConn, account_id: i64, page: Page) -> Result<Vec<Status
                 .or(accounts::domain.eq_any(domains)),
         )
         .select(accounts::id);
-    let in_page: BoxedStatuses<'static> =
-        in_page.filter(diesel::dsl::not(statuses::account_id.eq_any(hidden)));
-    load_page(conn, visible_to(in_page, Some(account_id)), page)
+    query.filter(diesel::dsl::not(statuses::account_id.eq_any(hidden)))
+}
+
+/// Leaves out posts (and boosts) by members of `owner`'s exclusive lists.
+fn without_exclusive(query: BoxedStatuses<'static>, owner: i64) -> BoxedStatuses<'static> {
+    use crate::schema::{list_accounts, lists};
+    let exclusive = lists::table
+        .filter(lists::account_id.eq(owner))
+        .filter(lists::exclusive.eq(true))
+        .select(lists::id);
+    let members = list_accounts::table
+        .filter(list_accounts::list_id.eq_any(exclusive))
+        .select(list_accounts::account_id);
+    query.filter(diesel::dsl::not(statuses::account_id.eq_any(members)))
+}
+
+/// The statuses of a list's timeline: posts and boosts by its members, without replies its
+/// `replies_policy` leaves out (Mastodon's rule: a reply stays if it answers its own author
+/// or the list's owner; with `followed`, also if it answers someone the owner follows; with
+/// `list`, someone in the list; with `none`, nobody else), and without muted accounts'.
+fn list_query(list: &crate::lists::List) -> BoxedStatuses<'static> {
+    use crate::schema::list_accounts;
+    let owner = list.account_id;
+    let members = list_accounts::table
+        .filter(list_accounts::list_id.eq(list.id))
+        .select(list_accounts::account_id);
+    let query = statuses::table
+        .filter(statuses::account_id.eq_any(members))
+        .into_boxed();
+    let not_reply = statuses::in_reply_to_id
+        .is_null()
+        .and(statuses::in_reply_to_ap_id.is_null());
+    let kept = not_reply
+        .or(statuses::in_reply_to_account_id.eq(statuses::account_id.nullable()))
+        .or(statuses::in_reply_to_account_id.eq(owner));
+    let query = match list.replies_policy.as_str() {
+        "followed" => {
+            let followed = follows::table
+                .filter(follows::account_id.eq(owner))
+                .filter(follows::accepted.eq(true))
+                .select(follows::target_account_id.nullable());
+            query.filter(kept.or(statuses::in_reply_to_account_id.eq_any(followed)))
+        }
+        "list" => {
+            let in_list = list_accounts::table
+                .filter(list_accounts::list_id.eq(list.id))
+                .select(list_accounts::account_id.nullable());
+            query.filter(kept.or(statuses::in_reply_to_account_id.eq_any(in_list)))
+        }
+        _ => query.filter(kept),
+    };
+    visible_to(without_muted(query, owner), Some(owner))
+}
+
+/// A page of a list's timeline as its owner sees it, newest first.
+pub fn list_timeline(
+    conn: &mut DbConn,
+    list: &crate::lists::List,
+    page: Page,
+) -> Result<Vec<Status>, StorageError> {
+    load_page(conn, list_query(list), page)
+}
+
+/// Whether status `id` belongs in a list's timeline (streaming: who is told of it).
+pub fn in_list(
+    conn: &mut DbConn,
+    id: i64,
+    list: &crate::lists::List,
+) -> Result<bool, StorageError> {
+    let query = list_query(list).filter(statuses::id.eq(id));
+    Ok(query.count().get_result::<i64>(conn)? > 0)
 }
 
 /// Puts a status into these accounts' home feeds.

@@ -36,6 +36,8 @@ pub enum Event {
     },
     /// A notification was stored for a (local) account.
     Notification { id: i64, account: i64 },
+    /// A (local) account's filters changed (`filters_changed` on its user stream).
+    FiltersChanged { account: i64 },
 }
 
 impl Event {
@@ -50,6 +52,7 @@ impl Event {
                 public,
             } => format!("d {status} {author} {}", u8::from(public)),
             Event::Notification { id, account } => format!("n {id} {account}"),
+            Event::FiltersChanged { account } => format!("f {account}"),
         }
     }
 
@@ -70,6 +73,7 @@ impl Event {
                 id: num()?,
                 account: num()?,
             },
+            "f" => Event::FiltersChanged { account: num()? },
             _ => return None,
         };
         Some(event)

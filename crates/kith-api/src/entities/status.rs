@@ -3,7 +3,9 @@
 //! of `kith_core::limits` of mentions, tags and attachments, however many rows it has.
 
 use super::account::{account_to_api, Account, Counts};
+use super::filter::result_to_api;
 use super::timestamp;
+use kith_core::filters::{searchable_text, FilterAction, FilterContext, Filters};
 use kith_core::limits::{MAX_ATTACHMENTS, MAX_HASHTAGS, MAX_MENTIONS};
 use kith_core::InstanceUrls;
 use kith_storage::accounts::{self, Account as AccountRow, Stats as AccountStats};
@@ -248,6 +250,93 @@ pub fn statuses_view(
     urls: &InstanceUrls,
 ) -> Result<Vec<Status>, StorageError> {
     render(c, rows, viewer, urls, true)
+}
+
+/// Several statuses as `viewer` sees them in a filter `context` (Mastodon's home, public,
+/// thread, account, notifications): like [`statuses_view`], then the viewer's filters for
+/// that context applied ([`apply_filters`]).
+pub fn statuses_view_in(
+    c: &mut DbConn,
+    rows: &[StatusRow],
+    viewer: Option<i64>,
+    urls: &InstanceUrls,
+    context: FilterContext,
+) -> Result<Vec<Status>, StorageError> {
+    let mut out = render(c, rows, viewer, urls, true)?;
+    if let Some(v) = viewer {
+        apply_filters(c, v, context, &mut out, true)?;
+    }
+    Ok(out)
+}
+
+/// Applies `viewer`'s unexpired filters for `context` to rendered statuses: with
+/// `drop_hidden`, one matching a `hide` filter is left out; those kept that match carry a
+/// `FilterResult` per filter in `filtered` (a boost's results are also on the boosted post).
+/// The matching itself is `kith_core::filters`'.
+pub fn apply_filters(
+    c: &mut DbConn,
+    viewer: i64,
+    context: FilterContext,
+    statuses: &mut Vec<Status>,
+    drop_hidden: bool,
+) -> Result<(), StorageError> {
+    if statuses.is_empty() {
+        return Ok(());
+    }
+    let filters = Filters::load(c, viewer, kith_storage::now())?;
+    if !filters.applies_in(context) {
+        return Ok(());
+    }
+    let needs_text = filters.needs_text(context);
+    statuses.retain_mut(|s| {
+        let subject = s.reblog.as_deref().unwrap_or(s);
+        let mut ids: Vec<i64> = [&s.id, &subject.id]
+            .into_iter()
+            .filter_map(|id| id.parse().ok())
+            .collect();
+        ids.dedup();
+        let text = if needs_text {
+            filterable_text(subject)
+        } else {
+            String::new()
+        };
+        let matches = filters.matches(context, &ids, &text);
+        if drop_hidden
+            && matches
+                .iter()
+                .any(|m| m.filter.action() == FilterAction::Hide)
+        {
+            return false;
+        }
+        let results: Vec<serde_json::Value> = matches
+            .iter()
+            .filter_map(|m| serde_json::to_value(result_to_api(m)).ok())
+            .collect();
+        if let Some(reblog) = s.reblog.as_mut() {
+            reblog.filtered = results.clone();
+        }
+        s.filtered = results;
+        true
+    });
+    Ok(())
+}
+
+/// What keywords are matched against: content, content warning, media descriptions and poll
+/// options, as rendered (so within the caps).
+fn filterable_text(s: &Status) -> String {
+    let descriptions = s
+        .media_attachments
+        .iter()
+        .filter_map(|m| m.get("description").and_then(|d| d.as_str()));
+    let options = s
+        .poll
+        .as_ref()
+        .and_then(|p| p.get("options"))
+        .and_then(|o| o.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|o| o.get("title").and_then(|t| t.as_str()));
+    searchable_text(&s.content, &s.spoiler_text, descriptions.chain(options))
 }
 
 /// Everything a set of statuses needs from the database besides their rows, loaded with one
@@ -500,10 +589,17 @@ pub fn notifications_view(
 ) -> Result<Vec<Notification>, StorageError> {
     let status_ids: Vec<i64> = rows.iter().filter_map(|n| n.status_id).collect();
     let status_rows = statuses::by_ids(c, &status_ids)?;
-    let statuses: HashMap<String, Status> = statuses_view(c, &status_rows, Some(owner), urls)?
-        .into_iter()
-        .map(|s| (s.id.clone(), s))
-        .collect();
+    // A status a `hide` filter for notifications leaves out takes its notification with it.
+    let statuses: HashMap<String, Status> = statuses_view_in(
+        c,
+        &status_rows,
+        Some(owner),
+        urls,
+        FilterContext::Notifications,
+    )?
+    .into_iter()
+    .map(|s| (s.id.clone(), s))
+    .collect();
     let mut from_ids: Vec<i64> = rows.iter().map(|n| n.from_account_id).collect();
     from_ids.sort_unstable();
     from_ids.dedup();

@@ -4,10 +4,11 @@
 use super::timelines::page_response;
 use crate::auth::{Auth, MaybeAuth};
 use crate::body::lenient_bool;
-use crate::entities::status::{accounts_view, relationship, statuses_view};
+use crate::entities::status::{accounts_view, relationship, statuses_view_in};
 use crate::error::{ApiError, ApiResult};
 use crate::paging::{paged_json, PageQuery};
 use actix_web::{web, HttpRequest, HttpResponse};
+use kith_core::filters::FilterContext;
 use kith_core::types::ActorType;
 use kith_federation::{publish, Data};
 use kith_storage::accounts::{self, Account};
@@ -169,7 +170,7 @@ async fn account_statuses(
         let urls = data.urls.clone();
         let body = data
             .db
-            .read(move |c| statuses_view(c, &rows, viewer, &urls))
+            .read(move |c| statuses_view_in(c, &rows, viewer, &urls, FilterContext::Account))
             .await?;
         return Ok(HttpResponse::Ok().json(body));
     }
@@ -177,7 +178,7 @@ async fn account_statuses(
         .db
         .read(move |c| statuses::by_account(c, account.id, viewer, page))
         .await?;
-    page_response(&req, &data, rows, viewer).await
+    page_response(&req, &data, rows, viewer, FilterContext::Account).await
 }
 
 async fn requests(auth: Auth, data: Data) -> ApiResult<HttpResponse> {

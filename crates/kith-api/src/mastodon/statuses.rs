@@ -3,9 +3,10 @@
 use crate::auth::{Auth, MaybeAuth};
 use crate::body::{lenient_bool, Body};
 use crate::entities::instance::MAX_STATUS_CHARS;
-use crate::entities::status::{status_view, statuses_view};
+use crate::entities::status::{apply_filters, status_view, statuses_view_in};
 use crate::error::{ApiError, ApiResult};
 use actix_web::{web, HttpResponse};
+use kith_core::filters::FilterContext;
 use kith_core::types::Visibility;
 use kith_federation::publish::{self, NewPost};
 use kith_federation::Data;
@@ -135,10 +136,24 @@ async fn create(auth: Auth, form: Body<StatusForm>, data: Data) -> ApiResult<Htt
     respond_with(&data, status, Some(me.id)).await
 }
 
+/// One status, seen in the thread context: the viewer's filters mark it (`filtered`) but
+/// never hide it, since it was asked for by id.
 async fn show(path: web::Path<String>, auth: MaybeAuth, data: Data) -> ApiResult<HttpResponse> {
     let viewer = auth.viewer();
     let status = visible_status(&data, &path, viewer).await?;
-    respond_with(&data, status, viewer).await
+    let urls = data.urls.clone();
+    let entity = data
+        .db
+        .read(move |c| {
+            let mut one = vec![status_view(c, &status, viewer, &urls)?];
+            if let Some(v) = viewer {
+                apply_filters(c, v, FilterContext::Thread, &mut one, false)?;
+            }
+            Ok(one.pop())
+        })
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok().json(entity))
 }
 
 /// The caller's own status.
@@ -240,8 +255,8 @@ async fn context(path: web::Path<String>, auth: MaybeAuth, data: Data) -> ApiRes
             }
             descendants.sort_by_key(|s| s.id);
             Ok(serde_json::json!({
-                "ancestors": statuses_view(c, &ancestors, viewer, &urls)?,
-                "descendants": statuses_view(c, &descendants, viewer, &urls)?,
+                "ancestors": statuses_view_in(c, &ancestors, viewer, &urls, FilterContext::Thread)?,
+                "descendants": statuses_view_in(c, &descendants, viewer, &urls, FilterContext::Thread)?,
             }))
         })
         .await?;

@@ -6,8 +6,9 @@
 //! The token may come, as Mastodon's streaming server takes it, from the `access_token`
 //! query parameter, the `Sec-WebSocket-Protocol` header or `Authorization: Bearer`, so the
 //! scope gate sees these routes as public and this module checks the token and each stream's
-//! scope itself (`read:statuses`, or `read:notifications` for `user:notification`). Public
-//! and hashtag streams may be read without a token, as on Mastodon.
+//! scope itself (`read:statuses`, or `read:notifications` for `user:notification`), and that
+//! a `list` stream names one of the viewer's lists. Public and hashtag streams may be read
+//! without a token, as on Mastodon.
 
 use crate::error::ApiError;
 use crate::streaming::{Connection, Hub, Message, Stream};
@@ -134,11 +135,39 @@ fn allowed(auth: Option<&Authenticated>, stream: &Stream) -> Result<(), (u16, St
     }
 }
 
+/// Whether the viewer owns the list a `list` stream names (someone else's list, or none, is
+/// 404, as on Mastodon); other streams pass.
+async fn owns_list(
+    db: &kith_storage::Db,
+    auth: Option<&Authenticated>,
+    stream: &Stream,
+) -> Result<(), (u16, String)> {
+    let Stream::List(list) = stream else {
+        return Ok(());
+    };
+    let Some(viewer) = auth.and_then(|a| a.account.as_ref()).map(|a| a.id) else {
+        return Err((401, "Missing access token".into()));
+    };
+    let list = *list;
+    match db
+        .read(move |c| kith_storage::lists::owned(c, list, viewer))
+        .await
+    {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err((404, "List not found".into())),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot check a list subscription");
+            Err((500, "Internal error".into()))
+        }
+    }
+}
+
 fn refusal((status, message): (u16, String)) -> ApiError {
     match status {
         401 => ApiError::Unauthorized,
         403 => ApiError::Forbidden(message),
         404 => ApiError::NotFound,
+        500 => ApiError::Internal(message),
         _ => ApiError::BadRequest(message),
     }
 }
@@ -164,11 +193,15 @@ async fn streaming(
     let params = params.into_inner();
     let (token, via_protocol) = token_of(&req, &params);
     let auth = authenticate(&req, token.as_deref()).await?;
+    let db = crate::context(&req)?.db.clone();
     let initial = match params.stream.as_deref() {
         Some(name) => {
             let stream = Stream::parse(name, params.tag.as_deref(), params.list.as_deref())
                 .map_err(refusal)?;
             allowed(auth.as_ref(), &stream).map_err(refusal)?;
+            owns_list(&db, auth.as_ref(), &stream)
+                .await
+                .map_err(refusal)?;
             Some(stream)
         }
         None => None,
@@ -199,7 +232,7 @@ async fn streaming(
     if let Some(stream) = initial {
         lock(&conn).insert(stream);
     }
-    actix_web::rt::spawn(websocket(conn, auth, session, messages));
+    actix_web::rt::spawn(websocket(conn, auth, db, session, messages));
     Ok(response)
 }
 
@@ -212,6 +245,7 @@ fn lock(conn: &Connection) -> std::sync::MutexGuard<'_, std::collections::HashSe
 async fn websocket(
     mut conn: Connection,
     auth: Option<Authenticated>,
+    db: kith_storage::Db,
     mut session: actix_ws::Session,
     messages: actix_ws::MessageStream,
 ) {
@@ -238,7 +272,7 @@ async fn websocket(
             }
             incoming = messages.next() => match incoming {
                 Some(Ok(actix_ws::AggregatedMessage::Text(text))) => {
-                    if let Some(error) = command(&conn, auth.as_ref(), &text) {
+                    if let Some(error) = command(&conn, auth.as_ref(), &db, &text).await {
                         if session.text(error).await.is_err() {
                             break;
                         }
@@ -260,7 +294,12 @@ async fn websocket(
 }
 
 /// Applies a subscribe/unsubscribe message; returns the error message to send, if any.
-fn command(conn: &Connection, auth: Option<&Authenticated>, text: &str) -> Option<String> {
+async fn command(
+    conn: &Connection,
+    auth: Option<&Authenticated>,
+    db: &kith_storage::Db,
+    text: &str,
+) -> Option<String> {
     let error = |status: u16, message: &str| {
         Some(serde_json::json!({ "error": message, "status": status }).to_string())
     };
@@ -278,6 +317,9 @@ fn command(conn: &Connection, auth: Option<&Authenticated>, text: &str) -> Optio
     match command.kind.as_str() {
         "subscribe" => {
             if let Err((status, message)) = allowed(auth, &stream) {
+                return error(status, &message);
+            }
+            if let Err((status, message)) = owns_list(db, auth, &stream).await {
                 return error(status, &message);
             }
             let mut streams = lock(conn);
@@ -338,6 +380,10 @@ async fn sse_for(req: HttpRequest, params: Params, name: &str) -> Result<HttpRes
     let stream =
         Stream::parse(name, params.tag.as_deref(), params.list.as_deref()).map_err(refusal)?;
     allowed(auth.as_ref(), &stream).map_err(refusal)?;
+    let db = crate::context(&req)?.db.clone();
+    owns_list(&db, auth.as_ref(), &stream)
+        .await
+        .map_err(refusal)?;
     sse(&req, auth.as_ref(), stream)
 }
 

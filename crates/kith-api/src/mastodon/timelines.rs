@@ -2,10 +2,11 @@
 
 use crate::auth::{Auth, MaybeAuth};
 use crate::body::lenient_bool;
-use crate::entities::status::statuses_view;
+use crate::entities::status::statuses_view_in;
 use crate::error::ApiResult;
 use crate::paging::{paged_json, PageQuery};
 use actix_web::{web, HttpRequest, HttpResponse};
+use kith_core::filters::FilterContext;
 use kith_federation::Data;
 use kith_storage::statuses::{self, Status};
 use serde::Deserialize;
@@ -15,18 +16,20 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/v1/timelines/public", web::get().to(public));
 }
 
-/// Converts a page of rows and adds the `Link` header.
+/// Converts a page of rows as seen in a filter `context` and adds the `Link` header (made
+/// from the rows' ids, so that paging goes on past statuses a filter hid).
 pub(crate) async fn page_response(
     req: &HttpRequest,
     data: &Data,
     rows: Vec<Status>,
     viewer: Option<i64>,
+    context: FilterContext,
 ) -> ApiResult<HttpResponse> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let urls = data.urls.clone();
     let body = data
         .db
-        .read(move |c| statuses_view(c, &rows, viewer, &urls))
+        .read(move |c| statuses_view_in(c, &rows, viewer, &urls, context))
         .await?;
     Ok(paged_json(req, data.urls.base(), &ids, body))
 }
@@ -46,7 +49,8 @@ async fn home(
         .read(move |c| {
             let rows = statuses::home(c, me, page)?;
             let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-            Ok((ids, statuses_view(c, &rows, Some(me), &urls)?))
+            let body = statuses_view_in(c, &rows, Some(me), &urls, FilterContext::Home)?;
+            Ok((ids, body))
         })
         .await?;
     Ok(paged_json(&req, data.urls.base(), &ids, body))
@@ -79,5 +83,5 @@ async fn public(
         .db
         .read(move |c| statuses::public(c, only, viewer, page))
         .await?;
-    page_response(&req, &data, rows, viewer).await
+    page_response(&req, &data, rows, viewer, FilterContext::Public).await
 }

@@ -451,7 +451,7 @@ async fn every_streaming_endpoint_checks_its_token_and_scope() {
             ),
             (
                 "/api/v1/streaming/list?list=1",
-                [404, 404, 404, 404, 404, 404, 401],
+                [401, 403, 403, 404, 403, 403, 401],
             ),
             (
                 "/api/v1/streaming/direct",
