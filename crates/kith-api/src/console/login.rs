@@ -173,9 +173,14 @@ async fn submit(req: HttpRequest, form: Body<LoginForm>, data: Data) -> ApiResul
         Err(e) => return Err(e.into()),
     };
     let id = account.id;
+    // A session the browser held before is ended: a new sign-in gets a new secret.
+    let previous = req.cookie(SESSION_COOKIE).map(|c| digest(c.value()));
     let secret = data
         .db
         .write(move |c| {
+            if let Some(hash) = previous {
+                kith_storage::console_sessions::delete(c, &hash)?;
+            }
             let role = users::by_account_id(c, id)?.role.parse().ok();
             if Staff::new(id, role).is_none() {
                 return Ok(None);

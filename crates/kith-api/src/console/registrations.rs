@@ -160,9 +160,10 @@ async fn decide(
         Some("approve") => true,
         Some("reject") => false,
         _ => {
-            return Err(ApiError::Unprocessable(
+            let refused = Err(ApiError::Unprocessable(
                 "decision must be approve or reject".into(),
-            ))
+            ));
+            return outcome(&data, &posted.who, refused, "/admin/registrations", "").await;
         }
     };
     let result = flat(

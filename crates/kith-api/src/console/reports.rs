@@ -355,9 +355,10 @@ async fn step(
             moderation::resolve_report(c, s, r, false)
         }),
         _ => {
-            return Err(ApiError::Unprocessable(
+            let refused = Err(ApiError::Unprocessable(
                 "step must be assign, unassign, resolve or reopen".into(),
-            ))
+            ));
+            return outcome(&data, &posted.who, refused, &back_to(id), "").await;
         }
     };
     let result = flat(data.db.write(move |c| Ok(op(c, staff, id))).await);
@@ -488,7 +489,14 @@ async fn status_action(
         .await?
         .ok_or(ApiError::NotFound)?;
     if !named.contains(&status_id) {
-        return Err(ApiError::NotFound);
+        return outcome(
+            &data,
+            &posted.who,
+            Err(ApiError::NotFound),
+            &back_to(id),
+            "",
+        )
+        .await;
     }
     let (result, notice) = match form.op.as_deref() {
         Some("sensitive") => (
@@ -509,9 +517,10 @@ async fn status_action(
             "The post is deleted.",
         ),
         _ => {
-            return Err(ApiError::Unprocessable(
+            let refused = Err(ApiError::Unprocessable(
                 "op must be sensitive or delete".into(),
-            ))
+            ));
+            return outcome(&data, &posted.who, refused, &back_to(id), "").await;
         }
     };
     outcome(&data, &posted.who, result, &back_to(id), notice).await
