@@ -69,11 +69,3 @@ pub fn set_flash(
 pub fn delete(conn: &mut DbConn, secret_hash: &str) -> Result<bool, StorageError> {
     Ok(diesel::delete(console_sessions::table.find(secret_hash)).execute(conn)? == 1)
 }
-
-/// Ends every session of an account; returns how many there were.
-pub fn delete_for_account(conn: &mut DbConn, account_id: i64) -> Result<usize, StorageError> {
-    Ok(
-        diesel::delete(console_sessions::table.filter(console_sessions::account_id.eq(account_id)))
-            .execute(conn)?,
-    )
-}

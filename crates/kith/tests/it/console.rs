@@ -1057,3 +1057,87 @@ async fn registration_forms_and_invites() {
         assert_eq!(actions, expected);
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_expire_failed_logins_are_throttled_and_public_cookies_are_secure() {
+    for db in kith_storage::testing::TestDatabase::each_backend() {
+        eprintln!("--- backend {:?}", db.backend);
+        // As a public instance runs (development mode off): the session cookie is Secure.
+        let i = Instance::start_public(&db).await;
+        let mod_account = person(&i, "mod", Role::Moderator).await;
+        let mut b = Browser::new(&i);
+        let res = b.sign_in("mod", "correct horse").await;
+        assert_eq!(res.status, 303, "{}", res.body);
+        let set = res
+            .headers
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .find(|c| c.starts_with("kith_console="))
+            .unwrap();
+        assert!(set.contains("Secure") && set.contains("HttpOnly"), "{set}");
+
+        // An expired session opens nothing.
+        let secret = kith_core::tokens::random_secret();
+        let row = kith_storage::console_sessions::ConsoleSession {
+            secret_hash: kith_core::tokens::digest(&secret),
+            account_id: mod_account.id,
+            csrf_token: kith_core::tokens::random_secret(),
+            flash: None,
+            created_at: kith_storage::now() - chrono::Duration::hours(13),
+            expires_at: kith_storage::now() - chrono::Duration::hours(1),
+        };
+        i.context
+            .db
+            .write(move |c| {
+                kith_storage::console_sessions::insert(
+                    c,
+                    &row,
+                    kith_storage::now() - chrono::Duration::days(1),
+                )
+            })
+            .await
+            .unwrap();
+        let mut expired = Browser::new(&i);
+        expired.cookies.insert("kith_console".into(), secret);
+        let res = expired.get("/admin/reports").await;
+        assert_eq!(res.status, 303);
+        assert!(res.location().starts_with("/admin/login"));
+
+        // A suspended moderator's live session opens nothing either.
+        let live = b.cookies["kith_console"].clone();
+        let admin = person(&i, "root", Role::Admin).await;
+        let staff = kith_core::moderation::Staff::new(admin.id, Some(Role::Admin)).unwrap();
+        let target = mod_account.id;
+        i.context
+            .db
+            .write(move |c| {
+                Ok(kith_core::moderation::act(
+                    c,
+                    staff,
+                    target,
+                    kith_core::moderation::AccountAction::Suspend,
+                    &kith_core::moderation::ActionDetails::default(),
+                ))
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        let mut suspended = Browser::new(&i);
+        suspended.cookies.insert("kith_console".into(), live);
+        assert_eq!(suspended.get("/admin/reports").await.status, 303);
+
+        // The login throttle is the OAuth page's: after 10 failures for a name, even the right
+        // password waits.
+        person(&i, "mod2", Role::Moderator).await;
+        let mut t = Browser::new(&i);
+        for _ in 0..kith_api::throttle::PER_ACCOUNT {
+            assert_eq!(t.sign_in("mod2", "wrong").await.status, 401);
+        }
+        let res = t.sign_in("mod2", "correct horse").await;
+        assert_eq!(res.status, 429, "{}", res.body);
+        assert!(!res.header("retry-after").is_empty());
+        assert!(!t.cookies.contains_key("kith_console"));
+        i.stop().await;
+    }
+}
