@@ -1,5 +1,5 @@
 //! Kith's HTTP surface on actix-web: the Mastodon client API, OAuth 2, the ActivityPub and
-//! discovery routes, and HTML pages for people.
+//! discovery routes, HTML pages for people, and the moderators' web console (`/admin`).
 //!
 //! Handlers read parse → act → convert: they parse the request (`body`, `auth`), call
 //! `kith-core` or `kith-federation` to act, and convert rows into response `entities`. Only
@@ -8,6 +8,7 @@
 mod activitypub;
 pub mod auth;
 pub mod body;
+mod console;
 pub mod entities;
 pub mod error;
 mod mastodon;
@@ -45,6 +46,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(oauth::configure)
         .configure(mastodon::configure)
         .configure(pages::configure)
+        .configure(console::configure)
         .configure(media_files::configure)
         .default_service(web::to(unknown_route));
 }

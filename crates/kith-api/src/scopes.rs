@@ -618,6 +618,13 @@ mod tests {
         include_str!("oauth.rs"),
         include_str!("pages.rs"),
         include_str!("media_files.rs"),
+        include_str!("console.rs"),
+        include_str!("console/login.rs"),
+        include_str!("console/reports.rs"),
+        include_str!("console/accounts.rs"),
+        include_str!("console/domains.rs"),
+        include_str!("console/registrations.rs"),
+        include_str!("console/audit.rs"),
     ];
 
     /// (method, path) of each `.route("path", web::method()…)` in `src`.

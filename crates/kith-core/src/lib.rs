@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod console_sessions;
 pub mod domain_policy;
 mod error;
 pub mod filters;

@@ -607,3 +607,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     mutes,
     account_domain_blocks,
 );
+
+diesel::table! {
+    console_sessions (secret_hash) {
+        secret_hash -> Text,
+        account_id -> BigInt,
+        csrf_token -> Text,
+        flash -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}

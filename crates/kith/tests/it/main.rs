@@ -7,6 +7,7 @@ mod audience;
 mod blocks;
 mod cli;
 mod client_api;
+mod console;
 mod delivery;
 mod discovery;
 mod domain_policies;
