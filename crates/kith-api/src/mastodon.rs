@@ -6,13 +6,16 @@ mod apps;
 mod directory;
 mod domain_blocks;
 mod follows;
+mod idempotency;
 mod instance;
 mod marks;
 mod media;
 mod notifications;
 mod people;
+mod polls;
 mod registrations;
 mod reports;
+pub(crate) mod scheduled;
 mod search;
 mod statuses;
 mod streaming;
@@ -37,6 +40,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .configure(follows::configure)
             .configure(accounts::configure)
             .configure(statuses::configure)
+            .configure(polls::configure)
+            .configure(scheduled::configure)
             .configure(marks::configure)
             .configure(timelines::configure)
             .configure(notifications::configure)

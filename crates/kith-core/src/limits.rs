@@ -29,3 +29,7 @@ pub const MAX_LANGUAGE_BYTES: usize = 16;
 pub const MAX_DISPLAY_NAME_CHARS: usize = 200;
 /// The longest bio kept from a remote actor, in characters of HTML before sanitizing.
 pub const MAX_BIO_CHARS: usize = 20_000;
+/// Options kept of a remote poll (a `Question`'s `oneOf`/`anyOf`); later ones are dropped.
+pub const MAX_POLL_OPTIONS: usize = 20;
+/// The longest remote poll option kept, in characters of plain text.
+pub const MAX_POLL_OPTION_CHARS: usize = 500;
