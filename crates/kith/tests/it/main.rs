@@ -19,6 +19,8 @@ mod media;
 mod moderation;
 mod oauth;
 mod pages;
+mod polls;
+mod posting;
 mod rig;
 mod scopes;
 mod slow_clients;
