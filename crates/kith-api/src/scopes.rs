@@ -538,6 +538,11 @@ mod tests {
         ("mastodon/search.rs", include_str!("mastodon/search.rs")),
         ("mastodon/media.rs", include_str!("mastodon/media.rs")),
         ("mastodon/statuses.rs", include_str!("mastodon/statuses.rs")),
+        ("mastodon/polls.rs", include_str!("mastodon/polls.rs")),
+        (
+            "mastodon/scheduled.rs",
+            include_str!("mastodon/scheduled.rs"),
+        ),
         ("mastodon/marks.rs", include_str!("mastodon/marks.rs")),
         (
             "mastodon/directory.rs",

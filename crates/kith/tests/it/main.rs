@@ -16,6 +16,7 @@ mod inbound;
 mod inbox;
 mod mastodon;
 mod media;
+mod media_ranges;
 mod moderation;
 mod oauth;
 mod pages;
