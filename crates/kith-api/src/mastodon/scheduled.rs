@@ -287,7 +287,7 @@ pub async fn run(federation: FederationConfig<KithContext>, every: Duration) {
             tracing::warn!(error = %e, "publishing scheduled statuses failed");
         }
         // Now and then, forget idempotency keys past their hour.
-        if rounds % 600 == 0 {
+        if rounds.is_multiple_of(600) {
             let before = kith_storage::now() - chrono::Duration::hours(1);
             if let Err(e) = data
                 .db
