@@ -220,10 +220,23 @@ fn pairs_to_json(pairs: Vec<(String, String)>) -> Map<String, Value> {
                 item.insert(inner.to_owned(), value);
             }
         } else if let Some(base) = key.strip_suffix("[]") {
-            match map
-                .entry(base.to_owned())
-                .or_insert_with(|| Value::Array(vec![]))
-            {
+            // `outer[inner][]` (`poll[options][]`): an array inside an object.
+            let (target, base) = match split_nested(base) {
+                Some((outer, inner)) => {
+                    let entry = map
+                        .entry(outer)
+                        .or_insert_with(|| Value::Object(Map::new()));
+                    if !entry.is_object() {
+                        *entry = Value::Object(Map::new());
+                    }
+                    match entry {
+                        Value::Object(obj) => (obj, inner),
+                        _ => continue,
+                    }
+                }
+                None => (&mut map, base.to_owned()),
+            };
+            match target.entry(base).or_insert_with(|| Value::Array(vec![])) {
                 Value::Array(items) => items.push(value),
                 other => *other = Value::Array(vec![other.take(), value]),
             }
@@ -262,6 +275,14 @@ fn nested_item(key: &str) -> Option<(&str, &str, &str)> {
 
 fn form_urlencoded_pairs(bytes: &[u8]) -> Vec<(String, String)> {
     serde_urlencoded::from_bytes::<Vec<(String, String)>>(bytes).unwrap_or_default()
+}
+
+/// `outer[inner]` as (outer, inner), for an `inner` without brackets.
+fn split_nested(key: &str) -> Option<(String, String)> {
+    let (outer, rest) = key.split_once('[')?;
+    let inner = rest.strip_suffix(']')?;
+    (!outer.is_empty() && !inner.is_empty() && !inner.contains(['[', ']']))
+        .then(|| (outer.to_owned(), inner.to_owned()))
 }
 
 /// Parses a body according to its content type.
@@ -609,5 +630,10 @@ mod tests {
         }
         let nested = form_to_json(b"source[privacy]=public&source[sensitive]=0");
         assert_eq!(nested["source"]["privacy"], "public");
+        let poll =
+            form_to_json(b"poll[options][]=a&poll[options][]=b&poll[expires_in]=300&media_ids[]=1");
+        assert_eq!(poll["poll"]["options"], serde_json::json!(["a", "b"]));
+        assert_eq!(poll["poll"]["expires_in"], "300");
+        assert_eq!(poll["media_ids"], serde_json::json!(["1"]));
     }
 }

@@ -9,6 +9,7 @@ pub mod instance;
 pub mod list;
 pub mod marker;
 pub mod media;
+pub mod poll;
 pub mod status;
 
 use chrono::NaiveDateTime;

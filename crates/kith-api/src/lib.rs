@@ -32,6 +32,11 @@ pub use error::{ApiError as Error, ApiResult};
 pub use nul::refuse_nul_in_url;
 pub use pages::error_pages;
 
+/// The job that publishes scheduled statuses (`kith serve` runs it).
+pub mod scheduled_job {
+    pub use crate::mastodon::scheduled::{publish_due, run, SCHEDULED_JOB_EVERY};
+}
+
 /// Mounts every route. The app must be wrapped in
 /// `activitypub_federation::config::FederationMiddleware` carrying Kith's federation config.
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -7,14 +7,17 @@ mod directory;
 mod domain_blocks;
 mod filters;
 mod follows;
+mod idempotency;
 mod instance;
 mod lists;
 mod marks;
 mod media;
 mod notifications;
 mod people;
+mod polls;
 mod registrations;
 mod reports;
+pub(crate) mod scheduled;
 mod search;
 mod statuses;
 mod streaming;
@@ -41,6 +44,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .configure(follows::configure)
             .configure(accounts::configure)
             .configure(statuses::configure)
+            .configure(polls::configure)
+            .configure(scheduled::configure)
             .configure(marks::configure)
             .configure(timelines::configure)
             .configure(notifications::configure)

@@ -187,6 +187,24 @@ pub const ENDPOINTS: &[(&str, &str, Access)] = &[
         User("write:follows"),
     ),
     ("POST", "/api/v1/statuses", User("write:statuses")),
+    ("GET", "/api/v1/polls/{id}", Optional("read:statuses")),
+    ("POST", "/api/v1/polls/{id}/votes", User("write:statuses")),
+    ("GET", "/api/v1/scheduled_statuses", User("read:statuses")),
+    (
+        "GET",
+        "/api/v1/scheduled_statuses/{id}",
+        User("read:statuses"),
+    ),
+    (
+        "PUT",
+        "/api/v1/scheduled_statuses/{id}",
+        User("write:statuses"),
+    ),
+    (
+        "DELETE",
+        "/api/v1/scheduled_statuses/{id}",
+        User("write:statuses"),
+    ),
     ("GET", "/api/v1/statuses/{id}", Optional("read:statuses")),
     ("PUT", "/api/v1/statuses/{id}", User("write:statuses")),
     ("DELETE", "/api/v1/statuses/{id}", User("write:statuses")),
@@ -594,6 +612,11 @@ mod tests {
         ("mastodon/search.rs", include_str!("mastodon/search.rs")),
         ("mastodon/media.rs", include_str!("mastodon/media.rs")),
         ("mastodon/statuses.rs", include_str!("mastodon/statuses.rs")),
+        ("mastodon/polls.rs", include_str!("mastodon/polls.rs")),
+        (
+            "mastodon/scheduled.rs",
+            include_str!("mastodon/scheduled.rs"),
+        ),
         ("mastodon/marks.rs", include_str!("mastodon/marks.rs")),
         (
             "mastodon/directory.rs",

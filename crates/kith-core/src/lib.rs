@@ -20,6 +20,7 @@ pub mod media;
 pub mod media_store;
 pub mod moderation;
 pub mod notifications;
+pub mod polls;
 pub mod registrations;
 pub mod reports;
 pub mod scopes;

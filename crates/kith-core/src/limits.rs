@@ -48,3 +48,7 @@ pub const MAX_FILTER_TITLE_CHARS: usize = 256;
 pub const MAX_FILTER_KEYWORD_CHARS: usize = 512;
 /// Accounts or ids taken from one request's array parameter (`account_ids[]`).
 pub const MAX_IDS_PER_REQUEST: usize = 100;
+/// Options kept of a remote poll (a `Question`'s `oneOf`/`anyOf`); later ones are dropped.
+pub const MAX_POLL_OPTIONS: usize = 20;
+/// The longest remote poll option kept, in characters of plain text.
+pub const MAX_POLL_OPTION_CHARS: usize = 500;

@@ -87,7 +87,8 @@ impl std::fmt::Display for NotificationKind {
 /// the gate drops it. Runs inside the caller's transaction. Returns whether it was stored.
 ///
 /// Dropped:
-/// - a notification to oneself;
+/// - a notification to oneself (except `poll`: the author of a poll hears that it ended, as in
+///   Mastodon);
 /// - one for an account that is not local (nobody here would read it);
 /// - one between accounts where either blocks the other;
 /// - one from an account on a silenced or suspended domain that the recipient does not follow;
@@ -115,7 +116,7 @@ pub fn notify_of(
     status: Option<i64>,
     subject: Option<i64>,
 ) -> Result<bool, StorageError> {
-    if recipient == sender {
+    if recipient == sender && kind != NotificationKind::Poll {
         return Ok(false);
     }
     if !accounts::by_id(conn, recipient)?.is_local() {

@@ -5,13 +5,15 @@
 //! in `objects::status`.
 
 use crate::protocol::note::{is_public, visibility_of, Attachment, NoteIn, Tag};
-use crate::protocol::values::truncate_chars;
+use crate::protocol::question::QuestionIn;
+use crate::protocol::values::{single_line, truncate_chars};
 use crate::FederationError;
 use chrono::{DateTime, Utc};
 use kith_core::html::{html_to_text, sanitize_remote, sanitize_remote_within};
 use kith_core::limits::{
     MAX_ATTACHMENTS, MAX_CONTENT_CHARS, MAX_DESCRIPTION_CHARS, MAX_HASHTAGS, MAX_HASHTAG_BYTES,
-    MAX_LANGUAGE_BYTES, MAX_MENTIONS, MAX_SUMMARY_CHARS, MAX_URL_BYTES,
+    MAX_LANGUAGE_BYTES, MAX_MENTIONS, MAX_POLL_OPTIONS, MAX_POLL_OPTION_CHARS, MAX_SUMMARY_CHARS,
+    MAX_URL_BYTES,
 };
 use kith_storage::accounts::Account;
 use kith_storage::statuses::{Status, StatusEdit};
@@ -27,6 +29,43 @@ pub struct NewRemoteStatus {
     pub mentions: Vec<String>,
     /// Hashtag names, lower-case, each once, at most [`MAX_HASHTAGS`].
     pub hashtags: Vec<String>,
+    /// Its poll, if it is a `Question` with options.
+    pub poll: Option<RemotePoll>,
+}
+
+/// A remote poll as Kith would store it: at most [`MAX_POLL_OPTIONS`] options of at most
+/// [`MAX_POLL_OPTION_CHARS`] characters of plain text each.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemotePoll {
+    /// Whether a voter may choose several options.
+    pub multiple: bool,
+    /// Option titles.
+    pub titles: Vec<String>,
+    /// The state its server sent.
+    pub state: kith_storage::polls::RemoteState,
+}
+
+/// The poll a `Question` carries, received at `now`. A poll its server says is closed ends
+/// when it closed (at the latest `now`), so the poll job closes it here and tells the voters.
+pub fn question_to_poll(q: &QuestionIn, now: DateTime<Utc>) -> RemotePoll {
+    let options: Vec<&(String, i64)> = q.options.iter().take(MAX_POLL_OPTIONS).collect();
+    let titles = options
+        .iter()
+        .map(|(name, _)| single_line(&truncate_chars(name, MAX_POLL_OPTION_CHARS)))
+        .collect();
+    let end = match q.closed {
+        Some(closed) => Some(closed.or(q.end_time).filter(|c| *c < now).unwrap_or(now)),
+        None => q.end_time,
+    };
+    RemotePoll {
+        multiple: q.multiple,
+        titles,
+        state: kith_storage::polls::RemoteState {
+            counts: options.iter().map(|(_, n)| *n).collect(),
+            voters_count: q.voters_count,
+            expires_at: end.map(|e| e.naive_utc()),
+        },
+    }
 }
 
 /// The status row, mention candidates and hashtags of a Note by `author`, received at `now`.
@@ -96,6 +135,7 @@ pub fn note_to_status(
         status,
         mentions,
         hashtags,
+        poll: note.question.as_ref().map(|q| question_to_poll(q, now)),
     })
 }
 

@@ -18,6 +18,7 @@ pub mod moderation;
 pub mod nodeinfo;
 pub mod objects;
 pub mod outbound;
+pub mod polls;
 pub mod protocol;
 pub mod publish;
 pub mod resolve;

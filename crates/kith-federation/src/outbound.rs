@@ -139,6 +139,19 @@ pub fn note_activity(urls: &InstanceUrls, kind: &str, actor: &Account, note: &No
     })
 }
 
+/// `Create` of a poll vote: a Note naming the chosen option (`name`) in reply to the poll's
+/// `Question`, to its author only (as Mastodon sends votes). `id` is the vote's id.
+pub fn vote(actor: &Account, id: &str, question: &str, author: &str, name: &str) -> Value {
+    let note = json!({
+        "id": id, "type": "Note", "name": name, "attributedTo": actor.ap_id,
+        "inReplyTo": question, "to": [author],
+    });
+    json!({
+        "id": format!("{id}/activity"), "type": "Create", "actor": actor.ap_id,
+        "to": [author], "object": note,
+    })
+}
+
 /// `Delete` of a Note, with a Tombstone.
 pub fn delete_note(
     urls: &InstanceUrls,

@@ -4,6 +4,7 @@
 
 pub mod actor;
 pub mod note;
+pub mod question;
 pub mod values;
 
 /// The JSON-LD `@context` Kith sends, the one Mastodon uses for the terms Kith emits.
@@ -17,7 +18,8 @@ pub fn federation_context() -> serde_json::Value {
             "Hashtag": "as:Hashtag",
             "toot": "http://joinmastodon.org/ns#",
             "discoverable": "toot:discoverable",
-            "indexable": "toot:indexable"
+            "indexable": "toot:indexable",
+            "votersCount": "toot:votersCount"
         }
     ])
 }

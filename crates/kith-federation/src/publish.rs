@@ -152,7 +152,7 @@ pub const MAX_MEDIA: usize = 4;
 /// Checks that `ids` are at most `MAX_MEDIA` distinct uploads of `owner`, each unattached or
 /// already on `status_id` (`None`: a new post): a clear 422 before the write. The write
 /// attaches them with the same condition (`media::attach`), so a race cannot steal one.
-async fn check_media(
+pub async fn check_media(
     data: &Data,
     owner: i64,
     status_id: Option<i64>,
@@ -202,7 +202,7 @@ async fn mentioned_accounts(data: &Data, text_: &str) -> Vec<Account> {
 /// and unlisted posts only, `also` (the author of the post it answers, or of the boosted post).
 /// A followers-only reply reaches the parent's author only as a follower or when mentioned,
 /// as in Mastodon (`StatusReachFinder` adds replied-to accounts for distributable posts only).
-fn audience_of(
+pub(crate) fn audience_of(
     author: &Account,
     visibility: Visibility,
     mentioned: Vec<Account>,
@@ -220,7 +220,7 @@ fn audience_of(
 
 /// The author of the post `status` answers, when that is someone other than `me`: the `also` of
 /// a reply's audience, the same for its `Create`, its `Update`s and its `Delete`.
-fn parent_author(
+pub(crate) fn parent_author(
     c: &mut DbConn,
     me: &Account,
     status: &Status,
@@ -233,6 +233,24 @@ fn parent_author(
 
 /// Posts a status.
 pub async fn post(data: &Data, me: Account, new: NewPost) -> Result<Status, FederationError> {
+    post_with_poll(data, me, new, None).await
+}
+
+/// Posts a status with a poll (already checked: `NewPoll::validate`), sent as a `Question`.
+pub async fn post_with_poll(
+    data: &Data,
+    me: Account,
+    new: NewPost,
+    poll: Option<kith_core::polls::NewPoll>,
+) -> Result<Status, FederationError> {
+    if let Some(p) = &poll {
+        p.validate()?;
+        if !new.media_ids.is_empty() {
+            return Err(FederationError::Core(kith_core::CoreError::Invalid(
+                "Validation failed: a post cannot have both media and a poll".into(),
+            )));
+        }
+    }
     let mentioned = mentioned_accounts(data, &new.text).await;
     // A moderator marked the author sensitive (`kith_core::moderation`): every post is.
     let author = me.id;
@@ -294,6 +312,10 @@ pub async fn post(data: &Data, me: Account, new: NewPost) -> Result<Status, Fede
             let ids: Vec<i64> = mentioned.iter().map(|a| a.id).collect();
             statuses::insert(c, &row, &ids, &tags)?;
             kith_storage::media::attach(c, me.id, row.id, &media_ids)?;
+            if let Some(p) = &poll {
+                let now = kith_storage::now();
+                kith_storage::polls::insert(c, &p.to_row(kith_storage::id::new_id(), row.id, now))?;
+            }
             distribute(c, &row, &me, &mentioned)?;
             let parent_author = parent_author(c, &me, &row)?;
             let note = note_out(c, &row, &me)?;

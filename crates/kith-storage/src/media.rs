@@ -3,7 +3,7 @@
 //! unattached rows older than a day are deleted by housekeeping (`unattached_before`).
 
 use crate::pool::DbConn;
-use crate::schema::media_attachments;
+use crate::schema::{media_attachments, scheduled_status_media};
 use crate::StorageError;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -149,6 +149,11 @@ pub fn take_unattached_before(
     let ids: Vec<i64> = media_attachments::table
         .filter(media_attachments::status_id.is_null())
         .filter(media_attachments::created_at.lt(before))
+        // Uploads a scheduled status will carry stay.
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            scheduled_status_media::table
+                .filter(scheduled_status_media::media_id.eq(media_attachments::id)),
+        )))
         .order(media_attachments::created_at)
         .limit(limit)
         .select(media_attachments::id)

@@ -469,6 +469,60 @@ diesel::table! {
 }
 
 diesel::table! {
+    polls (id) {
+        id -> BigInt,
+        status_id -> BigInt,
+        options -> Text,
+        counts -> Text,
+        voters_count -> Nullable<BigInt>,
+        multiple -> Bool,
+        hide_totals -> Bool,
+        expires_at -> Nullable<Timestamp>,
+        closed -> Bool,
+        federate_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    poll_votes (id) {
+        id -> BigInt,
+        poll_id -> BigInt,
+        account_id -> BigInt,
+        choice -> Integer,
+        ap_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    scheduled_statuses (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        scheduled_at -> Timestamp,
+        params -> Text,
+        claimed_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    scheduled_status_media (scheduled_status_id, media_id) {
+        scheduled_status_id -> BigInt,
+        media_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (account_id, key) {
+        account_id -> BigInt,
+        key -> Text,
+        status_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     lists (id) {
         id -> BigInt,
         account_id -> BigInt,
@@ -584,6 +638,8 @@ diesel::joinable!(favourites -> statuses (status_id));
 diesel::joinable!(bookmarks -> statuses (status_id));
 diesel::joinable!(status_pins -> statuses (status_id));
 diesel::joinable!(status_edits -> statuses (status_id));
+diesel::joinable!(polls -> statuses (status_id));
+diesel::joinable!(poll_votes -> polls (poll_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
@@ -606,6 +662,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     markers,
     mutes,
     account_domain_blocks,
+    polls,
+    poll_votes,
+    scheduled_statuses,
+    scheduled_status_media,
+    media_attachments,
 );
 
 diesel::table! {

@@ -34,7 +34,8 @@ pub struct Started {
     pub addrs: Vec<SocketAddr>,
     /// What its handlers see.
     pub context: KithContext,
-    /// The delivery worker; abort it when the server has stopped.
+    /// The background jobs (deliveries, polls, scheduled statuses); abort it when the server
+    /// has stopped.
     pub worker: tokio::task::JoinHandle<()>,
 }
 
@@ -70,10 +71,22 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> anyhow::Res
         .with_media(config.media_store()?);
     let federation =
         build_federation_config(context.clone(), &ApAccount::new(instance_actor)?).await?;
-    let worker = tokio::spawn(kith_federation::delivery::run(
-        federation.clone(),
-        DeliverySettings::default(),
-    ));
+    // The background jobs, in one task so that one abort stops them all: deliveries, polls
+    // (closing, sending counts) and scheduled statuses. Each claims its rows in the database,
+    // so several processes can run them side by side.
+    let worker = tokio::spawn({
+        let (federation, context) = (federation.clone(), context.clone());
+        async move {
+            tokio::join!(
+                kith_federation::delivery::run(federation.clone(), DeliverySettings::default()),
+                kith_federation::polls::run(context, kith_federation::polls::POLL_JOB_EVERY),
+                kith_api::scheduled_job::run(
+                    federation,
+                    kith_api::scheduled_job::SCHEDULED_JOB_EVERY
+                ),
+            );
+        }
+    });
     let hub = actix_web::web::Data::from(
         kith_api::streaming::Hub::start(context.db.clone(), urls.clone())
             .await

@@ -358,6 +358,9 @@ struct Related {
     /// The viewer's bookmarks among these statuses, and which of them are pinned.
     bookmarked: HashSet<i64>,
     pinned: HashSet<i64>,
+    /// Polls by status, and the viewer's choices by poll.
+    polls: HashMap<i64, kith_storage::polls::Poll>,
+    own_votes: HashMap<i64, Vec<i32>>,
 }
 
 fn group<V>(pairs: impl IntoIterator<Item = (i64, V)>) -> HashMap<i64, Vec<V>> {
@@ -419,7 +422,21 @@ impl Related {
             ),
             None => (HashSet::new(), HashSet::new()),
         };
+        let polls: HashMap<i64, kith_storage::polls::Poll> =
+            kith_storage::polls::of_statuses(c, &ids)?
+                .into_iter()
+                .map(|p| (p.status_id, p))
+                .collect();
+        let own_votes = match viewer {
+            Some(v) => {
+                let poll_ids: Vec<i64> = polls.values().map(|p| p.id).collect();
+                group(kith_storage::polls::choices_among(c, &poll_ids, v)?)
+            }
+            None => HashMap::new(),
+        };
         Ok(Related {
+            polls,
+            own_votes,
             bookmarked,
             pinned,
             tags,
@@ -497,7 +514,15 @@ impl Related {
             in_reply_to_id: row.in_reply_to_id.map(|i| i.to_string()),
             in_reply_to_account_id: row.in_reply_to_account_id.map(|i| i.to_string()),
             reblog,
-            poll: None,
+            poll: self.polls.get(&row.id).map(|p| {
+                let own = viewer.map(|_| self.own_votes.get(&p.id).map_or(&[][..], Vec::as_slice));
+                serde_json::to_value(super::poll::poll_to_api(
+                    p,
+                    own,
+                    viewer == Some(row.account_id),
+                ))
+                .unwrap_or_default()
+            }),
             card: None,
             language: row.language.clone(),
             text: None,

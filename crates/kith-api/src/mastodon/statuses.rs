@@ -5,8 +5,9 @@ use crate::body::{lenient_bool, Body};
 use crate::entities::instance::MAX_STATUS_CHARS;
 use crate::entities::status::{apply_filters, status_view, statuses_view_in};
 use crate::error::{ApiError, ApiResult};
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use kith_core::filters::FilterContext;
+use kith_core::polls::NewPoll;
 use kith_core::types::Visibility;
 use kith_federation::publish::{self, NewPost};
 use kith_federation::Data;
@@ -59,7 +60,7 @@ pub(crate) async fn respond_with(
 }
 
 #[derive(Debug, Deserialize)]
-struct StatusForm {
+pub(super) struct StatusForm {
     status: Option<String>,
     in_reply_to_id: Option<String>,
     #[serde(default, deserialize_with = "lenient_bool")]
@@ -69,6 +70,67 @@ struct StatusForm {
     language: Option<String>,
     #[serde(default)]
     media_ids: Option<serde_json::Value>,
+    #[serde(default)]
+    poll: Option<PollForm>,
+    scheduled_at: Option<String>,
+}
+
+/// `poll[…]` as sent (form fields or a JSON object).
+#[derive(Debug, Deserialize)]
+struct PollForm {
+    #[serde(default)]
+    options: Option<serde_json::Value>,
+    #[serde(default)]
+    expires_in: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    multiple: Option<bool>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    hide_totals: Option<bool>,
+}
+
+/// The poll asked for, checked against Mastodon's limits; `None` if there is none.
+fn poll_of(form: Option<&PollForm>) -> ApiResult<Option<NewPoll>> {
+    use serde_json::Value;
+    let Some(form) = form else { return Ok(None) };
+    let bad = |m: &str| ApiError::Unprocessable(format!("Validation failed: {m}"));
+    let options: Vec<String> = match &form.options {
+        None | Some(Value::Null) => {
+            if form.expires_in.is_none() {
+                // `poll: {}`: no poll asked for.
+                return Ok(None);
+            }
+            return Err(bad("Poll options can't be blank"));
+        }
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| match i {
+                Value::String(s) => Ok(s.clone()),
+                Value::Number(n) => Ok(n.to_string()),
+                _ => Err(bad("Poll options must be text")),
+            })
+            .collect::<ApiResult<_>>()?,
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(_) => return Err(bad("Poll options must be text")),
+    };
+    let expires_in = match &form.expires_in {
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .or_else(|| n.as_f64().map(|f| f as i64))
+            .ok_or_else(|| bad("Poll expires_in must be a number of seconds"))?,
+        Some(Value::String(s)) => s
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| bad("Poll expires_in must be a number of seconds"))?,
+        _ => return Err(bad("Poll expires_in can't be blank")),
+    };
+    let poll = NewPoll {
+        options,
+        expires_in,
+        multiple: form.multiple.unwrap_or(false),
+        hide_totals: form.hide_totals.unwrap_or(false),
+    };
+    poll.validate()?;
+    Ok(Some(poll))
 }
 
 /// `media_ids` as sent: an array (of strings or numbers) or one string; `None` if absent.
@@ -102,10 +164,23 @@ fn check_text(text: &str, spoiler: &str, has_media: bool) -> ApiResult<()> {
     Ok(())
 }
 
-async fn create(auth: Auth, form: Body<StatusForm>, data: Data) -> ApiResult<HttpResponse> {
-    let me = auth.account()?.clone();
-    let form = form.0;
+/// A post checked and ready to publish.
+#[derive(Debug, Clone)]
+pub(super) struct Prepared {
+    pub(super) new: NewPost,
+    pub(super) poll: Option<NewPoll>,
+}
+
+/// Checks a new post's parameters (the parent must be visible to the author) and makes the
+/// post that `publish` takes.
+pub(super) async fn prepare(data: &Data, me: &Account, form: StatusForm) -> ApiResult<Prepared> {
     let media_ids = media_ids(form.media_ids.as_ref())?.unwrap_or_default();
+    let poll = poll_of(form.poll.as_ref())?;
+    if poll.is_some() && !media_ids.is_empty() {
+        return Err(ApiError::Unprocessable(
+            "Validation failed: a post cannot have both media and a poll".into(),
+        ));
+    }
     let text = form.status.unwrap_or_default();
     let spoiler = form.spoiler_text.unwrap_or_default();
     check_text(&text, &spoiler, !media_ids.is_empty())?;
@@ -116,13 +191,11 @@ async fn create(auth: Auth, form: Body<StatusForm>, data: Data) -> ApiResult<Htt
         })?,
     };
     let in_reply_to = match form.in_reply_to_id.as_deref().filter(|s| !s.is_empty()) {
-        Some(id) => Some(visible_status(&data, id, Some(me.id)).await?),
+        Some(id) => Some(visible_status(data, id, Some(me.id)).await?),
         None => None,
     };
-    let status = publish::post(
-        &data,
-        me.clone(),
-        NewPost {
+    Ok(Prepared {
+        new: NewPost {
             text,
             visibility,
             in_reply_to,
@@ -131,8 +204,25 @@ async fn create(auth: Auth, form: Body<StatusForm>, data: Data) -> ApiResult<Htt
             language: form.language.filter(|l| !l.is_empty() && l.len() <= 16),
             media_ids,
         },
-    )
-    .await?;
+        poll,
+    })
+}
+
+async fn create(
+    req: HttpRequest,
+    auth: Auth,
+    form: Body<StatusForm>,
+    data: Data,
+) -> ApiResult<HttpResponse> {
+    let me = auth.account()?.clone();
+    let mut form = form.0;
+    let scheduled_at = form.scheduled_at.take().filter(|s| !s.trim().is_empty());
+    let key = super::idempotency::key_of(&req)?;
+    let prepared = prepare(&data, &me, form).await?;
+    if let Some(at) = scheduled_at {
+        return super::scheduled::schedule(&data, &me, &at, prepared, key).await;
+    }
+    let status = super::idempotency::post_once(&data, me.clone(), key, prepared).await?;
     respond_with(&data, status, Some(me.id)).await
 }
 

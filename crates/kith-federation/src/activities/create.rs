@@ -1,5 +1,6 @@
 //! `Create` of a `Note` (or another post type): stored with its fan-in; a reply whose parent is
-//! unknown here has the parent chain fetched in the background.
+//! unknown here has the parent chain fetched in the background. A Note that is a vote in a
+//! local poll is counted instead (`polls::receive_vote`).
 
 use crate::objects::status::{fetch_parents, store_remote_note};
 use crate::protocol::note::{parse_note, NOTE_TYPES};
@@ -23,6 +24,10 @@ pub(super) async fn receive(
         return Ok(false);
     }
     let note = parse_note(object).map_err(FederationError::Invalid)?;
+    // A vote in one of our polls is counted, never shown as a reply.
+    if let Some(recorded) = crate::polls::receive_vote(&note, &actor, data, receipt).await? {
+        return Ok(recorded);
+    }
     let stored = store_remote_note(note, actor, data, Some(receipt.to_owned())).await?;
     let status = stored.status;
     if stored.parent_missing {

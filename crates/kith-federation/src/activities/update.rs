@@ -1,8 +1,9 @@
-//! `Update` of the actor's profile, or of one of its posts (an edit).
+//! `Update` of the actor's profile, or of one of its posts (an edit; for a `Question`, usually
+//! just its poll's new counts, which are no edit).
 
 use crate::convert;
 use crate::objects::account::ApAccount;
-use crate::objects::status::check_authorship;
+use crate::objects::status::{check_authorship, store_remote_poll};
 use crate::protocol::actor::Actor;
 use crate::protocol::note::{parse_note, NOTE_TYPES};
 use crate::{Data, FederationError};
@@ -10,8 +11,8 @@ use activitypub_federation::traits::Object;
 use kith_core::notifications::{notify, NotificationKind};
 use kith_core::types::ActorType;
 use kith_storage::accounts::Account;
-use kith_storage::statuses;
 use kith_storage::OptionalExt;
+use kith_storage::{polls, statuses};
 use serde_json::Value;
 use url::Url;
 
@@ -44,8 +45,12 @@ pub(super) async fn receive(
     let note = parse_note(object).map_err(FederationError::Invalid)?;
     check_authorship(&note, &actor)?;
     let ap_id = note.id.to_string();
-    let edit =
-        convert::off_thread(move || convert::note_to_edit(&note, chrono::Utc::now())).await?;
+    let now = chrono::Utc::now();
+    let poll = note
+        .question
+        .as_ref()
+        .map(|q| convert::question_to_poll(q, now));
+    let edit = convert::off_thread(move || convert::note_to_edit(&note, now)).await?;
     data.db
         .write(move |c| {
             let mut edit = edit;
@@ -57,17 +62,29 @@ pub(super) async fn receive(
             let status = statuses::by_ap_id(c, &ap_id)
                 .optional()?
                 .filter(|s| s.account_id == actor.id);
-            match status {
-                Some(s) => {
-                    statuses::edit(c, s.id, &edit)?;
-                    // Tell the local people who boosted it, as Mastodon does.
-                    for booster in statuses::local_reblogger_ids(c, s.id)? {
-                        notify(c, booster, actor.id, NotificationKind::Update, Some(s.id))?;
-                    }
-                    Ok(())
+            let Some(s) = status else {
+                return Err(kith_storage::StorageError::NotFound);
+            };
+            if let Some(poll) = &poll {
+                match polls::of_status(c, s.id)? {
+                    Some(p) => polls::set_remote_state(c, p.id, &poll.state)?,
+                    None => store_remote_poll(c, s.id, poll)?,
                 }
-                None => Err(kith_storage::StorageError::NotFound),
             }
+            // A Question's Update usually carries new counts only: that is no edit.
+            let changed = edit.content != s.content
+                || edit.spoiler_text != s.spoiler_text
+                || edit.sensitive != s.sensitive
+                || edit.attachments != s.attachments;
+            if poll.is_some() && !changed {
+                return Ok(());
+            }
+            statuses::edit(c, s.id, &edit)?;
+            // Tell the local people who boosted it, as Mastodon does.
+            for booster in statuses::local_reblogger_ids(c, s.id)? {
+                notify(c, booster, actor.id, NotificationKind::Update, Some(s.id))?;
+            }
+            Ok(())
         })
         .await?;
     Ok(())

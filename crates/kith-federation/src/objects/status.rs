@@ -5,12 +5,14 @@
 use crate::convert::{self, NewRemoteStatus};
 use crate::objects::account::{authority, ApAccount};
 use crate::protocol::note::{addressing, parse_note, NoteIn, NoteOut, Visibility};
+use crate::protocol::question::QuestionOut;
 use crate::{Data, FederationError, KithContext};
 use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::traits::Object;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kith_storage::accounts::{self, Account};
+use kith_storage::polls::{self, Poll};
 use kith_storage::statuses::{self, Status};
 use kith_storage::{DbConn, OptionalExt, StorageError};
 use serde_json::Value;
@@ -86,6 +88,9 @@ pub fn note_out(
             .iter()
             .map(|(_, m)| document(m, &author_base(author)))
             .collect(),
+        question: polls::of_status(conn, status.id)?
+            .as_ref()
+            .map(question_out),
     })
 }
 
@@ -190,6 +195,7 @@ fn store(
         mut status,
         mentions,
         hashtags,
+        poll,
     } = new;
     // A server whose media is rejected: its posts keep their text, not their attachments.
     if let Some(domain) = &author.domain {
@@ -226,6 +232,9 @@ fn store(
             receipt_recorded,
         });
     }
+    if let Some(poll) = poll {
+        store_remote_poll(c, status.id, &poll)?;
+    }
     statuses::adopt_orphans(c, &status)?;
     kith_core::statuses::distribute(c, &status, author, &mentioned)?;
     Ok(StoredNote {
@@ -233,6 +242,46 @@ fn store(
         parent_missing,
         receipt_recorded,
     })
+}
+
+/// Stores the poll of a remote status.
+pub(crate) fn store_remote_poll(
+    c: &mut DbConn,
+    status_id: i64,
+    poll: &convert::RemotePoll,
+) -> Result<(), StorageError> {
+    polls::insert(
+        c,
+        &Poll {
+            id: kith_storage::id::new_id(),
+            status_id,
+            options: Poll::encode_titles(&poll.titles),
+            counts: Poll::encode_counts(&poll.state.counts),
+            voters_count: poll.state.voters_count,
+            multiple: poll.multiple,
+            hide_totals: false,
+            expires_at: poll.state.expires_at,
+            closed: false,
+            federate_at: None,
+            updated_at: kith_storage::now(),
+        },
+    )
+}
+
+/// The `Question` fields of a poll (Kith's own: every poll it sends is its author's).
+pub fn question_out(poll: &Poll) -> QuestionOut {
+    let at = |t: chrono::NaiveDateTime| DateTime::from_naive_utc_and_offset(t, Utc);
+    QuestionOut {
+        multiple: poll.multiple,
+        options: poll.titles().into_iter().zip(poll.counts()).collect(),
+        end_time: poll.expires_at.map(at),
+        closed: if poll.closed {
+            poll.expires_at.map(at)
+        } else {
+            None
+        },
+        voters_count: poll.voters_count,
+    }
 }
 
 /// Fetches the parents of a reply that arrived without them, up to `depth` levels.

@@ -127,6 +127,10 @@ pub struct NoteIn {
     pub attachments: Vec<Attachment>,
     pub conversation: Option<String>,
     pub language: Option<String>,
+    /// `name`: a poll vote's option (a post has none).
+    pub name: Option<String>,
+    /// The poll of a `Question`.
+    pub question: Option<super::question::QuestionIn>,
 }
 
 /// Object types read as posts.
@@ -260,6 +264,10 @@ pub fn parse_note(v: &Value) -> Result<NoteIn, String> {
             .get("contentMap")
             .and_then(Value::as_object)
             .and_then(|m| m.keys().next().cloned()),
+        name: o.get("name").and_then(first_string),
+        question: (kind == "Question")
+            .then(|| super::question::parse_question(o))
+            .flatten(),
     })
 }
 
@@ -282,6 +290,8 @@ pub struct NoteOut {
     pub conversation: Option<String>,
     /// `Document`s for the post's media.
     pub attachments: Vec<Value>,
+    /// The post's poll: it is then sent as a `Question`.
+    pub question: Option<super::question::QuestionOut>,
 }
 
 impl NoteOut {
@@ -320,6 +330,9 @@ impl NoteOut {
         if let Some(c) = &self.conversation {
             m.insert("context".into(), json!(c));
             m.insert("conversation".into(), json!(c));
+        }
+        if let Some(q) = &self.question {
+            q.apply(&mut m);
         }
         Value::Object(m)
     }
