@@ -14,6 +14,7 @@ mod people;
 mod registrations;
 mod reports;
 mod search;
+mod sharing;
 mod statuses;
 mod streaming;
 mod timelines;
@@ -46,6 +47,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .configure(reports::configure)
             .configure(registrations::configure)
             .configure(admin::configure)
+            .configure(sharing::configure)
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, _>(ApiError::NotFound)
             })),

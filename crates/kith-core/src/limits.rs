@@ -29,3 +29,12 @@ pub const MAX_LANGUAGE_BYTES: usize = 16;
 pub const MAX_DISPLAY_NAME_CHARS: usize = 200;
 /// The longest bio kept from a remote actor, in characters of HTML before sanitizing.
 pub const MAX_BIO_CHARS: usize = 20_000;
+
+/// Largest subscribed blocklist read (JSON or CSV), in bytes.
+pub const MAX_BLOCKLIST_BYTES: usize = 2 * 1024 * 1024;
+/// Most entries read from one subscribed blocklist.
+pub const MAX_BLOCKLIST_ENTRIES: usize = 20_000;
+/// Longest public reason kept from a blocklist entry or a cohort decision, in characters.
+pub const MAX_BLOCKLIST_COMMENT: usize = 1_000;
+/// Longest comment kept from a report a cohort member shares, in characters.
+pub const MAX_COHORT_REPORT_CHARS: usize = 5_000;

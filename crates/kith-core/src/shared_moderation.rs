@@ -374,7 +374,14 @@ pub fn reconcile_domain(conn: &mut DbConn, domain: &str, why: &str) -> Result<()
     if applied.is_empty() {
         if let Some(p) = existing {
             policies::delete(conn, p.id)?;
-            crate::audit::record(conn, actor, "destroy_domain_block", "domain", domain, Some(why))?;
+            crate::audit::record(
+                conn,
+                actor,
+                "destroy_domain_block",
+                "domain",
+                domain,
+                Some(why),
+            )?;
         }
         return Ok(());
     }
@@ -417,12 +424,26 @@ pub fn reconcile_domain(conn: &mut DbConn, domain: &str, why: &str) -> Result<()
         }
         Some(_) => {
             policies::update(conn, &row)?;
-            crate::audit::record(conn, actor, "update_domain_block", "domain", domain, Some(why))?;
+            crate::audit::record(
+                conn,
+                actor,
+                "update_domain_block",
+                "domain",
+                domain,
+                Some(why),
+            )?;
         }
         None => {
             policies::insert(conn, &row)?;
             store::set_managed(conn, domain, true)?;
-            crate::audit::record(conn, actor, "create_domain_block", "domain", domain, Some(why))?;
+            crate::audit::record(
+                conn,
+                actor,
+                "create_domain_block",
+                "domain",
+                domain,
+                Some(why),
+            )?;
         }
     }
     domain_policy::apply_effects(conn, &row)
