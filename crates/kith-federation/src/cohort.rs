@@ -290,21 +290,14 @@ pub fn share_report(
     send(conn, urls, activity, to)
 }
 
-fn decision_activity(
-    urls: &InstanceUrls,
-    object: &str,
-    target_type: &str,
-    domain: &str,
-    severity: &str,
-    reject_media: bool,
-    reject_reports: bool,
-    reason: Option<&str>,
-) -> Value {
+/// A `Block` carrying a `cohortDecision` about `e` (`object`: the account, or the domain's root
+/// URL; `domain`: the domain concerned).
+fn decision_activity(urls: &InstanceUrls, object: &str, domain: &str, e: &Entry) -> Value {
     json!({
         "id": urls.activity("Block").to_string(), "type": "Block", "object": object,
         "cohortDecision": {
-            "targetType": target_type, "domain": domain, "severity": severity,
-            "rejectMedia": reject_media, "rejectReports": reject_reports, "reason": reason,
+            "targetType": e.target_kind, "domain": domain, "severity": e.severity.as_str(),
+            "rejectMedia": e.reject_media, "rejectReports": e.reject_reports, "reason": e.comment,
         },
     })
 }
@@ -341,15 +334,20 @@ pub fn publish_domain(
     if domain_policy::severity_of(policy) == Severity::Noop {
         return withdraw(conn, urls, "domain", &policy.domain);
     }
+    let entry = Entry {
+        target_kind: "domain",
+        target: policy.domain.clone(),
+        severity: domain_policy::severity_of(policy),
+        reject_media: policy.reject_media,
+        reject_reports: policy.reject_reports,
+        comment: policy.public_comment.clone(),
+        source_ref: None,
+    };
     let activity = decision_activity(
         urls,
         &format!("https://{}/", policy.domain),
-        "domain",
         &policy.domain,
-        &policy.severity,
-        policy.reject_media,
-        policy.reject_reports,
-        policy.public_comment.as_deref(),
+        &entry,
     );
     publish(conn, urls, "domain", &policy.domain, activity)
 }
@@ -365,16 +363,16 @@ pub fn publish_account(
     if account.is_local() || severity == Severity::Noop {
         return Ok(());
     }
-    let activity = decision_activity(
-        urls,
-        &account.ap_id,
-        "account",
-        &domain_of(&account.ap_id),
-        severity.as_str(),
-        false,
-        false,
-        reason.filter(|r| !r.is_empty()),
-    );
+    let entry = Entry {
+        target_kind: "account",
+        target: account.ap_id.clone(),
+        severity,
+        reject_media: false,
+        reject_reports: false,
+        comment: reason.filter(|r| !r.is_empty()).map(str::to_owned),
+        source_ref: None,
+    };
+    let activity = decision_activity(urls, &account.ap_id, &domain_of(&account.ap_id), &entry);
     publish(conn, urls, "account", &account.ap_id, activity)
 }
 
