@@ -29,6 +29,9 @@ use kith_storage::sharing::{self as store, CohortMember};
 use kith_storage::{statuses, DbConn, OptionalExt, StorageError};
 use serde_json::{json, Value};
 
+/// Most invitations kept waiting for an admin's answer (anyone may send one).
+const MAX_OPEN_INVITATIONS: usize = 50;
+
 /// The namespace of Kith's JSON-LD terms.
 pub const KITH_NS: &str = "urn:kith:ns#";
 
@@ -307,13 +310,20 @@ fn publish(
     urls: &InstanceUrls,
     kind: &str,
     target: &str,
+    domain: &str,
     activity: Value,
 ) -> Result<(), StorageError> {
-    let members = member_accounts(conn)?;
-    if members.is_empty() {
+    // A member is not sent a decision about its own domain or accounts (it would refuse it).
+    let to: Vec<Account> = member_accounts(conn)?
+        .into_iter()
+        .filter(|(m, _)| {
+            !kith_storage::domain_policies::covering_domains(&m.domain).contains(&domain.to_owned())
+        })
+        .map(|(_, a)| a)
+        .collect();
+    if to.is_empty() {
         return Ok(());
     }
-    let to = members.into_iter().map(|(_, a)| a).collect();
     let mut stored = activity.clone();
     stored["actor"] = Value::String(instance_actor(conn)?.ap_id);
     store::set_published(conn, kind, target, Some(&stored.to_string()))?;
@@ -349,7 +359,14 @@ pub fn publish_domain(
         &policy.domain,
         &entry,
     );
-    publish(conn, urls, "domain", &policy.domain, activity)
+    publish(
+        conn,
+        urls,
+        "domain",
+        &policy.domain,
+        &policy.domain,
+        activity,
+    )
 }
 
 /// Publishes a local moderator's suspension or limit of a remote account to the cohort.
@@ -372,8 +389,9 @@ pub fn publish_account(
         comment: reason.filter(|r| !r.is_empty()).map(str::to_owned),
         source_ref: None,
     };
-    let activity = decision_activity(urls, &account.ap_id, &domain_of(&account.ap_id), &entry);
-    publish(conn, urls, "account", &account.ap_id, activity)
+    let domain = domain_of(&account.ap_id);
+    let activity = decision_activity(urls, &account.ap_id, &domain, &entry);
+    publish(conn, urls, "account", &account.ap_id, &domain, activity)
 }
 
 /// Withdraws the decision published about a target (a lifted policy or suspension): `Undo`
@@ -485,6 +503,15 @@ async fn receive_invite(
                     let staff = instance_actor(c)?.id;
                     accept_in(c, &urls, staff, m.id, policy).map(|_| ())
                 }
+                _ if store::members(c)?
+                    .iter()
+                    .filter(|m| m.state == "invitation")
+                    .count()
+                    >= MAX_OPEN_INVITATIONS =>
+                {
+                    tracing::warn!(sender = %sender.ap_id, "cohort invitation dropped: too many open");
+                    Ok(())
+                }
                 _ => store::upsert_member(
                     c,
                     &CohortMember {
@@ -511,24 +538,21 @@ async fn receive_accept(
 ) -> Option<Result<(), FederationError>> {
     let inner = crate::activities::object_id(activity)?;
     let sender_id = sender.ap_id.clone();
-    let found = data
+    // Most Accepts answer Follows: only read unless it is ours.
+    let invited = data
         .db
-        .write(move |c| {
-            let Some(m) = store::member_by_actor(c, &sender_id).optional()? else {
-                return Ok(false);
-            };
-            if m.state != "invited" || m.invite_id != inner {
-                return Ok(false);
-            }
-            store::set_member_state(c, m.id, "member")?;
-            Ok(true)
-        })
+        .read(move |c| store::member_by_actor(c, &sender_id).optional())
         .await;
-    match found {
-        Ok(true) => Some(Ok(())),
-        Ok(false) => None,
-        Err(e) => Some(Err(e.into())),
-    }
+    let m = match invited {
+        Ok(Some(m)) if m.state == "invited" && m.invite_id == inner => m,
+        Ok(_) => return None,
+        Err(e) => return Some(Err(e.into())),
+    };
+    let result = data
+        .db
+        .write(move |c| store::set_member_state(c, m.id, "member"))
+        .await;
+    Some(result.map_err(Into::into))
 }
 
 async fn receive_leave(sender: &Account, data: &Data) -> Result<(), FederationError> {
@@ -767,4 +791,51 @@ async fn receive_report(
         })
         .await;
     Some(result.map_err(Into::into))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn urls() -> InstanceUrls {
+        InstanceUrls::new("home.example", false).unwrap()
+    }
+
+    #[test]
+    fn decisions_are_read_by_any_name_of_their_terms() {
+        let short = json!({"id": "https://a.example/1", "type": "Block", "object": "https://spam.example/",
+            "cohortDecision": {"targetType": "domain", "domain": "Spam.Example", "severity": "suspend",
+                               "rejectMedia": true, "reason": "Spam"}});
+        let e = decision_entry(&short, &urls()).unwrap();
+        assert_eq!(e.target, "spam.example");
+        assert_eq!(e.severity, Severity::Suspend);
+        assert!(e.reject_media && !e.reject_reports);
+        assert_eq!(e.comment.as_deref(), Some("Spam"));
+        assert_eq!(e.source_ref.as_deref(), Some("https://a.example/1"));
+
+        let iri = json!({"type": "Block", "object": "https://x.example/users/troll",
+            "urn:kith:ns#cohortDecision": {"kith:targetType": "account", "urn:kith:ns#severity": "silence"}});
+        let e = decision_entry(&iri, &urls()).unwrap();
+        assert_eq!(e.target_kind, "account");
+        assert_eq!(e.target, "https://x.example/users/troll");
+        assert_eq!(e.severity, Severity::Silence);
+    }
+
+    #[test]
+    fn decisions_about_this_instance_are_refused() {
+        for bad in [
+            json!({"type": "Block", "object": "https://home.example/",
+                   "cohortDecision": {"targetType": "domain", "domain": "home.example", "severity": "suspend"}}),
+            json!({"type": "Block", "object": "https://home.example/",
+                   "cohortDecision": {"targetType": "domain", "domain": "example", "severity": "suspend"}}),
+            json!({"type": "Block", "object": "https://home.example/users/alice",
+                   "cohortDecision": {"targetType": "account", "severity": "suspend"}}),
+            json!({"type": "Block", "object": "https://x.example/",
+                   "cohortDecision": {"targetType": "domain", "domain": "x.example", "severity": "banish"}}),
+            json!({"type": "Block", "object": "https://x.example/",
+                   "cohortDecision": {"targetType": "planet", "domain": "x.example", "severity": "suspend"}}),
+        ] {
+            assert!(decision_entry(&bad, &urls()).is_err(), "{bad}");
+        }
+    }
 }

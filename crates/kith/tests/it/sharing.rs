@@ -442,7 +442,8 @@ async fn a_cohort_of_three_shares_reports_and_decisions() {
     })
     .await;
 
-    // A decision about one of B's own accounts is refused there and logged.
+    // A decision about one of B's own accounts is not sent to B; one that a member sends
+    // anyway (made here in A's outbox, signed and delivered by A) is refused and logged.
     let bo = User::new(&b, "bo").await;
     let bo_at_a = ma.resolve(&format!("@bo@{}", b.domain)).await;
     ma.post(
@@ -450,7 +451,31 @@ async fn a_cohort_of_three_shares_reports_and_decisions() {
         json!({"type": "suspend", "text": "not yours to decide"}),
     )
     .await;
-    eventually("B refuses and logs it", || async {
+    let (b_actor, bo_uri) = (b.url("/actor"), b.url("/users/bo"));
+    let urls = a.context.urls.clone();
+    a.context
+        .db
+        .write(move |conn| {
+            let me = kith_storage::accounts::instance_actor(conn)?.unwrap();
+            let to = kith_storage::accounts::by_ap_id(conn, &b_actor)?;
+            let activity = json!({
+                "id": urls.activity("Block").to_string(), "type": "Block", "actor": me.ap_id,
+                "object": bo_uri, "to": [to.ap_id],
+                "cohortDecision": {"targetType": "account", "severity": "suspend"},
+            });
+            kith_federation::outbound::send_with_context(
+                conn,
+                &urls,
+                &me,
+                activity,
+                &kith_federation::outbound::Audience::to(to),
+                kith_federation::cohort::cohort_context(),
+            )
+        })
+        .await
+        .unwrap();
+    a.context.delivery_wakeup.notify_one();
+    let refused = eventually("B refuses and logs it", || async {
         let log = mb.json("/api/v1/admin/audit_log").await;
         log.as_array()
             .unwrap()
@@ -459,6 +484,13 @@ async fn a_cohort_of_three_shares_reports_and_decisions() {
             .cloned()
     })
     .await;
+    assert!(
+        refused["reason"]
+            .as_str()
+            .unwrap()
+            .contains("local account"),
+        "{refused}"
+    );
     let bo_admin = mb.json(&format!("/api/v1/admin/accounts/{}", bo.id)).await;
     assert_eq!(bo_admin["suspended"], false, "{bo_admin}");
 
