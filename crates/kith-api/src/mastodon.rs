@@ -19,6 +19,7 @@ mod registrations;
 mod reports;
 pub(crate) mod scheduled;
 mod search;
+mod sharing;
 mod statuses;
 mod streaming;
 mod timelines;
@@ -55,6 +56,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .configure(reports::configure)
             .configure(registrations::configure)
             .configure(admin::configure)
+            .configure(sharing::configure)
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, _>(ApiError::NotFound)
             })),

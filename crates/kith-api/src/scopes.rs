@@ -469,6 +469,73 @@ pub const ENDPOINTS: &[(&str, &str, Access)] = &[
         Staff("admin:write:reports"),
     ),
     ("GET", "/api/v1/admin/audit_log", Staff("admin:read")),
+    // Kith: moderation shared across instances (mastodon/sharing.rs).
+    (
+        "GET",
+        "/api/v1/admin/kith/blocklist_subscriptions",
+        Staff("admin:read"),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/kith/blocklist_subscriptions",
+        Staff("admin:write"),
+    ),
+    (
+        "GET",
+        "/api/v1/admin/kith/blocklist_subscriptions/{id}",
+        Staff("admin:read"),
+    ),
+    (
+        "DELETE",
+        "/api/v1/admin/kith/blocklist_subscriptions/{id}",
+        Staff("admin:write"),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/kith/blocklist_subscriptions/{id}/refresh",
+        Staff("admin:write"),
+    ),
+    (
+        "GET",
+        "/api/v1/admin/kith/shared_entries",
+        Staff("admin:read"),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/kith/shared_entries/{id}/approve",
+        Staff("admin:write"),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/kith/shared_entries/{id}/reject",
+        Staff("admin:write"),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/kith/shared_entries/{id}/confirm",
+        Staff("admin:write"),
+    ),
+    ("GET", "/api/v1/admin/kith/cohort", Staff("admin:read")),
+    (
+        "POST",
+        "/api/v1/admin/kith/cohort/invite",
+        Staff("admin:write"),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/kith/cohort/{id}/accept",
+        Staff("admin:write"),
+    ),
+    (
+        "PUT",
+        "/api/v1/admin/kith/cohort/{id}",
+        Staff("admin:write"),
+    ),
+    (
+        "DELETE",
+        "/api/v1/admin/kith/cohort/{id}",
+        Staff("admin:write"),
+    ),
     ("GET", "/api/v1/admin/registrations", Staff("admin:read")),
     ("PUT", "/api/v1/admin/registrations", Staff("admin:write")),
     ("GET", "/api/v1/admin/invites", Staff("admin:read")),
@@ -594,6 +661,7 @@ mod tests {
         ("mastodon/apps.rs", include_str!("mastodon/apps.rs")),
         ("mastodon/admin.rs", include_str!("mastodon/admin.rs")),
         ("mastodon/reports.rs", include_str!("mastodon/reports.rs")),
+        ("mastodon/sharing.rs", include_str!("mastodon/sharing.rs")),
         (
             "mastodon/registrations.rs",
             include_str!("mastodon/registrations.rs"),

@@ -99,7 +99,8 @@ pub fn effective(conn: &mut DbConn, authority: &str) -> Result<Option<DomainPoli
     Ok(Some(top))
 }
 
-fn severity_of(p: &DomainPolicy) -> Severity {
+/// A stored policy's severity (an unknown word reads as `noop`).
+pub fn severity_of(p: &DomainPolicy) -> Severity {
     Severity::parse(&p.severity).unwrap_or(Severity::Noop)
 }
 
@@ -210,6 +211,9 @@ pub fn upsert(
             row.private_comment.as_deref(),
         )?;
     }
+    // A moderator's own write makes the policy a local decision: shared sources no longer
+    // change or retract it (`crate::shared_moderation`).
+    kith_storage::sharing::set_managed(conn, &row.domain, false)?;
     apply_effects(conn, &row)?;
     Ok(row)
 }
@@ -336,6 +340,27 @@ impl std::fmt::Display for CsvError {
 /// one-domain-per-line form). Every bad row is reported; nothing is returned unless all rows
 /// are good.
 pub fn parse_csv(text: &str) -> Result<Vec<PolicyInput>, Vec<CsvError>> {
+    let (out, mut errors) = parse_csv_lenient(text);
+    let mut seen = std::collections::HashSet::new();
+    for (i, p) in out.iter().enumerate() {
+        if !seen.insert(p.domain.clone()) {
+            errors.push(CsvError {
+                line: 0,
+                message: format!("{} is listed more than once (entry {})", p.domain, i + 1),
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        errors.sort_by_key(|e| e.line);
+        Err(errors)
+    }
+}
+
+/// Reads Mastodon's blocklist CSV as [`parse_csv`] does, but keeps the good rows beside the
+/// bad ones (for a subscribed list, where one bad row must not lose the rest).
+pub fn parse_csv_lenient(text: &str) -> (Vec<PolicyInput>, Vec<CsvError>) {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -374,21 +399,7 @@ pub fn parse_csv(text: &str) -> Result<Vec<PolicyInput>, Vec<CsvError>> {
             Err(message) => errors.push(CsvError { line, message }),
         }
     }
-    let mut seen = std::collections::HashSet::new();
-    for (i, p) in out.iter().enumerate() {
-        if !seen.insert(p.domain.clone()) {
-            errors.push(CsvError {
-                line: 0,
-                message: format!("{} is listed more than once (entry {})", p.domain, i + 1),
-            });
-        }
-    }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        errors.sort_by_key(|e| e.line);
-        Err(errors)
-    }
+    (out, errors)
 }
 
 fn row(cols: &[String], record: &csv::StringRecord) -> Result<PolicyInput, String> {

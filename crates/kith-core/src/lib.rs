@@ -24,6 +24,7 @@ pub mod polls;
 pub mod registrations;
 pub mod reports;
 pub mod scopes;
+pub mod shared_moderation;
 pub mod stats;
 pub mod statuses;
 pub mod tokens;

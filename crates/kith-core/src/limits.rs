@@ -52,3 +52,11 @@ pub const MAX_IDS_PER_REQUEST: usize = 100;
 pub const MAX_POLL_OPTIONS: usize = 20;
 /// The longest remote poll option kept, in characters of plain text.
 pub const MAX_POLL_OPTION_CHARS: usize = 500;
+/// Largest subscribed blocklist read (JSON or CSV), in bytes.
+pub const MAX_BLOCKLIST_BYTES: usize = 2 * 1024 * 1024;
+/// Most entries read from one subscribed blocklist.
+pub const MAX_BLOCKLIST_ENTRIES: usize = 20_000;
+/// Longest public reason kept from a blocklist entry or a cohort decision, in characters.
+pub const MAX_BLOCKLIST_COMMENT: usize = 1_000;
+/// Longest comment kept from a report a cohort member shares, in characters.
+pub const MAX_COHORT_REPORT_CHARS: usize = 5_000;

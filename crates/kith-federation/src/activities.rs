@@ -35,6 +35,11 @@ pub async fn apply(
         data.delivery_wakeup.notify_one();
         return result;
     }
+    // Cohort messages (and refusals of them) first; anything else goes on as usual.
+    if let Some(result) = crate::cohort::receive(kind, activity, &actor, data).await {
+        data.delivery_wakeup.notify_one();
+        return result.map(|()| false);
+    }
     let result = match kind {
         "Follow" => follow::receive(activity, actor, data).await,
         "Accept" => accept::receive(activity, actor, data).await,

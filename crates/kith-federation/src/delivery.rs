@@ -310,6 +310,10 @@ pub async fn run(config: FederationConfig, settings: DeliverySettings) {
         slots.clone(),
         settings.lease_secs,
     )));
+    // Blocklist subscriptions are refreshed beside the deliveries (`blocklists::run`).
+    let _blocklists = AbortOnDrop(tokio::spawn(crate::blocklists::run(
+        config.to_request_data().app_data().clone(),
+    )));
     let _housekeeping = AbortOnDrop(tokio::spawn(housekeeping(
         config.to_request_data(),
         settings.housekeeping_every,

@@ -7,6 +7,8 @@
 //! storage, and an object's id must be on the same host as the actor that sent it.
 
 pub mod activities;
+pub mod blocklists;
+pub mod cohort;
 mod context;
 pub mod convert;
 pub mod delivery;

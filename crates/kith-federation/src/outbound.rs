@@ -36,8 +36,20 @@ pub fn send(
     conn: &mut DbConn,
     urls: &InstanceUrls,
     actor: &Account,
+    activity: Value,
+    audience: &Audience,
+) -> Result<(), StorageError> {
+    send_with_context(conn, urls, actor, activity, audience, federation_context())
+}
+
+/// [`send`] with another `@context` (cohort activities add Kith's terms).
+pub fn send_with_context(
+    conn: &mut DbConn,
+    urls: &InstanceUrls,
+    actor: &Account,
     mut activity: Value,
     audience: &Audience,
+    context: Value,
 ) -> Result<(), StorageError> {
     let mut inboxes: Vec<String> = Vec::new();
     if let Some(owner) = audience.followers_of {
@@ -79,7 +91,7 @@ pub fn send(
         return Ok(());
     }
     if let Value::Object(map) = &mut activity {
-        map.insert("@context".into(), federation_context());
+        map.insert("@context".into(), context);
     }
     let ap_id = activity["id"].as_str().unwrap_or_default().to_owned();
     outbox::enqueue(conn, &ap_id, actor.id, &activity.to_string(), &targets)?;

@@ -32,6 +32,7 @@ pub mod received_flags;
 pub mod scheduled;
 pub mod schema;
 pub mod settings;
+pub mod sharing;
 pub mod statuses;
 pub mod stream_events;
 pub mod testing;

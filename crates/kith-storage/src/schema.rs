@@ -443,6 +443,70 @@ diesel::table! {
         obfuscate -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        managed -> Bool,
+    }
+}
+
+diesel::table! {
+    blocklist_subscriptions (id) {
+        id -> BigInt,
+        url -> Text,
+        mode -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        next_fetch_at -> Timestamp,
+        last_fetched_at -> Nullable<Timestamp>,
+        last_success_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        last_note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    shared_decisions (id) {
+        id -> BigInt,
+        source_kind -> Text,
+        source_id -> BigInt,
+        source_ref -> Nullable<Text>,
+        target_kind -> Text,
+        target -> Text,
+        severity -> Text,
+        reject_media -> Bool,
+        reject_reports -> Bool,
+        comment -> Nullable<Text>,
+        state -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    cohort_members (id) {
+        id -> BigInt,
+        actor_id -> Text,
+        domain -> Text,
+        state -> Text,
+        policy -> Text,
+        invite_id -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    cohort_published (id) {
+        id -> BigInt,
+        target_kind -> Text,
+        target -> Text,
+        activity -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    cohort_reports (report_id) {
+        report_id -> BigInt,
+        member_id -> BigInt,
     }
 }
 

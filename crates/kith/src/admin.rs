@@ -93,6 +93,16 @@ pub enum AdminCommand {
         #[command(subcommand)]
         cmd: crate::domain_blocks_cli::DomainBlocksCommand,
     },
+    /// Blocklist subscriptions and the shared entries' review queue.
+    Blocklist {
+        #[command(subcommand)]
+        cmd: crate::sharing_cli::BlocklistCommand,
+    },
+    /// The moderation cohort: invite, accept, list, policy, leave.
+    Cohort {
+        #[command(subcommand)]
+        cmd: crate::sharing_cli::CohortCommand,
+    },
 }
 
 /// The staff member named `name`, refusing anyone who is not an admin or moderator.
@@ -272,7 +282,9 @@ async fn moderate(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
         }
         AdminCommand::CreateUser { .. }
         | AdminCommand::Token { .. }
-        | AdminCommand::DomainBlocks { .. } => {
+        | AdminCommand::DomainBlocks { .. }
+        | AdminCommand::Blocklist { .. }
+        | AdminCommand::Cohort { .. } => {
             unreachable!("handled by run")
         }
     }
@@ -405,6 +417,14 @@ pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::DomainBlocks { cmd } => {
             let db = open_database(config).await?;
             crate::domain_blocks_cli::run(&db, cmd).await?;
+        }
+        AdminCommand::Blocklist { cmd } => {
+            let db = open_database(config).await?;
+            crate::sharing_cli::run_blocklist(config, &db, cmd).await?;
+        }
+        AdminCommand::Cohort { cmd } => {
+            let db = open_database(config).await?;
+            crate::sharing_cli::run_cohort(config, &db, cmd).await?;
         }
         other => moderate(config, other).await?,
     }

@@ -5,4 +5,5 @@ pub mod admin;
 pub mod config;
 pub mod domain_blocks_cli;
 pub mod serve;
+pub mod sharing_cli;
 mod watchdog;

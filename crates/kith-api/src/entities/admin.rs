@@ -279,6 +279,8 @@ pub struct AdminReport {
     pub rules: Vec<ReportRule>,
     /// Kith: the domain a report received as a `Flag` came from.
     pub origin_domain: Option<String>,
+    /// Kith: the report was shared by a member of this instance's moderation cohort.
+    pub via_cohort: bool,
 }
 
 /// Admin views of these reports, in order. The reported statuses are shown to the moderator
@@ -299,6 +301,8 @@ pub fn admin_reports_view(
     ids.sort_unstable();
     ids.dedup();
     let accounts = admin_accounts_by_id(c, &ids, urls)?;
+    let report_ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let via_cohort = kith_storage::sharing::cohort_report_ids(c, &report_ids)?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let (Some(account), Some(target)) = (
@@ -335,6 +339,7 @@ pub fn admin_reports_view(
                 })
                 .collect(),
             origin_domain: r.origin_domain.clone(),
+            via_cohort: via_cohort.contains(&r.id),
         });
     }
     Ok(out)

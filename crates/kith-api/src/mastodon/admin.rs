@@ -279,9 +279,35 @@ async fn act(
     details: ActionDetails,
 ) -> ApiResult<()> {
     let staff = staff(auth)?;
+    let urls = data.urls.clone();
     data.db
-        .write(move |c| Ok(moderation::act(c, staff, target, action, &details)))
+        .write(move |c| {
+            if let Err(e) = moderation::act(c, staff, target, action, &details) {
+                return Ok(Err(e));
+            }
+            // A decision on a remote account goes to the moderation cohort (if any).
+            let account = kith_storage::accounts::by_id(c, target)?;
+            if !account.is_local() {
+                use kith_core::domain_policy::Severity;
+                use kith_federation::cohort;
+                let reason = Some(details.text.as_str());
+                match action {
+                    AccountAction::Suspend => {
+                        cohort::publish_account(c, &urls, &account, Severity::Suspend, reason)?
+                    }
+                    AccountAction::Silence => {
+                        cohort::publish_account(c, &urls, &account, Severity::Silence, reason)?
+                    }
+                    AccountAction::Unsuspend | AccountAction::Unsilence => {
+                        cohort::withdraw(c, &urls, "account", &account.ap_id)?
+                    }
+                    _ => {}
+                }
+            }
+            Ok(Ok(()))
+        })
         .await??;
+    data.delivery_wakeup.notify_one();
     Ok(())
 }
 

@@ -165,15 +165,19 @@ async fn create(auth: Auth, data: Data, form: Body<BlockForm>) -> ApiResult<Http
         public_comment: form.public_comment,
         obfuscate: form.obfuscate.unwrap_or(false),
     };
+    let urls = data.urls.clone();
     let row = data
         .db
         .write(move |c| {
             if store::by_domain(c, &domain).optional()?.is_some() {
                 return Ok(None);
             }
-            domain_policy::upsert(c, actor, &input).map(Some)
+            let row = domain_policy::upsert(c, actor, &input)?;
+            kith_federation::cohort::publish_domain(c, &urls, &row)?;
+            Ok(Some(row))
         })
         .await?;
+    data.delivery_wakeup.notify_one();
     match row {
         Some(row) => Ok(HttpResponse::Ok().json(AdminDomainBlock::from(row))),
         None => Err(ApiError::Unprocessable(
@@ -195,6 +199,7 @@ async fn update(
         None => None,
         Some(s) => Some(severity(Some(s), Severity::Noop)?),
     };
+    let urls = data.urls.clone();
     let row = data
         .db
         .write(move |c| {
@@ -209,18 +214,26 @@ async fn update(
                 public_comment: form.public_comment.or(old.public_comment),
                 obfuscate: form.obfuscate.unwrap_or(old.obfuscate),
             };
-            domain_policy::upsert(c, actor, &input)
+            let row = domain_policy::upsert(c, actor, &input)?;
+            kith_federation::cohort::publish_domain(c, &urls, &row)?;
+            Ok(row)
         })
         .await?;
+    data.delivery_wakeup.notify_one();
     Ok(HttpResponse::Ok().json(AdminDomainBlock::from(row)))
 }
 
 async fn destroy(auth: Auth, data: Data, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let actor = moderator(&auth, &data).await?;
     let id = id_of(&id)?;
+    let urls = data.urls.clone();
     data.db
-        .write(move |c| domain_policy::remove(c, actor, id))
+        .write(move |c| {
+            let row = domain_policy::remove(c, actor, id)?;
+            kith_federation::cohort::withdraw(c, &urls, "domain", &row.domain)
+        })
         .await?;
+    data.delivery_wakeup.notify_one();
     Ok(HttpResponse::Ok().json(serde_json::json!({})))
 }
 
@@ -292,10 +305,18 @@ async fn import(auth: Auth, data: Data, form: Body<ImportForm>) -> ApiResult<Htt
         let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
         ApiError::Unprocessable(format!("Validation failed: {}", lines.join("; ")))
     })?;
+    let urls = data.urls.clone();
     let stored = data
         .db
-        .write(move |c| domain_policy::import(c, actor, &rows))
+        .write(move |c| {
+            let stored = domain_policy::import(c, actor, &rows)?;
+            for row in &stored {
+                kith_federation::cohort::publish_domain(c, &urls, row)?;
+            }
+            Ok(stored)
+        })
         .await?;
+    data.delivery_wakeup.notify_one();
     let out: Vec<AdminDomainBlock> = stored.into_iter().map(Into::into).collect();
     Ok(HttpResponse::Ok().json(out))
 }

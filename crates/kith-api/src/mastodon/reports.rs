@@ -73,20 +73,22 @@ async fn create(auth: Auth, form: Body<ReportForm>, data: Data) -> ApiResult<Htt
         .write(move |c| {
             Ok(match reports::create(c, new) {
                 Ok(r) => {
-                    if r.forward {
-                        let target = kith_storage::accounts::by_id(c, r.target_account_id)?;
-                        if !target.is_local() {
-                            let uris: Vec<String> = kith_storage::statuses::by_ids(
-                                c,
-                                &reports::split_ids(&r.status_ids),
-                            )?
-                            .into_iter()
-                            .map(|s| s.ap_id)
-                            .collect();
+                    let target = kith_storage::accounts::by_id(c, r.target_account_id)?;
+                    if !target.is_local() {
+                        let uris: Vec<String> =
+                            kith_storage::statuses::by_ids(c, &reports::split_ids(&r.status_ids))?
+                                .into_iter()
+                                .map(|s| s.ap_id)
+                                .collect();
+                        if r.forward {
                             kith_federation::flags::forward_report(
                                 c, &urls, &target, &uris, &r.comment,
                             )?;
                         }
+                        // Shared with the moderation cohort, naming no reporter.
+                        kith_federation::cohort::share_report(
+                            c, &urls, &target, &uris, &r.comment,
+                        )?;
                     }
                     Ok(report_view(c, &r, &urls)?)
                 }

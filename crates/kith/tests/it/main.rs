@@ -30,6 +30,7 @@ mod rate_limits;
 mod remote_moderation;
 mod rig;
 mod scopes;
+mod sharing;
 mod slow_clients;
 mod ssrf;
 mod streaming;
