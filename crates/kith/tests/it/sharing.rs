@@ -473,9 +473,7 @@ async fn a_cohort_of_three_shares_reports_and_decisions() {
     .await;
     assert_eq!(troll_at_b["target_type"], "account");
     let suspended = mb
-        .json(&format!(
-            "/api/v1/admin/accounts?remote=true&suspended=true&username=troll"
-        ))
+        .json("/api/v1/admin/accounts?remote=true&suspended=true&username=troll")
         .await;
     assert_eq!(suspended.as_array().unwrap().len(), 1, "{suspended}");
     eventually("C holds it", || async {
