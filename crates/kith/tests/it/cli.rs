@@ -400,3 +400,95 @@ fn admin_commands_moderate_accounts_reports_and_registrations() {
         assert!(log.contains("\tana\tdelete\taccount "), "{log}");
     }
 }
+
+#[test]
+fn blocklist_and_cohort_commands_act_as_the_named_moderator() {
+    for db in TestDatabase::each_backend() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = kith(
+            &db,
+            dir.path(),
+            &[
+                "admin",
+                "create-user",
+                "modo",
+                "--password",
+                "correct horse",
+                "--role",
+                "moderator",
+            ],
+            &[],
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let url = "https://trusted.example/api/v1/instance/domain_blocks";
+        let args = [
+            "admin",
+            "blocklist",
+            "subscribe",
+            url,
+            "--mode",
+            "apply",
+            "--as",
+            "modo",
+        ];
+        let out = kith(&db, dir.path(), &args, &[]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(text(&out.stdout).contains(url));
+        // The same list twice, a bad mode, or a plain name as actor: refused.
+        let out = kith(&db, dir.path(), &args, &[]);
+        assert!(!out.status.success());
+        let out = kith(
+            &db,
+            dir.path(),
+            &[
+                "admin",
+                "blocklist",
+                "subscribe",
+                "https://other.example/list.csv",
+                "--mode",
+                "ignore",
+                "--as",
+                "modo",
+            ],
+            &[],
+        );
+        assert!(!out.status.success());
+        let out = kith(&db, dir.path(), &["admin", "blocklist", "list"], &[]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let listed = text(&out.stdout);
+        assert!(listed.contains(url) && listed.contains("apply"), "{listed}");
+        let id = listed.split('\t').next().unwrap().to_owned();
+        let out = kith(&db, dir.path(), &["admin", "audit-log"], &[]);
+        assert!(
+            text(&out.stdout).contains("create_blocklist_subscription"),
+            "{}",
+            text(&out.stdout)
+        );
+        let out = kith(
+            &db,
+            dir.path(),
+            &["admin", "blocklist", "unsubscribe", &id, "--as", "modo"],
+            &[],
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+
+        let out = kith(&db, dir.path(), &["admin", "cohort", "list"], &[]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(text(&out.stdout).is_empty());
+        // No invitation from there: nothing to accept.
+        let out = kith(
+            &db,
+            dir.path(),
+            &[
+                "admin",
+                "cohort",
+                "accept",
+                "https://nobody.example/actor",
+                "--as",
+                "modo",
+            ],
+            &[],
+        );
+        assert!(!out.status.success());
+    }
+}

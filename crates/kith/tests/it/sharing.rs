@@ -289,6 +289,23 @@ async fn a_csv_subscription_in_review_mode_holds_entries_for_moderators() {
             "rejected"
         );
 
+        // The refresh job claims a due subscription once, whichever process asks first.
+        let sid: i64 = id.parse().unwrap();
+        let (first, second) = i
+            .context
+            .db
+            .write(move |c| {
+                // Later than any claim the hourly job may have made meanwhile.
+                let now = kith_storage::now() + chrono::Duration::hours(2);
+                let next = now + chrono::Duration::hours(1);
+                let first = kith_storage::sharing::claim_subscription(c, sid, now, next)?;
+                let second = kith_storage::sharing::claim_subscription(c, sid, now, next)?;
+                Ok((first, second))
+            })
+            .await
+            .unwrap();
+        assert!(first && !second);
+
         // A plain user may not see any of it.
         let user = User::new(i, "plain").await;
         assert_eq!(
@@ -439,6 +456,41 @@ async fn a_cohort_of_three_shares_reports_and_decisions() {
             .await
             .is_empty()
             .then_some(())
+    })
+    .await;
+
+    // A decision about a third party's account: suspended on B, held on C, lifted by its Undo.
+    let troll_uri = d.url("/users/troll");
+    ma.post(
+        &format!("/api/v1/admin/accounts/{troll_at_a}/action"),
+        json!({"type": "suspend", "text": "dogpiling"}),
+    )
+    .await;
+    let troll_at_b = eventually("B suspends the troll", || async {
+        let e = entries(&mb, &format!("target={}", urlencode(&troll_uri))).await;
+        e.first().filter(|e| e["state"] == "applied").cloned()
+    })
+    .await;
+    assert_eq!(troll_at_b["target_type"], "account");
+    let suspended = mb
+        .json("/api/v1/admin/accounts?remote=true&suspended=true&username=troll")
+        .await;
+    assert_eq!(suspended.as_array().unwrap().len(), 1, "{suspended}");
+    eventually("C holds it", || async {
+        let e = entries(&mc, &format!("target={}", urlencode(&troll_uri))).await;
+        e.first().filter(|e| e["state"] == "pending").cloned()
+    })
+    .await;
+    ma.post(
+        &format!("/api/v1/admin/accounts/{troll_at_a}/unsuspend"),
+        json!({}),
+    )
+    .await;
+    eventually("B lifts the suspension", || async {
+        let s = mb
+            .json("/api/v1/admin/accounts?remote=true&suspended=true&username=troll")
+            .await;
+        s.as_array().unwrap().is_empty().then_some(())
     })
     .await;
 
