@@ -7,6 +7,7 @@ pub mod application;
 pub mod instance;
 pub mod marker;
 pub mod media;
+pub mod shields;
 pub mod status;
 
 use chrono::NaiveDateTime;

@@ -14,6 +14,7 @@ mod people;
 mod registrations;
 mod reports;
 mod search;
+mod shields;
 mod statuses;
 mod streaming;
 mod timelines;
@@ -39,6 +40,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .configure(statuses::configure)
             .configure(marks::configure)
             .configure(timelines::configure)
+            .configure(shields::configure)
             .configure(notifications::configure)
             .configure(search::configure)
             .configure(media::configure)

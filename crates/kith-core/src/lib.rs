@@ -20,6 +20,7 @@ pub mod notifications;
 pub mod registrations;
 pub mod reports;
 pub mod scopes;
+pub mod shields;
 pub mod stats;
 pub mod statuses;
 pub mod tokens;

@@ -29,3 +29,6 @@ pub const MAX_LANGUAGE_BYTES: usize = 16;
 pub const MAX_DISPLAY_NAME_CHARS: usize = 200;
 /// The longest bio kept from a remote actor, in characters of HTML before sanitizing.
 pub const MAX_BIO_CHARS: usize = 20_000;
+/// The most ids one bulk request names (`id[]` of the notification requests' bulk accept and
+/// dismiss); more are passed over.
+pub const MAX_BULK_IDS: usize = 100;

@@ -25,6 +25,7 @@ mod pool;
 pub mod received_flags;
 pub mod schema;
 pub mod settings;
+pub mod shields;
 pub mod statuses;
 pub mod stream_events;
 pub mod testing;

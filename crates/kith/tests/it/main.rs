@@ -21,6 +21,7 @@ mod oauth;
 mod pages;
 mod rig;
 mod scopes;
+mod shields;
 mod slow_clients;
 mod ssrf;
 mod streaming;
