@@ -18,7 +18,6 @@ use kith_core::notifications;
 use kith_core::shields::{self, PolicyChanges};
 use kith_federation::Data;
 use kith_storage::shields as store;
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
@@ -255,25 +254,27 @@ async fn dismiss_one(path: web::Path<String>, auth: Auth, data: Data) -> ApiResu
     Ok(HttpResponse::Ok().json(json!({})))
 }
 
-#[derive(Debug, Deserialize)]
-struct Ids {
-    #[serde(default, deserialize_with = "crate::body::string_or_list")]
-    id: Option<Vec<String>>,
+/// The ids of a bulk request: `id[]=…` in a form or `"id": […]` in JSON. Nested lists are
+/// flattened (Mastodon.py sends `id[][]=…`, which Mastodon accepts); unknown or foreign ids are
+/// passed over later, as Mastodon does.
+fn ids(body: Body<Value>) -> Vec<i64> {
+    fn collect(v: &Value, out: &mut Vec<i64>) {
+        match v {
+            Value::Array(items) => items.iter().for_each(|i| collect(i, out)),
+            Value::String(s) => out.extend(s.parse::<i64>().ok()),
+            Value::Number(n) => out.extend(n.as_i64()),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for key in ["id", "id[]"] {
+        collect(&body.0[key], &mut out);
+    }
+    out.truncate(kith_core::limits::MAX_BULK_IDS);
+    out
 }
 
-/// The ids of a bulk request (`id[]=…`); unknown or foreign ones are passed over, as Mastodon
-/// does.
-fn ids(body: Body<Ids>) -> Vec<i64> {
-    body.0
-        .id
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|s| s.parse().ok())
-        .take(kith_core::limits::MAX_BULK_IDS)
-        .collect()
-}
-
-async fn accept_many(auth: Auth, body: Body<Ids>, data: Data) -> ApiResult<HttpResponse> {
+async fn accept_many(auth: Auth, body: Body<Value>, data: Data) -> ApiResult<HttpResponse> {
     let me = auth.account()?.id;
     let ids = ids(body);
     data.db
@@ -289,7 +290,7 @@ async fn accept_many(auth: Auth, body: Body<Ids>, data: Data) -> ApiResult<HttpR
     Ok(HttpResponse::Ok().json(json!({})))
 }
 
-async fn dismiss_many(auth: Auth, body: Body<Ids>, data: Data) -> ApiResult<HttpResponse> {
+async fn dismiss_many(auth: Auth, body: Body<Value>, data: Data) -> ApiResult<HttpResponse> {
     let me = auth.account()?.id;
     let ids = ids(body);
     data.db
