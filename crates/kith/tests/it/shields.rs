@@ -3,7 +3,7 @@
 //! instance per backend; and, across two Kith instances (SQLite and PostgreSQL), a brand-new
 //! remote account's mention held and released, a remote dogpile of 20 repliers held past the
 //! threshold, a remote stranger's first direct message held as a message request, and a
-//! server first seen today counting as new.
+//! server first seen today counting as new. Held items stay off the streams until released.
 
 use crate::on_each_backend;
 use crate::rig::{client, eventually, Instance, User};
@@ -341,6 +341,55 @@ async fn dogpile_shield_and_moderator_release() {
         let late = User::new(i, "piler6").await;
         post(&late, "@bea and another thing", "public").await;
         assert_eq!(requests(&bea).await.len(), 1);
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn held_items_stay_off_streams_until_released() {
+    use crate::streaming::{next, ws, ws_url};
+    on_each_backend!(async |i: &Instance| {
+        let cy = User::new(i, "cy").await;
+        let friend = User::new(i, "friend").await;
+        let stranger = User::new(i, "stranger").await;
+        cy.post(&format!("/api/v1/accounts/{}/follow", friend.id), json!({}))
+            .await;
+        let mut stream = ws(ws_url(i, &format!("access_token={}&stream=user", cy.token))).await;
+        // A stranger's direct message is held; the friend's comes right after it. Events come
+        // in commit order, so the first two are the friend's: nothing came of the held one.
+        let held = post(&stranger, "@cy psst, a secret", "direct").await;
+        let hello = post(&friend, "@cy hello", "direct").await;
+        let mut about = Vec::new();
+        for _ in 0..2 {
+            let e = next(&mut stream).await;
+            let id = match e["event"].as_str() {
+                Some("update") => e["payload"]["id"].clone(),
+                Some("notification") => e["payload"]["status"]["id"].clone(),
+                _ => panic!("unexpected event {e}"),
+            };
+            about.push((e["event"].as_str().unwrap().to_owned(), id));
+        }
+        about.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(
+            about,
+            vec![
+                ("notification".to_owned(), hello["id"].clone()),
+                ("update".to_owned(), hello["id"].clone())
+            ]
+        );
+        // Accepting releases the notification onto the stream.
+        let reqs = requests(&cy).await;
+        assert_eq!(reqs.len(), 1);
+        cy.post(
+            &format!(
+                "/api/v1/notifications/requests/{}/accept",
+                reqs[0]["id"].as_str().unwrap()
+            ),
+            json!({}),
+        )
+        .await;
+        let e = next(&mut stream).await;
+        assert_eq!(e["event"], "notification", "{e}");
+        assert_eq!(e["payload"]["status"]["id"], held["id"]);
     });
 }
 
