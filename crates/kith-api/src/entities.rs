@@ -10,6 +10,7 @@ pub mod list;
 pub mod marker;
 pub mod media;
 pub mod poll;
+pub mod shields;
 pub mod status;
 
 use chrono::NaiveDateTime;

@@ -20,6 +20,7 @@ mod reports;
 pub(crate) mod scheduled;
 mod search;
 mod sharing;
+mod shields;
 mod statuses;
 mod streaming;
 mod timelines;
@@ -49,6 +50,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .configure(scheduled::configure)
             .configure(marks::configure)
             .configure(timelines::configure)
+            .configure(shields::configure)
             .configure(notifications::configure)
             .configure(search::configure)
             .configure(media::configure)

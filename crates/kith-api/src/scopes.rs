@@ -340,6 +340,67 @@ pub const ENDPOINTS: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/filters/{id}", User("read:filters")),
     ("PUT", "/api/v1/filters/{id}", User("write:filters")),
     ("DELETE", "/api/v1/filters/{id}", User("write:filters")),
+    // Shields: the notification policy and notification requests (Mastodon 4.3).
+    (
+        "GET",
+        "/api/v2/notifications/policy",
+        User("read:notifications"),
+    ),
+    (
+        "PATCH",
+        "/api/v2/notifications/policy",
+        User("write:notifications"),
+    ),
+    (
+        "GET",
+        "/api/v1/notifications/policy",
+        User("read:notifications"),
+    ),
+    (
+        "PATCH",
+        "/api/v1/notifications/policy",
+        User("write:notifications"),
+    ),
+    (
+        "GET",
+        "/api/v1/notifications/requests",
+        User("read:notifications"),
+    ),
+    (
+        "GET",
+        "/api/v1/notifications/requests/merged",
+        User("read:notifications"),
+    ),
+    (
+        "POST",
+        "/api/v1/notifications/requests/accept",
+        User("write:notifications"),
+    ),
+    (
+        "POST",
+        "/api/v1/notifications/requests/dismiss",
+        User("write:notifications"),
+    ),
+    (
+        "GET",
+        "/api/v1/notifications/requests/{id}",
+        User("read:notifications"),
+    ),
+    (
+        "POST",
+        "/api/v1/notifications/requests/{id}/accept",
+        User("write:notifications"),
+    ),
+    (
+        "POST",
+        "/api/v1/notifications/requests/{id}/dismiss",
+        User("write:notifications"),
+    ),
+    (
+        "POST",
+        "/api/v1/admin/accounts/{id}/release_notifications",
+        Staff("admin:write:accounts"),
+    ),
     ("GET", "/api/v1/markers", User("read:statuses")),
     ("POST", "/api/v1/markers", User("write:statuses")),
     ("GET", "/api/v2/search", Optional("read:search")),
@@ -677,6 +738,7 @@ mod tests {
             "mastodon/notifications.rs",
             include_str!("mastodon/notifications.rs"),
         ),
+        ("mastodon/shields.rs", include_str!("mastodon/shields.rs")),
         ("mastodon/search.rs", include_str!("mastodon/search.rs")),
         ("mastodon/media.rs", include_str!("mastodon/media.rs")),
         ("mastodon/statuses.rs", include_str!("mastodon/statuses.rs")),

@@ -25,6 +25,7 @@ pub mod registrations;
 pub mod reports;
 pub mod scopes;
 pub mod shared_moderation;
+pub mod shields;
 pub mod stats;
 pub mod statuses;
 pub mod tokens;

@@ -60,3 +60,6 @@ pub const MAX_BLOCKLIST_ENTRIES: usize = 20_000;
 pub const MAX_BLOCKLIST_COMMENT: usize = 1_000;
 /// Longest comment kept from a report a cohort member shares, in characters.
 pub const MAX_COHORT_REPORT_CHARS: usize = 5_000;
+/// The most ids one bulk request names (`id[]` of the notification requests' bulk accept and
+/// dismiss); more are passed over.
+pub const MAX_BULK_IDS: usize = 100;

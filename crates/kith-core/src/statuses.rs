@@ -4,7 +4,7 @@
 //! streaming event that tells connected clients (`stream_events::record`). `boost` is the one
 //! shape of a boost row, local or remote.
 
-use crate::notifications::{notify, NotificationKind};
+use crate::notifications::{notify_outcome, NotificationKind};
 use crate::types::Visibility;
 use kith_storage::accounts::Account;
 use kith_storage::statuses::{self, Status};
@@ -13,7 +13,8 @@ use kith_storage::{follows, stream_events, DbConn, StorageError};
 /// Puts a new status into the home feeds it belongs in and notifies mentioned people:
 /// - the author's own feed (local authors);
 /// - local followers' feeds, unless it is a direct message;
-/// - for direct messages, the feeds of the local accounts addressed;
+/// - for direct messages, the feeds of the local accounts addressed, but not of those whose
+///   notification policy holds it as a message request;
 /// - a `mention` notification for each mentioned local account but the author.
 ///
 /// Boosts go to the booster's followers; the boosted author is notified (`reblog`).
@@ -33,27 +34,36 @@ pub fn distribute(
         .iter()
         .filter(|a| a.is_local() && a.id != author.id)
         .collect();
-    if Visibility::of(status) == Visibility::Direct {
+    let direct = Visibility::of(status) == Visibility::Direct;
+    if direct {
         let addressed: Vec<i64> = local_mentioned.iter().map(|a| a.id).collect();
         let blockers = follows::blockers_among(conn, &addressed, author.id)?;
         allowed.extend(addressed.into_iter().filter(|id| !blockers.contains(id)));
     } else {
         allowed.extend(follows::local_follower_ids(conn, author.id)?);
     }
-    allowed.sort_unstable();
-    allowed.dedup();
-    statuses::add_to_feeds(conn, status.id, &allowed)?;
+    // Notify first: a direct message the recipient's policy holds as a message request stays
+    // out of their feed until they accept it (`notifications::accept_request` adds it then).
+    let mut held_from_feed = Vec::new();
     if status.reblog_of_id.is_none() {
         for a in local_mentioned {
-            notify(
+            let outcome = notify_outcome(
                 conn,
                 a.id,
                 author.id,
                 NotificationKind::Mention,
                 Some(status.id),
+                None,
             )?;
+            if direct && outcome.hides_message() {
+                held_from_feed.push(a.id);
+            }
         }
     }
+    allowed.retain(|id| !held_from_feed.contains(id));
+    allowed.sort_unstable();
+    allowed.dedup();
+    statuses::add_to_feeds(conn, status.id, &allowed)?;
     stream_events::record(conn, stream_events::Event::Status(status.id))?;
     Ok(())
 }

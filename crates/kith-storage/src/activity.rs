@@ -19,6 +19,9 @@ pub struct Notification {
     pub created_at: NaiveDateTime,
     /// What an `admin.report` (the report) or `moderation_warning` (the warning) is about.
     pub subject_id: Option<i64>,
+    /// Held by the recipient's notification policy (a notification request): left out of
+    /// every listing until released.
+    pub filtered: bool,
 }
 
 /// Stores a notification, unchecked. Only the notification gate,
@@ -33,17 +36,60 @@ pub fn insert_notification(conn: &mut DbConn, n: &Notification) -> Result<(), St
 }
 
 /// An account's notifications, newest first (paged as statuses are), optionally only some kinds.
+/// Held (filtered) notifications are left out: every reader of the notification list sees only
+/// what the recipient's policy let through.
 pub fn notifications_for(
     conn: &mut DbConn,
     account_id: i64,
     kinds: Option<Vec<String>>,
     page: crate::statuses::Page,
 ) -> Result<Vec<Notification>, StorageError> {
+    notifications_matching(
+        conn,
+        account_id,
+        &NotificationQuery {
+            kinds,
+            ..NotificationQuery::default()
+        },
+        page,
+    )
+}
+
+/// Which of an account's notifications to list (see [`notifications_matching`]).
+#[derive(Debug, Clone, Default)]
+pub struct NotificationQuery {
+    /// Only these kinds (`None`: all).
+    pub kinds: Option<Vec<String>>,
+    /// Only those from this account. Held ones are then included too, as in Mastodon (this is
+    /// how apps show a notification request's notifications).
+    pub from_account_id: Option<i64>,
+    /// Held (filtered) notifications too (Mastodon's `include_filtered`).
+    pub include_filtered: bool,
+    /// Only held ones (a notification request's contents).
+    pub only_filtered: bool,
+}
+
+/// An account's notifications matching `query`, newest first (paged as statuses are). Without
+/// `include_filtered` or `from_account_id`, held notifications are left out.
+pub fn notifications_matching(
+    conn: &mut DbConn,
+    account_id: i64,
+    query: &NotificationQuery,
+    page: crate::statuses::Page,
+) -> Result<Vec<Notification>, StorageError> {
     let mut q = notifications::table
         .filter(notifications::account_id.eq(account_id))
         .into_boxed();
-    if let Some(k) = kinds {
-        q = q.filter(notifications::kind.eq_any(k));
+    if let Some(k) = &query.kinds {
+        q = q.filter(notifications::kind.eq_any(k.clone()));
+    }
+    if let Some(from) = query.from_account_id {
+        q = q.filter(notifications::from_account_id.eq(from));
+    }
+    if query.only_filtered {
+        q = q.filter(notifications::filtered.eq(true));
+    } else if !query.include_filtered && query.from_account_id.is_none() {
+        q = q.filter(notifications::filtered.eq(false));
     }
     if let Some(m) = page.max_id {
         q = q.filter(notifications::id.lt(m));
@@ -103,7 +149,7 @@ pub fn clear_notifications(conn: &mut DbConn, account_id: i64) -> Result<(), Sto
 }
 
 /// How many of an account's notifications are newer than `after`, optionally only some kinds,
-/// counting no further than `cap`.
+/// counting no further than `cap`. Held (filtered) ones are not counted.
 pub fn count_unread(
     conn: &mut DbConn,
     account_id: i64,
@@ -113,6 +159,7 @@ pub fn count_unread(
 ) -> Result<i64, StorageError> {
     let mut q = notifications::table
         .filter(notifications::account_id.eq(account_id))
+        .filter(notifications::filtered.eq(false))
         .filter(notifications::id.gt(after.unwrap_or(i64::MIN)))
         .select(notifications::id)
         .into_boxed();

@@ -33,6 +33,7 @@ pub mod scheduled;
 pub mod schema;
 pub mod settings;
 pub mod sharing;
+pub mod shields;
 pub mod statuses;
 pub mod stream_events;
 pub mod testing;

@@ -200,6 +200,7 @@ diesel::table! {
         status_id -> Nullable<BigInt>,
         created_at -> Timestamp,
         subject_id -> Nullable<BigInt>,
+        filtered -> Bool,
     }
 }
 
@@ -741,5 +742,60 @@ diesel::table! {
         flash -> Nullable<Text>,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notification_policies (account_id) {
+        account_id -> BigInt,
+        for_not_following -> Nullable<Text>,
+        for_not_followers -> Nullable<Text>,
+        for_new_accounts -> Nullable<Text>,
+        for_private_mentions -> Nullable<Text>,
+        for_limited_accounts -> Nullable<Text>,
+        new_account_days -> Nullable<Integer>,
+        new_domain_days -> Nullable<Integer>,
+        signal_many_digits -> Nullable<Bool>,
+        signal_few_followers -> Nullable<Bool>,
+        signal_no_avatar_bio -> Nullable<Bool>,
+        dogpile_threshold -> Nullable<Integer>,
+        dogpile_minutes -> Nullable<Integer>,
+        message_requests -> Nullable<Bool>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notification_requests (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        from_account_id -> BigInt,
+        last_status_id -> Nullable<BigInt>,
+        notifications_count -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notification_permissions (account_id, from_account_id) {
+        account_id -> BigInt,
+        from_account_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dogpile_hits (account_id, from_account_id) {
+        account_id -> BigInt,
+        from_account_id -> BigInt,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    domain_first_seen (domain) {
+        domain -> Text,
+        first_seen_at -> Timestamp,
     }
 }

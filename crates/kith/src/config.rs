@@ -82,6 +82,28 @@ pub struct Config {
     pub rate_limit_follows: String,
     /// Sign-ups (`POST /api/v1/accounts`) per client address.
     pub rate_limit_sign_ups: String,
+    /// Shields: the notification policy a person has until they change it (see
+    /// `docs/moderation.md`, "Shields"). Each `shield_for_*` is `accept`, `filter` or `drop`.
+    pub shield_for_not_following: String,
+    pub shield_for_not_followers: String,
+    pub shield_for_new_accounts: String,
+    pub shield_for_private_mentions: String,
+    pub shield_for_limited_accounts: String,
+    /// An account whose `published` date (else its first sighting) is younger counts as new.
+    pub shield_new_account_days: u32,
+    /// An account from a server first seen here fewer days ago counts as new (0: off).
+    pub shield_new_domain_days: u32,
+    /// Signals that make an account count as new: four or more digits in the username; fewer
+    /// than 3 followers and 3 posts known here; no avatar and no bio.
+    pub shield_signal_many_digits: bool,
+    pub shield_signal_few_followers: bool,
+    pub shield_signal_no_avatar_bio: bool,
+    /// The dogpile shield: more than this many accounts one does not follow mentioning or
+    /// replying within `shield_dogpile_minutes` and further ones are held (0: off).
+    pub shield_dogpile_threshold: u32,
+    pub shield_dogpile_minutes: u32,
+    /// A held direct message stays out of the home timeline until its request is accepted.
+    pub shield_message_requests: bool,
 }
 
 impl Default for Config {
@@ -120,6 +142,19 @@ impl Default for Config {
             rate_limit_deletes: "30/30m".into(),
             rate_limit_follows: "400/24h".into(),
             rate_limit_sign_ups: "5/30m".into(),
+            shield_for_not_following: "accept".into(),
+            shield_for_not_followers: "accept".into(),
+            shield_for_new_accounts: "accept".into(),
+            shield_for_private_mentions: "filter".into(),
+            shield_for_limited_accounts: "filter".into(),
+            shield_new_account_days: 30,
+            shield_new_domain_days: 30,
+            shield_signal_many_digits: true,
+            shield_signal_few_followers: false,
+            shield_signal_no_avatar_bio: false,
+            shield_dogpile_threshold: 10,
+            shield_dogpile_minutes: 60,
+            shield_message_requests: true,
         }
     }
 }
@@ -159,6 +194,19 @@ const KEYS: &[&str] = &[
     "rate_limit_deletes",
     "rate_limit_follows",
     "rate_limit_sign_ups",
+    "shield_for_not_following",
+    "shield_for_not_followers",
+    "shield_for_new_accounts",
+    "shield_for_private_mentions",
+    "shield_for_limited_accounts",
+    "shield_new_account_days",
+    "shield_new_domain_days",
+    "shield_signal_many_digits",
+    "shield_signal_few_followers",
+    "shield_signal_no_avatar_bio",
+    "shield_dogpile_threshold",
+    "shield_dogpile_minutes",
+    "shield_message_requests",
 ];
 
 impl Config {
@@ -228,10 +276,44 @@ impl Config {
         ) {
             bail!("show_domain_blocks must be \"all\", \"users\" or \"disabled\"");
         }
+        self.shield_defaults()?;
         if self.rules.iter().any(|r| r.trim().is_empty()) {
             bail!("rules: a rule may not be empty");
         }
         Ok(())
+    }
+
+    /// The instance's default notification policy (the `shield_*` settings).
+    pub fn shield_defaults(&self) -> anyhow::Result<kith_core::shields::Policy> {
+        use kith_core::shields::{Action, Policy};
+        let action = |key: &str, v: &str| -> anyhow::Result<Action> {
+            v.parse::<Action>()
+                .map_err(|_| anyhow::anyhow!("{key} must be \"accept\", \"filter\" or \"drop\""))
+        };
+        if self.shield_dogpile_minutes == 0 || self.shield_dogpile_minutes > 10_080 {
+            bail!("shield_dogpile_minutes must be between 1 and 10080 (a week)");
+        }
+        Ok(Policy {
+            for_not_following: action("shield_for_not_following", &self.shield_for_not_following)?,
+            for_not_followers: action("shield_for_not_followers", &self.shield_for_not_followers)?,
+            for_new_accounts: action("shield_for_new_accounts", &self.shield_for_new_accounts)?,
+            for_private_mentions: action(
+                "shield_for_private_mentions",
+                &self.shield_for_private_mentions,
+            )?,
+            for_limited_accounts: action(
+                "shield_for_limited_accounts",
+                &self.shield_for_limited_accounts,
+            )?,
+            new_account_days: i64::from(self.shield_new_account_days.min(36_500)),
+            new_domain_days: i64::from(self.shield_new_domain_days.min(36_500)),
+            signal_many_digits: self.shield_signal_many_digits,
+            signal_few_followers: self.shield_signal_few_followers,
+            signal_no_avatar_bio: self.shield_signal_no_avatar_bio,
+            dogpile_threshold: i64::from(self.shield_dogpile_threshold),
+            dogpile_minutes: i64::from(self.shield_dogpile_minutes),
+            message_requests: self.shield_message_requests,
+        })
     }
 
     /// The trusted proxies, parsed: `10.0.0.1` and `10.0.0.0/8` alike.

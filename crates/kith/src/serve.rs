@@ -49,6 +49,11 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> anyhow::Res
         );
     }
     let db = open_database(&config).await?;
+    // Every process sharing the database reads the shields' defaults from it.
+    let shields = config.shield_defaults()?;
+    db.write(move |c| kith_core::shields::store_instance_defaults(c, &shields))
+        .await
+        .context("cannot record the shields' defaults")?;
     let urls = config.urls();
     let instance_actor = kith_core::accounts::ensure_instance_actor(&db, &urls)
         .await

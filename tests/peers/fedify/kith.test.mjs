@@ -703,6 +703,43 @@ test("9. cy's forwarded report reaches the peer as a Flag from Kith's instance a
   // A report never acts by itself: ana is as she was.
   const me = await kithOk("GET", "/api/v1/accounts/verify_credentials", { token: anaToken });
   assert.equal(me.id, anaId);
+// 10. Shields: a newcomer's mention is held as a notification request
+
+test("10. a mention from a Fedify account newer than cy's threshold is held as a request, then released", async () => {
+  // The peer's actor says `published: 2026-01-01`. Kith goes by that date, not by when it first
+  // saw alice (today): with the threshold just past that age she counts as new, just below it
+  // she does not. Her server's first sighting (today) is left out (new_domain_days 0).
+  const daysOld = Math.floor((Date.now() - Date.parse("2026-01-01T00:00:00Z")) / 86_400_000);
+  const CY_ACTOR = `${KITH}/users/cy`;
+  const setPolicy = (newAccountDays) => kithOk("PATCH", "/api/v2/notifications/policy", {
+    token: cyToken,
+    body: { for_new_accounts: "filter", kith: { new_account_days: newAccountDays, new_domain_days: 0, signal_many_digits: false } },
+  });
+  const policy = await setPolicy(Math.max(daysOld - 2, 0));
+  assert.equal(policy.for_new_accounts, "filter");
+  assert.equal(policy.kith.new_domain_days, 0);
+  const early = await peerOk("POST", "/_control/post", { content: `<p>hello cy ${RUN}</p>`, visibility: "public", mention: CY_ACTOR });
+  await eventually("alice's mention notifies cy (alice is older than the threshold)", async () => {
+    const list = await notifications(cyToken, "mention");
+    return list.find((n) => n.status?.uri === early.id) ?? { done: false, last: list.map((n) => n.status?.uri) };
+  });
+
+  await setPolicy(daysOld + 2);
+  const held = await peerOk("POST", "/_control/post", { content: `<p>hello again cy ${RUN}</p>`, visibility: "public", mention: CY_ACTOR });
+  const request = await eventually("alice's second mention held as a request for cy", async () => {
+    const list = await kithOk("GET", "/api/v1/notifications/requests", { token: cyToken });
+    return list.find((r) => r.last_status?.uri === held.id) ?? { done: false, last: list.map((r) => r.last_status?.uri) };
+  });
+  assert.equal(request.account.id, aliceId);
+  assert.equal(request.notifications_count, "1");
+  const shown = await notifications(cyToken, "mention");
+  assert.ok(!shown.some((n) => n.status?.uri === held.id), "a held mention is not listed");
+
+  await kithOk("POST", `/api/v1/notifications/requests/${request.id}/accept`, { token: cyToken, body: {} });
+  const released = await notifications(cyToken, "mention");
+  assert.ok(released.some((n) => n.status?.uri === held.id), "released once accepted");
+  const left = await kithOk("GET", "/api/v1/notifications/requests", { token: cyToken });
+  assert.deepEqual(left, []);
 });
 
 // ---------------------------------------------------------------------------

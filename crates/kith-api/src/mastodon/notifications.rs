@@ -1,4 +1,5 @@
-//! Notifications (`/api/v1/notifications`: list, one, dismiss, clear, unread count) and
+//! Notifications (`/api/v1/notifications`: list, one, dismiss, clear, unread count; held ones
+//! only with `include_filtered` or `account_id`, see `kith_core::shields`) and
 //! markers (`/api/v1/markers`: where the home and notifications timelines were last read).
 
 use crate::auth::Auth;
@@ -72,12 +73,26 @@ async fn list(
 ) -> ApiResult<HttpResponse> {
     let me = auth.account()?.id;
     let page = query.page(15, 30);
-    let kinds = kinds(&req);
+    // `account_id` (only from that account: held ones too, as Mastodon shows a request's
+    // notifications) and `include_filtered` (held ones too).
+    let from_account_id = match query_list(&req, "account_id").first() {
+        Some(id) => Some(id.parse::<i64>().map_err(|_| ApiError::NotFound)?),
+        None => None,
+    };
+    let include_filtered = query_list(&req, "include_filtered")
+        .first()
+        .is_some_and(|v| matches!(v.as_str(), "true" | "1" | "on" | "yes" | "t"));
+    let filter = activity::NotificationQuery {
+        kinds: kinds(&req),
+        from_account_id,
+        include_filtered,
+        only_filtered: false,
+    };
     let urls = data.urls.clone();
     let (body, ids) = data
         .db
         .read(move |c| {
-            let rows = activity::notifications_for(c, me, kinds, page)?;
+            let rows = activity::notifications_matching(c, me, &filter, page)?;
             let ids: Vec<i64> = rows.iter().map(|n| n.id).collect();
             Ok((notifications_view(c, &rows, me, &urls)?, ids))
         })

@@ -272,6 +272,8 @@ impl Object for ApAccount {
                         // A new actor with the handle of an old one (account re-created on
                         // its server): the old row gives up the handle.
                         let domain = row.domain.clone().unwrap_or_default();
+                        // A server's first account seen here dates the server (a shields signal).
+                        kith_storage::shields::note_domain(c, &domain)?;
                         if let Some(old) =
                             accounts::remote_by_username(c, &row.username, &domain).optional()?
                         {

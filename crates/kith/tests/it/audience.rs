@@ -111,6 +111,16 @@ async fn each_visibility_reaches_exactly_its_audience() {
         let eve = User::new(i, "eve").await; // mentioned
         bob.post(&format!("/api/v1/accounts/{}/follow", ana.id), json!({}))
             .await;
+        // Eve lets direct messages from strangers through: a held one (a message request, the
+        // default, see `shields.rs`) would keep ana's direct replies from her until accepted.
+        let res = client()
+            .patch(i.url("/api/v2/notifications/policy"))
+            .bearer_auth(&eve.token)
+            .json(&json!({"for_private_mentions": "accept"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
 
         // Remote: a follower, a stranger, the parent's author and a mentioned account.
         let accounts: Vec<_> = ["rfollower", "rstranger", "rparent", "rmention"]

@@ -31,6 +31,7 @@ mod remote_moderation;
 mod rig;
 mod scopes;
 mod sharing;
+mod shields;
 mod slow_clients;
 mod ssrf;
 mod streaming;

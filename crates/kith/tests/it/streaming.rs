@@ -13,10 +13,10 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-type Ws =
+pub type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn ws(url: String) -> Ws {
+pub async fn ws(url: String) -> Ws {
     let (ws, _) = tokio_tungstenite::connect_async(url)
         .await
         .expect("websocket connects");
@@ -24,7 +24,7 @@ async fn ws(url: String) -> Ws {
 }
 
 /// The next message that is not a heartbeat, as JSON (`payload` parsed when it is JSON).
-async fn next(ws: &mut Ws) -> Value {
+pub async fn next(ws: &mut Ws) -> Value {
     loop {
         let message = tokio::time::timeout(std::time::Duration::from_secs(30), ws.next())
             .await
@@ -59,7 +59,7 @@ async fn subscribe(ws: &mut Ws, command: Value) {
     assert_eq!(answer["status"], 400);
 }
 
-fn ws_url(i: &Instance, query: &str) -> String {
+pub fn ws_url(i: &Instance, query: &str) -> String {
     format!("ws://{}/api/v1/streaming?{query}", i.domain)
 }
 
