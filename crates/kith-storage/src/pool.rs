@@ -296,9 +296,11 @@ impl Db {
         Ok(value)
     }
 
-    /// Like [`Db::write`], for writes whose loss in a crash does no harm (request counters):
-    /// on PostgreSQL it answers at commit, without waiting for the WAL flush; on SQLite it
-    /// goes through the writer thread as every write does.
+    /// Like [`Db::write`], for one statement whose loss in a crash does no harm (request
+    /// counters): on PostgreSQL it runs on its own (a single statement commits by itself: no
+    /// `BEGIN`/`COMMIT` round trips) and answers without waiting for the WAL flush; on SQLite
+    /// it goes through the writer thread as every write does. `f` must write with one
+    /// statement, or with several that may commit separately.
     pub async fn write_volatile<T, F>(&self, f: F) -> Result<T, StorageError>
     where
         T: Send + 'static,
@@ -308,9 +310,12 @@ impl Db {
             return self.write(f).await;
         }
         let db = self.clone();
-        tokio::task::spawn_blocking(move || db.commit_unflushed(f))
-            .await
-            .map_err(|e| StorageError::Task(e.to_string()))?
+        tokio::task::spawn_blocking(move || {
+            let mut conn = db.conn()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| StorageError::Task(e.to_string()))?
     }
 
     /// PostgreSQL: runs `f` in a transaction that commits without waiting for its WAL flush

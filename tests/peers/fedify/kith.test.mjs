@@ -4,7 +4,7 @@
 //
 // A real Kith instance (driven through its Mastodon client API) and a real Fedify peer
 // (peer.mjs, driven through /_control) follow each other, post with every visibility,
-// reply, like, boost, edit, delete, update a profile and unfollow.
+// reply, like, boost, edit, delete, update a profile, unfollow, and report each other (Flags).
 //
 // Environment:
 //   KITH_BIN                 path to the kith binary (required)
