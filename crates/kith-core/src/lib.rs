@@ -6,6 +6,7 @@
 //! hashing, RSA key generation) runs on the blocking pool, never on an async thread.
 
 pub mod accounts;
+pub mod announcements;
 pub mod audit;
 pub mod domain_policy;
 mod error;
@@ -26,7 +27,7 @@ pub mod tokens;
 pub mod types;
 pub mod urls;
 
-pub use error::CoreError;
+pub use error::{settle, CoreError};
 pub use scopes::Scopes;
 pub use urls::InstanceUrls;
 

@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod activity;
+pub mod announcements;
 pub mod domain_policies;
 mod error;
 pub mod follows;

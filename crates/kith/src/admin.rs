@@ -88,6 +88,11 @@ pub enum AdminCommand {
         #[arg(long)]
         expires_in_hours: Option<i64>,
     },
+    /// Announcements for everyone here: add, list or remove (admins; audited).
+    Announcement {
+        #[command(subcommand)]
+        cmd: crate::announcements_cli::AnnouncementCommand,
+    },
     /// Domain blocks in Mastodon's blocklist CSV: export or import.
     DomainBlocks {
         #[command(subcommand)]
@@ -272,7 +277,8 @@ async fn moderate(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
         }
         AdminCommand::CreateUser { .. }
         | AdminCommand::Token { .. }
-        | AdminCommand::DomainBlocks { .. } => {
+        | AdminCommand::DomainBlocks { .. }
+        | AdminCommand::Announcement { .. } => {
             unreachable!("handled by run")
         }
     }
@@ -405,6 +411,10 @@ pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::DomainBlocks { cmd } => {
             let db = open_database(config).await?;
             crate::domain_blocks_cli::run(&db, cmd).await?;
+        }
+        AdminCommand::Announcement { cmd } => {
+            let db = open_database(config).await?;
+            crate::announcements_cli::run(&db, cmd).await?;
         }
         other => moderate(config, other).await?,
     }

@@ -3,6 +3,7 @@
 // Test code: unwraps are assertions here, and helpers' `pub` marks what sibling modules use.
 #![allow(clippy::unwrap_used, unreachable_pub)]
 
+mod announcements;
 mod audience;
 mod blocks;
 mod cli;
@@ -24,3 +25,4 @@ mod scopes;
 mod slow_clients;
 mod ssrf;
 mod streaming;
+mod web_pages;
