@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod announcements;
 pub mod audit;
+pub mod custom_emojis;
 pub mod domain_policy;
 mod error;
 pub mod html;

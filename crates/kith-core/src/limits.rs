@@ -3,7 +3,8 @@
 //! Mastodon does); only a post whose id itself is too long is refused. Rendering applies the
 //! same caps again, so rows stored before a cap existed cannot make a page large either.
 //! The limits on what local people write (`MAX_STATUS_CHARS`) are here too, and
-//! `/api/v2/instance` publishes them.
+//! `/api/v2/instance` publishes them. Kith reads no `Emoji` tags from remote posts yet, so
+//! there is nothing of them to cap.
 
 /// The longest post content kept, in characters of sanitized HTML.
 pub const MAX_CONTENT_CHARS: usize = 100_000;

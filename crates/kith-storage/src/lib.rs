@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod activity;
 pub mod announcements;
+pub mod custom_emojis;
 pub mod domain_policies;
 mod error;
 pub mod follows;

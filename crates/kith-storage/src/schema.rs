@@ -488,6 +488,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    custom_emojis (id) {
+        id -> BigInt,
+        shortcode -> Text,
+        storage_key -> Text,
+        content_type -> Text,
+        category -> Nullable<Text>,
+        visible_in_picker -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(statuses -> accounts (account_id));
 diesel::joinable!(account_stats -> accounts (account_id));
 diesel::joinable!(status_mentions -> statuses (status_id));

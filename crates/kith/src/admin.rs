@@ -93,6 +93,11 @@ pub enum AdminCommand {
         #[command(subcommand)]
         cmd: crate::announcements_cli::AnnouncementCommand,
     },
+    /// The instance's custom emoji: add, list or remove (admins; audited).
+    Emoji {
+        #[command(subcommand)]
+        cmd: crate::emoji_cli::EmojiCommand,
+    },
     /// Domain blocks in Mastodon's blocklist CSV: export or import.
     DomainBlocks {
         #[command(subcommand)]
@@ -278,7 +283,8 @@ async fn moderate(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::CreateUser { .. }
         | AdminCommand::Token { .. }
         | AdminCommand::DomainBlocks { .. }
-        | AdminCommand::Announcement { .. } => {
+        | AdminCommand::Announcement { .. }
+        | AdminCommand::Emoji { .. } => {
             unreachable!("handled by run")
         }
     }
@@ -415,6 +421,10 @@ pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Announcement { cmd } => {
             let db = open_database(config).await?;
             crate::announcements_cli::run(&db, cmd).await?;
+        }
+        AdminCommand::Emoji { cmd } => {
+            let db = open_database(config).await?;
+            crate::emoji_cli::run(config, &db, cmd).await?;
         }
         other => moderate(config, other).await?,
     }

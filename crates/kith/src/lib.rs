@@ -5,5 +5,6 @@ pub mod admin;
 pub mod announcements_cli;
 pub mod config;
 pub mod domain_blocks_cli;
+pub mod emoji_cli;
 pub mod serve;
 mod watchdog;

@@ -8,6 +8,7 @@ mod audience;
 mod blocks;
 mod cli;
 mod client_api;
+mod custom_emojis;
 mod delivery;
 mod discovery;
 mod domain_policies;
