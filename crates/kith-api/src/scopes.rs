@@ -545,6 +545,10 @@ mod tests {
         ),
         ("mastodon/people.rs", include_str!("mastodon/people.rs")),
         (
+            "mastodon/announcements.rs",
+            include_str!("mastodon/announcements.rs"),
+        ),
+        (
             "mastodon/streaming.rs",
             include_str!("mastodon/streaming.rs"),
         ),
@@ -559,6 +563,7 @@ mod tests {
         include_str!("activitypub.rs"),
         include_str!("oauth.rs"),
         include_str!("pages.rs"),
+        include_str!("pages/public.rs"),
         include_str!("media_files.rs"),
     ];
 
