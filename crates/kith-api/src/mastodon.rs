@@ -2,6 +2,7 @@
 
 mod accounts;
 mod admin;
+mod announcements;
 mod apps;
 mod directory;
 mod domain_blocks;
@@ -40,6 +41,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .configure(domain_blocks::configure)
             .configure(instance::configure)
             .configure(directory::configure)
+            .configure(announcements::configure)
             .configure(people::configure)
             .configure(lists::configure)
             .configure(filters::configure)

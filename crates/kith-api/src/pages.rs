@@ -1,8 +1,8 @@
-//! HTML pages for people: the instance's front page, profiles, posts, error pages, and the
-//! static files they use. Templates are askama's, which escapes every value unless marked
-//! `safe` (only sanitized HTML is).
+//! HTML pages for people: the public pages (`public`: the instance's home page, profiles,
+//! threads, tags), error pages, and the static files they use. Templates are askama's, which
+//! escapes every value unless marked `safe` (only HTML Kith made or sanitized is). Every page
+//! goes out through `html`, with a Content-Security-Policy that allows no script at all.
 
-use crate::activitypub::local_person;
 use crate::body::UnreadBody;
 use crate::error::{ApiError, ApiResult};
 use crate::routes::wants_activity_json;
@@ -13,15 +13,15 @@ use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use kith_federation::Data;
-use kith_storage::accounts::Account;
-use kith_storage::statuses::{self, Status};
-use kith_storage::OptionalExt;
+
+mod public;
+mod view;
+
+pub(crate) use public::profile_page;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(index))
-        .route("/@{username}", web::get().to(profile))
-        .route("/@{username}/{id}", web::get().to(status))
-        .route("/static/{file}", web::get().to(static_file));
+    public::configure(cfg);
+    cfg.route("/static/{file}", web::get().to(static_file));
 }
 
 /// Renders a template into a response with `status`.
@@ -36,171 +36,13 @@ pub(crate) fn html(
         .content_type("text/html; charset=utf-8")
         .insert_header((header::VARY, "Accept"))
         .insert_header(("X-Frame-Options", "DENY"))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header(("Referrer-Policy", "same-origin"))
         .insert_header((
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'self'; img-src * data:; form-action *; frame-ancestors 'none'",
+            "default-src 'none'; style-src 'self'; img-src https: http: data:; base-uri 'none'; form-action *; frame-ancestors 'none'",
         ))
         .body(body))
-}
-
-#[derive(Template)]
-#[template(path = "index.html")]
-struct IndexPage<'a> {
-    instance_title: &'a str,
-    description: &'a str,
-    users: i64,
-    version: &'a str,
-}
-
-async fn index(data: Data) -> ApiResult<HttpResponse> {
-    let stats = kith_core::stats::instance_stats(&data.db).await?;
-    html(
-        actix_web::http::StatusCode::OK,
-        &IndexPage {
-            instance_title: &data.instance.title,
-            description: &data.instance.description,
-            users: stats.users,
-            version: kith_core::instance::KITH_VERSION,
-        },
-    )
-}
-
-#[derive(Template)]
-#[template(path = "profile.html")]
-struct ProfilePage<'a> {
-    instance_title: &'a str,
-    display_name: &'a str,
-    acct: String,
-    avatar: String,
-    note: &'a str,
-    locked: bool,
-    actor_url: &'a str,
-}
-
-/// The HTML profile of a local account.
-pub(crate) async fn profile_page(account: &Account, data: &Data) -> ApiResult<HttpResponse> {
-    let display_name = if account.display_name.is_empty() {
-        &account.username
-    } else {
-        &account.display_name
-    };
-    html(
-        actix_web::http::StatusCode::OK,
-        &ProfilePage {
-            instance_title: &data.instance.title,
-            display_name,
-            acct: format!("{}@{}", account.username, data.urls.domain()),
-            avatar: account
-                .avatar_url
-                .clone()
-                .unwrap_or_else(|| crate::entities::account::default_avatar(&data.urls)),
-            // Local notes are made from escaped text; remote ones are sanitized on arrival.
-            note: &account.note,
-            locked: account.locked,
-            actor_url: &account.ap_id,
-        },
-    )
-}
-
-async fn profile(req: HttpRequest, path: web::Path<String>, data: Data) -> ApiResult<HttpResponse> {
-    let account = local_person(&data, path.into_inner()).await?;
-    if wants_activity_json(&req) {
-        // Some servers dereference the profile URL; send them to the actor.
-        return Ok(HttpResponse::Found()
-            .insert_header((header::LOCATION, account.ap_id.clone()))
-            .finish());
-    }
-    profile_page(&account, &data).await
-}
-
-#[derive(Template)]
-#[template(path = "status.html")]
-struct StatusPage<'a> {
-    instance_title: &'a str,
-    display_name: &'a str,
-    acct: String,
-    profile_url: String,
-    note_id: &'a str,
-    summary: String,
-    spoiler_text: &'a str,
-    content: &'a str,
-    datetime: String,
-    date: String,
-    edited: bool,
-}
-
-/// A local post's page (its `url`): public and unlisted posts only, the same rule as for an
-/// anonymous reader of the API (`statuses::is_visible` with no viewer); anything else is the
-/// 404 page. Asked for as ActivityStreams, it answers the Note.
-async fn status(
-    req: HttpRequest,
-    path: web::Path<(String, String)>,
-    data: Data,
-) -> ApiResult<HttpResponse> {
-    let (username, id) = path.into_inner();
-    if wants_activity_json(&req) {
-        return crate::activitypub::note_response(&req, &data, username, &id).await;
-    }
-    let Ok(id) = id.parse::<i64>() else {
-        return not_found_page(&data);
-    };
-    let author = match local_person(&data, username).await {
-        Err(ApiError::NotFound) => return not_found_page(&data),
-        found => found?,
-    };
-    let author_id = author.id;
-    let post: Option<Status> = data
-        .db
-        .read(move |c| {
-            let Some(s) = statuses::by_id(c, id).optional()? else {
-                return Ok(None);
-            };
-            let shown = s.account_id == author_id
-                && s.reblog_of_id.is_none()
-                && statuses::is_visible(c, s.id, None)?;
-            Ok(shown.then_some(s))
-        })
-        .await?;
-    let Some(post) = post else {
-        return not_found_page(&data);
-    };
-    let display_name = if author.display_name.is_empty() {
-        &author.username
-    } else {
-        &author.display_name
-    };
-    let text = kith_core::html::html_to_text(&post.content);
-    let summary = if post.spoiler_text.is_empty() {
-        shorten(&text, 60)
-    } else {
-        shorten(&post.spoiler_text, 60)
-    };
-    html(
-        actix_web::http::StatusCode::OK,
-        &StatusPage {
-            instance_title: &data.instance.title,
-            display_name,
-            acct: format!("{}@{}", author.username, data.urls.domain()),
-            profile_url: data.urls.profile(&author.username).to_string(),
-            note_id: &post.ap_id,
-            summary,
-            spoiler_text: &post.spoiler_text,
-            // Local posts are escaped plain text with Kith's own links (ARCHITECTURE invariants).
-            content: &post.content,
-            datetime: post.created_at.and_utc().to_rfc3339(),
-            date: post.created_at.format("%-d %B %Y, %H:%M UTC").to_string(),
-            edited: post.edited_at.is_some(),
-        },
-    )
-}
-
-/// At most `max` characters of `text`, with an ellipsis when cut.
-fn shorten(text: &str, max: usize) -> String {
-    let text = text.trim();
-    match text.char_indices().nth(max) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_owned(),
-    }
 }
 
 /// The HTML 404 page.

@@ -102,6 +102,24 @@ pub const ENDPOINTS: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/instance/activity", Public),
     ("GET", "/api/v1/custom_emojis", Public),
     ("GET", "/api/v1/preferences", User("read:accounts")),
+    // Announcements: Mastodon's `read` to list, `write:accounts` to dismiss and
+    // `write:favourites` to react.
+    ("GET", "/api/v1/announcements", User("read")),
+    (
+        "POST",
+        "/api/v1/announcements/{id}/dismiss",
+        User("write:accounts"),
+    ),
+    (
+        "PUT",
+        "/api/v1/announcements/{id}/reactions/{name}",
+        User("write:favourites"),
+    ),
+    (
+        "DELETE",
+        "/api/v1/announcements/{id}/reactions/{name}",
+        User("write:favourites"),
+    ),
     ("GET", "/api/v1/trends", Public),
     ("GET", "/api/v1/trends/tags", Public),
     ("GET", "/api/v1/trends/statuses", Public),
@@ -756,6 +774,10 @@ mod tests {
         ("mastodon/lists.rs", include_str!("mastodon/lists.rs")),
         ("mastodon/filters.rs", include_str!("mastodon/filters.rs")),
         (
+            "mastodon/announcements.rs",
+            include_str!("mastodon/announcements.rs"),
+        ),
+        (
             "mastodon/streaming.rs",
             include_str!("mastodon/streaming.rs"),
         ),
@@ -770,6 +792,7 @@ mod tests {
         include_str!("activitypub.rs"),
         include_str!("oauth.rs"),
         include_str!("pages.rs"),
+        include_str!("pages/public.rs"),
         include_str!("media_files.rs"),
         include_str!("console.rs"),
         include_str!("console/login.rs"),

@@ -37,3 +37,12 @@ impl From<StorageError> for CoreError {
         }
     }
 }
+
+/// A domain operation's outcome as a `Db::write` closure should return it: a database failure
+/// as the closure's error (so the transaction rolls back), anything else for the caller.
+pub fn settle<T>(outcome: Result<T, CoreError>) -> Result<Result<T, CoreError>, StorageError> {
+    match outcome {
+        Err(CoreError::Storage(e)) => Err(e),
+        other => Ok(other),
+    }
+}

@@ -6,8 +6,10 @@
 //! hashing, RSA key generation) runs on the blocking pool, never on an async thread.
 
 pub mod accounts;
+pub mod announcements;
 pub mod audit;
 pub mod console_sessions;
+pub mod custom_emojis;
 pub mod domain_policy;
 mod error;
 pub mod filters;
@@ -32,7 +34,7 @@ pub mod tokens;
 pub mod types;
 pub mod urls;
 
-pub use error::CoreError;
+pub use error::{settle, CoreError};
 pub use scopes::Scopes;
 pub use urls::InstanceUrls;
 

@@ -2,7 +2,9 @@
 //! that the docs can list them. A remote post over a cap is kept, cut down to it (the excess dropped, as
 //! Mastodon does); only a post whose id itself is too long is refused. Rendering applies the
 //! same caps again, so rows stored before a cap existed cannot make a page large either.
-//! Kith reads no custom emoji from remote posts, so there is nothing of them to cap.
+//! The limits on what local people write (`MAX_STATUS_CHARS`) are here too, and
+//! `/api/v2/instance` publishes them. Kith reads no `Emoji` tags from remote posts yet, so
+//! there is nothing of them to cap.
 
 /// The longest post content kept, in characters of sanitized HTML.
 pub const MAX_CONTENT_CHARS: usize = 100_000;
@@ -63,3 +65,52 @@ pub const MAX_COHORT_REPORT_CHARS: usize = 5_000;
 /// The most ids one bulk request names (`id[]` of the notification requests' bulk accept and
 /// dismiss); more are passed over.
 pub const MAX_BULK_IDS: usize = 100;
+/// The longest local post, in characters as Mastodon counts them (`status_length`): text
+/// and content warning together.
+pub const MAX_STATUS_CHARS: usize = 500;
+/// What a link counts for in a post's length, however long it is (Mastodon's 23).
+pub const CHARS_PER_URL: usize = 23;
+
+/// The length of a post's text as Mastodon counts it against `MAX_STATUS_CHARS`: characters,
+/// except that each `http(s)://` link counts `CHARS_PER_URL` and a mention of someone on
+/// another server counts only its `@user` part.
+pub fn status_length(text: &str) -> usize {
+    let mut total = 0;
+    let mut word = String::new();
+    let word_length = |w: &str| -> usize {
+        if w.starts_with("http://") || w.starts_with("https://") {
+            return CHARS_PER_URL;
+        }
+        if let Some(rest) = w.strip_prefix('@') {
+            if let Some((user, _domain)) = rest.split_once('@') {
+                return 1 + user.chars().count();
+            }
+        }
+        w.chars().count()
+    };
+    for ch in text.chars() {
+        if ch.is_whitespace() {
+            total += word_length(&word) + 1;
+            word.clear();
+        } else {
+            word.push(ch);
+        }
+    }
+    total + word_length(&word)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn posts_are_counted_as_mastodon_counts_them() {
+        assert_eq!(status_length(""), 0);
+        assert_eq!(status_length("héllo wörld"), 11);
+        let long = format!("see https://example.com/{}", "a".repeat(300));
+        assert_eq!(status_length(&long), 4 + CHARS_PER_URL);
+        assert_eq!(status_length("hi @ana@example.com!"), 3 + 4);
+        assert_eq!(status_length("hi @ana"), 7);
+        assert_eq!(status_length("a\n\nb"), 4);
+    }
+}

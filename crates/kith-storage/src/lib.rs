@@ -9,6 +9,8 @@
 pub mod accounts;
 pub mod activity;
 pub mod console_sessions;
+pub mod announcements;
+pub mod custom_emojis;
 pub mod domain_policies;
 mod error;
 pub mod filters;

@@ -693,6 +693,47 @@ diesel::allow_tables_to_appear_in_same_query!(filter_statuses, status_mentions);
 diesel::allow_tables_to_appear_in_same_query!(filter_statuses, account_moderation);
 diesel::allow_tables_to_appear_in_same_query!(filter_statuses, home_feed);
 
+diesel::table! {
+    announcements (id) {
+        id -> BigInt,
+        text -> Text,
+        content -> Text,
+        starts_at -> Nullable<Timestamp>,
+        ends_at -> Nullable<Timestamp>,
+        all_day -> Bool,
+        published_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    announcement_reads (announcement_id, account_id) {
+        announcement_id -> BigInt,
+        account_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    announcement_reactions (announcement_id, account_id, name) {
+        announcement_id -> BigInt,
+        account_id -> BigInt,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    custom_emojis (id) {
+        id -> BigInt,
+        shortcode -> Text,
+        storage_key -> Text,
+        content_type -> Text,
+        category -> Nullable<Text>,
+        visible_in_picker -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(statuses -> accounts (account_id));
 diesel::joinable!(account_stats -> accounts (account_id));
 diesel::joinable!(status_mentions -> statuses (status_id));

@@ -643,17 +643,70 @@ pub fn public(
     if let Some(l) = local {
         query = query.filter(statuses::local.eq(l));
     }
-    query = moderated(query, viewer);
+    load_page(conn, publicly_listed(query, viewer), page)
+}
+
+/// What a public list (the public timeline, a tag's page) keeps of public posts: nothing by
+/// suspended or silenced accounts (silenced ones' only for their followers), nothing across a
+/// block with `viewer`, and nothing by accounts on silenced or suspended domains.
+fn publicly_listed(query: BoxedStatuses<'static>, viewer: Option<i64>) -> BoxedStatuses<'static> {
+    let mut query = moderated(query, viewer);
     if let Some(v) = viewer {
         query = without_blocks(query, v);
     }
     // Domain policies: silenced (limited) and suspended servers' accounts reach only their
-    // followers here, never the public timeline.
-    query = query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+    // followers here, never a public list.
+    query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+        "statuses.account_id NOT IN ({})",
+        crate::domain_policies::accounts_under_sql(&["silence", "suspend"])
+    )))
+}
+
+/// Public posts (no boosts) tagged `#name` (stored lowercase), optionally only local or only
+/// remote ones, kept as the public timeline keeps them (`publicly_listed`).
+pub fn tagged(
+    conn: &mut DbConn,
+    name: &str,
+    local: Option<bool>,
+    viewer: Option<i64>,
+    page: Page,
+) -> Result<Vec<Status>, StorageError> {
+    let with_tag = status_tags::table
+        .filter(status_tags::name.eq(name.to_lowercase()))
+        .select(status_tags::status_id);
+    let mut query = statuses::table
+        .filter(statuses::visibility.eq("public"))
+        .filter(statuses::reblog_of_id.is_null())
+        .filter(statuses::id.eq_any(with_tag))
+        .into_boxed();
+    if let Some(l) = local {
+        query = query.filter(statuses::local.eq(l));
+    }
+    load_page(conn, publicly_listed(query, viewer), page)
+}
+
+/// The replies to any of `parent_ids` that `viewer` may see, oldest first, leaving out those
+/// by accounts on silenced or suspended domains as public lists do: one level of a thread as
+/// a public page shows it, in one query.
+pub fn visible_replies(
+    conn: &mut DbConn,
+    parent_ids: &[i64],
+    viewer: Option<i64>,
+) -> Result<Vec<Status>, StorageError> {
+    let query = visible_to(
+        statuses::table
+            .filter(statuses::in_reply_to_id.eq_any(parent_ids.to_vec()))
+            .into_boxed(),
+        viewer,
+    )
+    .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
         "statuses.account_id NOT IN ({})",
         crate::domain_policies::accounts_under_sql(&["silence", "suspend"])
     )));
-    load_page(conn, query, page)
+    Ok(query
+        .select(Status::as_select())
+        .order(statuses::id.asc())
+        .load(conn)?)
 }
 
 /// `account_id`'s home timeline, from the materialized feed, still filtered by visibility.

@@ -88,6 +88,16 @@ pub enum AdminCommand {
         #[arg(long)]
         expires_in_hours: Option<i64>,
     },
+    /// Announcements for everyone here: add, list or remove (admins; audited).
+    Announcement {
+        #[command(subcommand)]
+        cmd: crate::announcements_cli::AnnouncementCommand,
+    },
+    /// The instance's custom emoji: add, list or remove (admins; audited).
+    Emoji {
+        #[command(subcommand)]
+        cmd: crate::emoji_cli::EmojiCommand,
+    },
     /// Domain blocks in Mastodon's blocklist CSV: export or import.
     DomainBlocks {
         #[command(subcommand)]
@@ -284,7 +294,9 @@ async fn moderate(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
         | AdminCommand::Token { .. }
         | AdminCommand::DomainBlocks { .. }
         | AdminCommand::Blocklist { .. }
-        | AdminCommand::Cohort { .. } => {
+        | AdminCommand::Cohort { .. }
+        | AdminCommand::Announcement { .. }
+        | AdminCommand::Emoji { .. } => {
             unreachable!("handled by run")
         }
     }
@@ -425,6 +437,14 @@ pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Cohort { cmd } => {
             let db = open_database(config).await?;
             crate::sharing_cli::run_cohort(config, &db, cmd).await?;
+        }
+        AdminCommand::Announcement { cmd } => {
+            let db = open_database(config).await?;
+            crate::announcements_cli::run(&db, cmd).await?;
+        }
+        AdminCommand::Emoji { cmd } => {
+            let db = open_database(config).await?;
+            crate::emoji_cli::run(config, &db, cmd).await?;
         }
         other => moderate(config, other).await?,
     }

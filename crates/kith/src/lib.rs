@@ -2,8 +2,10 @@
 //! integration tests start real instances exactly as `kith serve` does.
 
 pub mod admin;
+pub mod announcements_cli;
 pub mod config;
 pub mod domain_blocks_cli;
+pub mod emoji_cli;
 pub mod serve;
 pub mod sharing_cli;
 mod watchdog;

@@ -4,8 +4,8 @@ use kith_core::instance::{compat_version, InstanceInfo};
 use kith_core::InstanceUrls;
 use serde_json::{json, Value};
 
-/// Longest post, in characters.
-pub const MAX_STATUS_CHARS: i64 = 500;
+/// Longest post, in characters as Mastodon counts them (`kith_core::limits::status_length`).
+pub const MAX_STATUS_CHARS: i64 = kith_core::limits::MAX_STATUS_CHARS as i64;
 /// Longest display name, in characters.
 pub const MAX_DISPLAY_NAME_CHARS: usize = 30;
 /// Longest bio, in characters.
@@ -24,6 +24,10 @@ pub struct Stats {
     pub statuses: i64,
     /// Other instances known.
     pub domains: i64,
+    /// Whether people may sign up (open or approval mode; `kith_core::registrations`).
+    pub registrations_open: bool,
+    /// Whether a sign-up waits for a moderator's approval.
+    pub approval_required: bool,
 }
 
 /// What `kith_core::media` accepts. Video is stored as uploaded, so Kith puts no frame rate
@@ -42,12 +46,18 @@ fn media_limits() -> Value {
             "description_limit": media::MAX_DESCRIPTION_CHARS })
 }
 
+/// The limits Kith enforces, where the code enforcing them keeps them. Polls: none can be
+/// made yet, so no options. Kith has no Web Push, so `vapid` is left out (Mastodon's schema
+/// makes it optional; clients read its absence as no push).
 fn limits(v2: bool, streaming: &str) -> Value {
     let mut c = json!({
-        "accounts": { "max_featured_tags": 0, "max_pinned_statuses": 0,
-                      "max_display_name_length": MAX_DISPLAY_NAME_CHARS, "max_note_length": MAX_NOTE_CHARS },
-        "statuses": { "max_characters": MAX_STATUS_CHARS, "max_media_attachments": 4,
-                      "characters_reserved_per_url": 23 },
+        "accounts": { "max_featured_tags": 0,
+                      "max_pinned_statuses": kith_storage::marks::PIN_LIMIT,
+                      "max_display_name_length": MAX_DISPLAY_NAME_CHARS, "max_note_length": MAX_NOTE_CHARS,
+                      "max_profile_fields": 0 },
+        "statuses": { "max_characters": MAX_STATUS_CHARS,
+                      "max_media_attachments": kith_federation::publish::MAX_MEDIA,
+                      "characters_reserved_per_url": kith_core::limits::CHARS_PER_URL },
         "media_attachments": media_limits(),
         "polls": { "max_options": 0, "max_characters_per_option": 0,
                    "min_expiration": 300, "max_expiration": 2629746 },
@@ -55,7 +65,6 @@ fn limits(v2: bool, streaming: &str) -> Value {
     if v2 {
         c["translation"] = json!({ "enabled": false });
         c["urls"] = json!({ "streaming": streaming, "status": null });
-        c["vapid"] = json!({ "public_key": "" });
     }
     c
 }
@@ -73,7 +82,8 @@ pub fn instance_v2(info: &InstanceInfo, urls: &InstanceUrls, stats: Stats) -> Va
         "icon": [],
         "languages": ["en"],
         "configuration": limits(true, &streaming_url(urls)),
-        "registrations": { "enabled": info.registrations_open, "approval_required": false,
+        "registrations": { "enabled": stats.registrations_open,
+                           "approval_required": stats.approval_required,
                            "message": null, "url": null },
         "api_versions": { "mastodon": MASTODON_API_VERSION },
         "contact": { "email": info.contact_email, "account": null },
@@ -95,8 +105,8 @@ pub fn instance_v1(info: &InstanceInfo, urls: &InstanceUrls, stats: Stats) -> Va
                    "domain_count": stats.domains },
         "thumbnail": format!("{}static/header.png", urls.base()),
         "languages": ["en"],
-        "registrations": info.registrations_open,
-        "approval_required": false,
+        "registrations": stats.registrations_open,
+        "approval_required": stats.approval_required,
         "invites_enabled": false,
         "configuration": limits(false, &streaming_url(urls)),
         "contact_account": null,

@@ -13,6 +13,7 @@ use kith_storage::activity::{self as acts, Notification as NotificationRow};
 use kith_storage::statuses::{self, Status as StatusRow};
 use kith_storage::{follows, marks, DbConn, StorageError};
 use serde::Serialize;
+use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 
 /// Mastodon's `Status`.
@@ -140,6 +141,18 @@ fn with_stats(row: &AccountRow, stats: &AccountStats, urls: &InstanceUrls) -> Ac
         .last_status_at
         .map(|t| t.format("%Y-%m-%d").to_string());
     account
+}
+
+/// Mastodon's `CustomEmoji` for one of this instance's emoji (its image served at `/media/…`).
+pub fn custom_emoji(e: &kith_storage::custom_emojis::CustomEmoji, urls: &InstanceUrls) -> Value {
+    let url = super::media::file_url(urls, &e.storage_key);
+    serde_json::json!({
+        "shortcode": e.shortcode,
+        "url": url,
+        "static_url": url,
+        "visible_in_picker": e.visible_in_picker,
+        "category": e.category,
+    })
 }
 
 /// A status's media: its local uploads if it has any, else the remote attachments kept by URL.
@@ -352,6 +365,8 @@ struct Related {
     replies: HashMap<i64, i64>,
     /// Local uploads, in each post's order.
     media: HashMap<i64, Vec<kith_storage::media::Media>>,
+    /// This instance's custom emoji named in the local statuses, by shortcode.
+    emojis: HashMap<String, kith_storage::custom_emojis::CustomEmoji>,
     /// The viewer's favourites and boosts among these statuses.
     favourited: HashSet<i64>,
     reblogged: HashSet<i64>,
@@ -361,6 +376,17 @@ struct Related {
     /// Polls by status, and the viewer's choices by poll.
     polls: HashMap<i64, kith_storage::polls::Poll>,
     own_votes: HashMap<i64, Vec<i32>>,
+}
+
+/// The `:shortcode:`s in a status's content warning and text.
+fn emoji_codes(row: &StatusRow) -> Vec<String> {
+    let mut codes = kith_storage::custom_emojis::shortcodes_in(&row.spoiler_text);
+    for code in kith_storage::custom_emojis::shortcodes_in(&row.content) {
+        if !codes.contains(&code) {
+            codes.push(code);
+        }
+    }
+    codes
 }
 
 fn group<V>(pairs: impl IntoIterator<Item = (i64, V)>) -> HashMap<i64, Vec<V>> {
@@ -434,9 +460,23 @@ impl Related {
             }
             None => HashMap::new(),
         };
+            polls,
+            own_votes,
+        // Local posts' `:shortcode:`s, all looked up at once.
+        let mut codes: Vec<String> = Vec::new();
+        for s in all.iter().filter(|s| s.local) {
+            codes.extend(emoji_codes(s));
+        }
+        codes.sort_unstable();
+        codes.dedup();
+        let emojis = kith_storage::custom_emojis::by_shortcodes(c, &codes)?
+            .into_iter()
+            .map(|e| (e.shortcode.clone(), e))
+            .collect();
         Ok(Related {
             polls,
             own_votes,
+            emojis,
             bookmarked,
             pinned,
             tags,
@@ -507,7 +547,15 @@ impl Related {
             application: None,
             mentions,
             tags,
-            emojis: Vec::new(),
+            emojis: if row.local {
+                emoji_codes(row)
+                    .iter()
+                    .filter_map(|code| self.emojis.get(code))
+                    .map(|e| custom_emoji(e, urls))
+                    .collect()
+            } else {
+                Vec::new()
+            },
             reblogs_count: count(&self.reblogs),
             favourites_count: count(&self.favourites),
             replies_count: count(&self.replies),

@@ -14,7 +14,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/instance/rules", web::get().to(instance_rules))
         .route("/v1/instance/peers", web::get().to(peers))
         .route("/v1/instance/activity", web::get().to(activity))
-        .route("/v1/custom_emojis", web::get().to(unranked))
+        .route("/v1/custom_emojis", web::get().to(custom_emojis))
         .route("/v1/preferences", web::get().to(preferences))
         .route("/v1/trends", web::get().to(unranked))
         .route("/v1/trends/tags", web::get().to(unranked))
@@ -24,10 +24,19 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/v2/suggestions", web::get().to(unranked));
 }
 
-/// An empty list: Kith keeps no trends or suggestions (it does not rank by engagement) and,
-/// for now, no custom emoji of its own.
+/// An empty list: Kith keeps no trends or suggestions (it does not rank by engagement).
 async fn unranked() -> HttpResponse {
     HttpResponse::Ok().json(json!([]))
+}
+
+/// This instance's custom emoji, by shortcode.
+async fn custom_emojis(data: Data) -> ApiResult<HttpResponse> {
+    let emojis = data.db.read(kith_storage::custom_emojis::all).await?;
+    let body: Vec<_> = emojis
+        .iter()
+        .map(|e| crate::entities::status::custom_emoji(e, &data.urls))
+        .collect();
+    Ok(HttpResponse::Ok().json(body))
 }
 
 async fn instance_rules(data: Data) -> HttpResponse {

@@ -15,7 +15,11 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 
 async fn stats(data: &Data) -> ApiResult<Stats> {
     let s = kith_core::stats::instance_stats(&data.db).await?;
+    use kith_core::registrations::{mode, Mode};
+    let mode = data.db.read(mode).await?;
     Ok(Stats {
+        registrations_open: matches!(mode, Mode::Open | Mode::Approval),
+        approval_required: mode == Mode::Approval,
         users: s.users,
         active_month: s.active_month,
         statuses: s.local_posts,

@@ -156,7 +156,8 @@ fn check_text(text: &str, spoiler: &str, has_media: bool) -> ApiResult<()> {
             "Validation failed: Text can't be blank".into(),
         ));
     }
-    if (text.chars().count() + spoiler.chars().count()) as i64 > MAX_STATUS_CHARS {
+    let length = kith_core::limits::status_length(text) + spoiler.chars().count();
+    if length as i64 > MAX_STATUS_CHARS {
         return Err(ApiError::Unprocessable(format!(
             "Validation failed: Text character limit of {MAX_STATUS_CHARS} exceeded"
         )));

@@ -3,11 +3,13 @@
 // Test code: unwraps are assertions here, and helpers' `pub` marks what sibling modules use.
 #![allow(clippy::unwrap_used, unreachable_pub)]
 
+mod announcements;
 mod audience;
 mod blocks;
 mod cli;
 mod client_api;
 mod console;
+mod custom_emojis;
 mod delivery;
 mod discovery;
 mod domain_policies;
@@ -35,3 +37,4 @@ mod shields;
 mod slow_clients;
 mod ssrf;
 mod streaming;
+mod web_pages;

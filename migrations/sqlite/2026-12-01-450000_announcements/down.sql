@@ -1,0 +1,3 @@
+DROP TABLE announcement_reactions;
+DROP TABLE announcement_reads;
+DROP TABLE announcements;

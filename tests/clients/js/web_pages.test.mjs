@@ -1,0 +1,301 @@
+// End-to-end: a real browser (Debian's headless Chromium, driven by playwright-core) with
+// JavaScript turned off reads Kith's public pages as someone without an account would:
+// the home page, a profile, a post with its thread and a tag, following the links between
+// them. Each page must render without script, carry no <script> at all, send a CSP that
+// allows none, and show only public posts. Screenshots are kept as test artifacts.
+//
+// Environment:
+//   KITH_BIN                 path to the kith binary (required)
+//   KITH_TEST_DATABASE_URL   database for the server; empty/unset = SQLite in a temp dir.
+//                            A PostgreSQL database must be empty.
+//   KITH_TEST_ARTIFACTS      where screenshots and the server log go
+//                            (default: target/test-artifacts/web under the repository)
+//   CHROMIUM_PATH            browser to drive (default /usr/bin/chromium)
+//
+// Run: KITH_BIN=/path/to/kith node --test web_pages.test.mjs
+
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import net from 'node:net';
+import { chromium } from 'playwright-core';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const KITH_BIN = process.env.KITH_BIN ?? '';
+const DATABASE_URL = process.env.KITH_TEST_DATABASE_URL ?? '';
+const ARTIFACTS = process.env.KITH_TEST_ARTIFACTS || resolve(HERE, '../../../target/test-artifacts/web');
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const BACKEND = DATABASE_URL ? 'postgres' : 'sqlite';
+
+// Debug builds, argon2 and RSA key generation are slow on a busy 2-core box.
+const STEP_MS = 60_000;
+const TEST_MS = 180_000;
+
+// ---------------------------------------------------------------- helpers
+
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+function run(file, args, opts) {
+  return new Promise((resolveRun, reject) => {
+    execFile(file, args, { ...opts, timeout: STEP_MS }, (err, stdout, stderr) => {
+      if (err) {
+        err.message += `\nstdout:\n${stdout}\nstderr:\n${stderr}`;
+        reject(err);
+      } else {
+        resolveRun({ stdout, stderr });
+      }
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const ctx = { tmp: '', base: '', api: '', env: {}, server: null, serverLog: [], browser: null, tokens: {}, posts: {} };
+
+async function waitForHealth() {
+  const deadline = Date.now() + STEP_MS;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    if (ctx.server.exitCode !== null || ctx.server.signalCode !== null) {
+      throw new Error(`kith exited early (${ctx.server.exitCode ?? ctx.server.signalCode}):\n${ctx.serverLog.join('')}`);
+    }
+    try {
+      const r = await fetch(`${ctx.api}/health`, { signal: AbortSignal.timeout(2_000) });
+      if (r.status === 200) return;
+      last = `HTTP ${r.status}`;
+    } catch (e) {
+      last = String(e.cause?.code ?? e.message);
+    }
+    await sleep(200);
+  }
+  throw new Error(`kith did not become healthy (${last}):\n${ctx.serverLog.join('')}`);
+}
+
+async function stopServer() {
+  const child = ctx.server;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+process.on('exit', () => {
+  if (ctx.server && ctx.server.exitCode === null && ctx.server.signalCode === null) {
+    ctx.server.kill('SIGKILL');
+  }
+});
+
+async function createUser(name) {
+  await run(KITH_BIN, ['admin', 'create-user', name, '--password', 'correct horse battery'], {
+    cwd: ctx.tmp,
+    env: ctx.env,
+  });
+  const { stdout } = await run(KITH_BIN, ['admin', 'token', name, '--scopes', 'read write'], {
+    cwd: ctx.tmp,
+    env: ctx.env,
+  });
+  ctx.tokens[name] = stdout.trim();
+}
+
+async function api(name, method, path, body) {
+  const res = await fetch(`${ctx.api}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ctx.tokens[name]}`, 'content-type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
+  return JSON.parse(text);
+}
+
+const postAs = (name, status, visibility = 'public', inReplyToId) =>
+  api(name, 'POST', '/api/v1/statuses', { status, visibility, in_reply_to_id: inReplyToId });
+
+async function screenshot(page, name) {
+  await mkdir(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `${BACKEND}-${name}.png`), fullPage: true });
+}
+
+// Opens `url` in `page` (JavaScript off) and checks what every public page must be.
+async function visit(page, url, name) {
+  const response = await page.goto(url, { waitUntil: 'load' });
+  await checkPage(page, response, name);
+}
+
+async function checkPage(page, response, name) {
+  assert.equal(response.status(), 200, `${name}: ${page.url()} answered ${response.status()}`);
+  const headers = response.headers();
+  assert.match(headers['content-type'], /^text\/html/, name);
+  const csp = headers['content-security-policy'] ?? '';
+  assert.match(csp, /default-src 'none'/, `${name}: ${csp}`);
+  assert.doesNotMatch(csp, /script-src|unsafe-inline/, `${name}: ${csp}`);
+  assert.equal(await page.locator('script').count(), 0, `${name}: a <script> element`);
+  const html = await page.content();
+  assert.doesNotMatch(html, /<[^>]+\son[a-z]+\s*=/i, `${name}: an event handler attribute`);
+  assert.equal(await page.locator('html').getAttribute('lang'), 'en', name);
+  assert.equal(await page.locator('h1').count(), 1, `${name}: one h1`);
+  assert.equal(await page.locator('main').count(), 1, `${name}: one main landmark`);
+  // Every picture says what it is, or that it is decoration (alt="").
+  for (const img of await page.locator('img').all()) {
+    assert.notEqual(await img.getAttribute('alt'), null, `${name}: an img without alt`);
+  }
+  // The stylesheet served from the binary applies: the page is laid out, not bare.
+  const maxWidth = await page.locator('main').evaluate((el) => getComputedStyle(el).maxWidth);
+  assert.notEqual(maxWidth, 'none', `${name}: the stylesheet did not apply`);
+  await screenshot(page, name);
+}
+
+// ------------------------------------------------------------------ tests
+
+describe('Kith public web pages in headless Chromium, without JavaScript', { timeout: 10 * TEST_MS }, () => {
+  before(async () => {
+    assert.ok(KITH_BIN, 'set KITH_BIN to the kith binary');
+    ctx.tmp = await mkdtemp(join(tmpdir(), 'kith-web-'));
+    const port = await freePort();
+    // The API is called at the bound address; the browser uses the instance's own name,
+    // `localhost:PORT`, which the pages' links carry.
+    ctx.api = `http://127.0.0.1:${port}`;
+    ctx.env = {
+      ...process.env,
+      KITH_DEV_MODE: 'true',
+      KITH_BIND: `127.0.0.1:${port}`,
+      KITH_DOMAIN: `localhost:${port}`,
+      KITH_DATA_DIR: join(ctx.tmp, 'data'),
+      KITH_DATABASE_URL: DATABASE_URL,
+      KITH_INSTANCE_TITLE: 'Kith web test',
+      NO_COLOR: '1',
+    };
+    ctx.base = `http://localhost:${port}`;
+    await createUser('ana');
+    await createUser('bo');
+
+    ctx.server = spawn(KITH_BIN, ['serve'], { cwd: ctx.tmp, env: ctx.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    ctx.server.stdout.on('data', (d) => ctx.serverLog.push(d.toString()));
+    ctx.server.stderr.on('data', (d) => ctx.serverLog.push(d.toString()));
+    await waitForHealth();
+
+    await api('ana', 'PATCH', '/api/v1/accounts/update_credentials', {
+      display_name: 'Ana <b>Reads</b>',
+      note: 'I write about tea.',
+    });
+    ctx.posts.hello = await postAs('ana', 'Good morning from the browser test #WebTest');
+    ctx.posts.reply = await postAs('bo', 'A public reply to Ana', 'public', ctx.posts.hello.id);
+    await postAs('bo', 'A followers-only reply', 'private', ctx.posts.hello.id);
+    await postAs('ana', 'An unlisted note', 'unlisted');
+    await postAs('ana', 'A direct note', 'direct');
+    await api('bo', 'POST', `/api/v1/statuses/${ctx.posts.hello.id}/reblog`);
+
+    ctx.browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      timeout: STEP_MS,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    });
+  });
+
+  after(async () => {
+    await ctx.browser?.close().catch(() => {});
+    await stopServer().catch(() => {});
+    if (ctx.serverLog.length) {
+      await mkdir(ARTIFACTS, { recursive: true }).catch(() => {});
+      await writeFile(join(ARTIFACTS, `${BACKEND}-kith.log`), ctx.serverLog.join('')).catch(() => {});
+    }
+    if (ctx.tmp) await rm(ctx.tmp, { recursive: true, force: true }).catch(() => {});
+  });
+
+  test('home → profile → post with its thread → tag, by following links', { timeout: TEST_MS }, async () => {
+    const context = await ctx.browser.newContext({ javaScriptEnabled: false, viewport: { width: 1000, height: 900 } });
+    context.setDefaultTimeout(STEP_MS);
+    const page = await context.newPage();
+    try {
+      await visit(page, `${ctx.base}/`, 'home');
+      const main = page.locator('main');
+      await assert.doesNotReject(main.getByText('Good morning from the browser test').first().waitFor());
+      assert.equal(await main.getByText('A followers-only reply').count(), 0);
+      assert.equal(await main.getByText('An unlisted note').count(), 0);
+      assert.equal(await main.getByText('A direct note').count(), 0);
+      // The display name is text: its markup shows, escaped, and makes no element.
+      assert.ok((await main.innerText()).includes('Ana <b>Reads</b>'));
+      assert.equal(await main.locator('b').count(), 0);
+
+      // To Ana's profile through her name on the post.
+      let nav = page.waitForNavigation();
+      await main.locator('article.post', { hasText: 'Good morning' }).locator('header.author a').click();
+      await checkPage(page, await nav, 'profile');
+      assert.equal(new URL(page.url()).pathname, '/@ana');
+      assert.equal(await page.locator('h1').innerText(), 'Ana <b>Reads</b>');
+      assert.ok((await main.innerText()).includes('I write about tea.'));
+      assert.ok((await main.innerText()).includes('An unlisted note'), 'unlisted posts show on the profile');
+      assert.equal(await main.getByText('A direct note').count(), 0);
+      const alternate = await page.locator('link[rel=alternate][type="application/activity+json"]').getAttribute('href');
+      assert.equal(alternate, `${ctx.base}/users/ana`);
+      assert.equal(await page.locator('meta[property="og:type"]').getAttribute('content'), 'profile');
+
+      // To the post's page through its date: the thread, with the public reply only.
+      nav = page.waitForNavigation();
+      await main.locator('article.post', { hasText: 'Good morning' }).locator('footer.meta a').first().click();
+      await checkPage(page, await nav, 'thread');
+      assert.equal(new URL(page.url()).pathname, `/@ana/${ctx.posts.hello.id}`);
+      assert.equal(await page.locator('article.post.focus').count(), 1);
+      assert.ok((await main.innerText()).includes('A public reply to Ana'));
+      assert.equal(await main.getByText('A followers-only reply').count(), 0);
+      assert.equal(await page.locator('meta[property="og:type"]').getAttribute('content'), 'article');
+      const ogTitle = await page.locator('meta[property="og:title"]').getAttribute('content');
+      assert.match(ogTitle, /Good morning/);
+
+      // To the tag's page through the hashtag link in the post.
+      nav = page.waitForNavigation();
+      await page.locator('article.post.focus .content a', { hasText: 'WebTest' }).click();
+      await checkPage(page, await nav, 'tag');
+      assert.equal(new URL(page.url()).pathname, '/tags/webtest');
+      assert.ok((await main.innerText()).includes('Good morning from the browser test'));
+
+      // And back to Bo's profile, where his boost of Ana's post shows.
+      await visit(page, `${ctx.base}/@bo`, 'profile-boost');
+      assert.ok((await main.innerText()).includes('boosted'));
+      assert.ok((await main.innerText()).includes('Good morning from the browser test'));
+
+      // A phone-sized screen gets the same page, readable without sideways scrolling.
+      await page.setViewportSize({ width: 390, height: 844 });
+      await visit(page, `${ctx.base}/@ana/${ctx.posts.hello.id}`, 'thread-phone');
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 1, `the page scrolls sideways by ${overflow}px on a phone`);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a followers-only post and an unknown person are the 404 page', { timeout: TEST_MS }, async () => {
+    const hidden = await postAs('ana', 'Only for followers', 'private');
+    const context = await ctx.browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    try {
+      for (const path of [`/@ana/${hidden.id}`, '/@nobody', '/@nobody@elsewhere.example']) {
+        const response = await page.goto(`${ctx.base}${path}`, { waitUntil: 'load' });
+        assert.equal(response.status(), 404, path);
+        assert.equal(await page.locator('h1').innerText(), 'Not found', path);
+        assert.equal(await page.getByText('Only for followers').count(), 0, path);
+      }
+      await screenshot(page, 'not-found');
+    } finally {
+      await context.close();
+    }
+  });
+});
