@@ -4,10 +4,13 @@
 pub mod account;
 pub mod admin;
 pub mod application;
+pub mod conversation;
 pub mod instance;
 pub mod marker;
 pub mod media;
+pub mod notification_group;
 pub mod status;
+pub mod tag;
 
 use chrono::NaiveDateTime;
 

@@ -3,9 +3,11 @@
 mod accounts;
 mod admin;
 mod apps;
+mod conversations;
 mod directory;
 mod domain_blocks;
 mod follows;
+mod grouped_notifications;
 mod instance;
 mod marks;
 mod media;
@@ -16,6 +18,7 @@ mod reports;
 mod search;
 mod statuses;
 mod streaming;
+mod tags;
 mod timelines;
 
 use crate::error::ApiError;
@@ -40,6 +43,9 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .configure(marks::configure)
             .configure(timelines::configure)
             .configure(notifications::configure)
+            .configure(grouped_notifications::configure)
+            .configure(conversations::configure)
+            .configure(tags::configure)
             .configure(search::configure)
             .configure(media::configure)
             .configure(streaming::configure)

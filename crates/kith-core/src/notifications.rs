@@ -7,7 +7,7 @@
 
 use kith_storage::accounts;
 use kith_storage::activity::{self, Notification};
-use kith_storage::{follows, mutes, DbConn, StorageError};
+use kith_storage::{conversations, follows, mutes, DbConn, OptionalExt, StorageError};
 
 /// What a notification is about, as Mastodon names its types. Stored as that string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -92,7 +92,8 @@ impl std::fmt::Display for NotificationKind {
 /// - one between accounts where either blocks the other;
 /// - one from an account on a silenced or suspended domain that the recipient does not follow.
 /// - one from an account the recipient mutes with its notifications (while the mute lasts);
-/// - one from an account on a domain the recipient blocked, unless the recipient follows it.
+/// - one from an account on a domain the recipient blocked, unless the recipient follows it;
+/// - one about a status in a conversation the recipient muted.
 pub fn notify(
     conn: &mut DbConn,
     recipient: i64,
@@ -126,6 +127,16 @@ pub fn notify(
             && !follows::between(conn, recipient, sender)?.is_some_and(|f| f.accepted)
         {
             return Ok(false);
+        }
+    }
+    // A conversation the recipient muted (Mastodon's `conversation_muted?`): nothing about
+    // its posts.
+    if let Some(status_id) = status {
+        if let Some(row) = kith_storage::statuses::by_id(conn, status_id).optional()? {
+            let key = conversations::key_of(&row);
+            if !conversations::muted_among(conn, recipient, &[key])?.is_empty() {
+                return Ok(false);
+            }
         }
     }
     let id = kith_storage::id::new_id();

@@ -8,13 +8,15 @@ use crate::notifications::{notify, NotificationKind};
 use crate::types::Visibility;
 use kith_storage::accounts::Account;
 use kith_storage::statuses::{self, Status};
-use kith_storage::{follows, stream_events, DbConn, StorageError};
+use kith_storage::{conversations, follows, stream_events, tags, DbConn, StorageError};
 
 /// Puts a new status into the home feeds it belongs in and notifies mentioned people:
 /// - the author's own feed (local authors);
 /// - local followers' feeds, unless it is a direct message;
 /// - for direct messages, the feeds of the local accounts addressed;
-/// - a `mention` notification for each mentioned local account but the author.
+/// - for public posts, the feeds of local accounts following one of its tags;
+/// - a `mention` notification for each mentioned local account but the author;
+/// - for direct messages, each local participant's conversation (`conversations`).
 ///
 /// Boosts go to the booster's followers; the boosted author is notified (`reblog`).
 pub fn distribute(
@@ -40,10 +42,42 @@ pub fn distribute(
     } else {
         allowed.extend(follows::local_follower_ids(conn, author.id)?);
     }
+    let original = status.reblog_of_id.is_none();
+    if original && Visibility::of(status) == Visibility::Public {
+        // Followers of its tags (Mastodon's `deliver_to_hashtag_followers!`), except those a
+        // silenced domain does not reach; the home timeline's read applies blocks and mutes.
+        let tagged = statuses::tags(conn, status.id)?;
+        for follower in tags::local_followers_of(conn, &tagged)? {
+            if !crate::domain_policy::silenced_for(conn, follower, author)? {
+                allowed.push(follower);
+            }
+        }
+    }
     allowed.sort_unstable();
     allowed.dedup();
     statuses::add_to_feeds(conn, status.id, &allowed)?;
-    if status.reblog_of_id.is_none() {
+    if original && Visibility::of(status) == Visibility::Direct {
+        // Each local participant's conversation gets the message (unread but for its author),
+        // and their `direct` streams hear of it.
+        let key = conversations::key_of(status);
+        for &participant in &allowed {
+            let id = conversations::add_message(
+                conn,
+                participant,
+                &key,
+                status.id,
+                participant != author.id,
+            )?;
+            stream_events::record(
+                conn,
+                stream_events::Event::Conversation {
+                    id,
+                    account: participant,
+                },
+            )?;
+        }
+    }
+    if original {
         for a in local_mentioned {
             notify(
                 conn,

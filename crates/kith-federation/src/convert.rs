@@ -10,8 +10,8 @@ use crate::FederationError;
 use chrono::{DateTime, Utc};
 use kith_core::html::{html_to_text, sanitize_remote, sanitize_remote_within};
 use kith_core::limits::{
-    MAX_ATTACHMENTS, MAX_CONTENT_CHARS, MAX_DESCRIPTION_CHARS, MAX_HASHTAGS, MAX_HASHTAG_BYTES,
-    MAX_LANGUAGE_BYTES, MAX_MENTIONS, MAX_SUMMARY_CHARS, MAX_URL_BYTES,
+    MAX_ATTACHMENTS, MAX_CONTENT_CHARS, MAX_DESCRIPTION_CHARS, MAX_HASHTAGS, MAX_LANGUAGE_BYTES,
+    MAX_MENTIONS, MAX_SUMMARY_CHARS, MAX_URL_BYTES,
 };
 use kith_storage::accounts::Account;
 use kith_storage::statuses::{Status, StatusEdit};
@@ -87,8 +87,10 @@ pub fn note_to_status(
             break;
         }
         if let Tag::Hashtag(name) = tag {
-            if name.len() <= MAX_HASHTAG_BYTES && !hashtags.contains(name) {
-                hashtags.push(name.clone());
+            // One form for every tag, whatever case or width the sender used.
+            let name = kith_core::tags::normalize(name);
+            if kith_core::tags::is_valid(&name) && !hashtags.contains(&name) {
+                hashtags.push(name);
             }
         }
     }

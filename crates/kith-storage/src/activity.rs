@@ -30,6 +30,45 @@ pub fn insert_notification(conn: &mut DbConn, n: &Notification) -> Result<(), St
     Ok(())
 }
 
+/// Which of an account's notifications a listing asks for.
+#[derive(Debug, Clone, Default)]
+pub struct NotificationFilter {
+    /// Only these kinds (`None`: all).
+    pub kinds: Option<Vec<String>>,
+    /// Only those from this account.
+    pub from_account: Option<i64>,
+    /// Only those about this status.
+    pub status: Option<i64>,
+    /// Only those made in `[from, to)`.
+    pub created: Option<(NaiveDateTime, NaiveDateTime)>,
+}
+
+type BoxedNotifications = notifications::BoxedQuery<'static, crate::pool::MultiBackend>;
+
+/// The one listing rule for an account's notifications, which every read of them (v1 list,
+/// unread counts, the v2 groups) builds on: a new rule about which notifications are listed
+/// goes here.
+fn listed(account_id: i64, filter: &NotificationFilter) -> BoxedNotifications {
+    let mut q = notifications::table
+        .filter(notifications::account_id.eq(account_id))
+        .into_boxed();
+    if let Some(k) = &filter.kinds {
+        q = q.filter(notifications::kind.eq_any(k.clone()));
+    }
+    if let Some(from) = filter.from_account {
+        q = q.filter(notifications::from_account_id.eq(from));
+    }
+    if let Some(status) = filter.status {
+        q = q.filter(notifications::status_id.eq(status));
+    }
+    if let Some((from, to)) = filter.created {
+        q = q
+            .filter(notifications::created_at.ge(from))
+            .filter(notifications::created_at.lt(to));
+    }
+    q
+}
+
 /// An account's notifications, newest first (paged as statuses are), optionally only some kinds.
 pub fn notifications_for(
     conn: &mut DbConn,
@@ -37,12 +76,21 @@ pub fn notifications_for(
     kinds: Option<Vec<String>>,
     page: crate::statuses::Page,
 ) -> Result<Vec<Notification>, StorageError> {
-    let mut q = notifications::table
-        .filter(notifications::account_id.eq(account_id))
-        .into_boxed();
-    if let Some(k) = kinds {
-        q = q.filter(notifications::kind.eq_any(k));
-    }
+    let filter = NotificationFilter {
+        kinds,
+        ..NotificationFilter::default()
+    };
+    notifications_matching(conn, account_id, &filter, page)
+}
+
+/// An account's notifications that `filter` asks for, newest first (paged as statuses are).
+pub fn notifications_matching(
+    conn: &mut DbConn,
+    account_id: i64,
+    filter: &NotificationFilter,
+    page: crate::statuses::Page,
+) -> Result<Vec<Notification>, StorageError> {
+    let mut q = listed(account_id, filter);
     if let Some(m) = page.max_id {
         q = q.filter(notifications::id.lt(m));
     }
@@ -109,14 +157,13 @@ pub fn count_unread(
     kinds: Option<Vec<String>>,
     cap: i64,
 ) -> Result<i64, StorageError> {
-    let mut q = notifications::table
-        .filter(notifications::account_id.eq(account_id))
+    let filter = NotificationFilter {
+        kinds,
+        ..NotificationFilter::default()
+    };
+    let q = listed(account_id, &filter)
         .filter(notifications::id.gt(after.unwrap_or(i64::MIN)))
-        .select(notifications::id)
-        .into_boxed();
-    if let Some(k) = kinds {
-        q = q.filter(notifications::kind.eq_any(k));
-    }
+        .select(notifications::id);
     // Counting a capped sub-select keeps the count cheap however many there are.
     let ids: Vec<i64> = q.order(notifications::id.desc()).limit(cap).load(conn)?;
     Ok(ids.len() as i64)

@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod activity;
+pub mod conversations;
 pub mod domain_policies;
 mod error;
 pub mod follows;
@@ -27,6 +28,7 @@ pub mod schema;
 pub mod settings;
 pub mod statuses;
 pub mod stream_events;
+pub mod tags;
 pub mod testing;
 pub mod users;
 

@@ -643,17 +643,77 @@ pub fn public(
     if let Some(l) = local {
         query = query.filter(statuses::local.eq(l));
     }
-    query = moderated(query, viewer);
+    load_page(conn, public_scope(query, viewer), page)
+}
+
+/// What the public timelines (public and tag) leave out for `viewer`: posts by accounts that
+/// block `viewer` or that `viewer` blocks, by suspended or silenced accounts (`moderated`),
+/// and by accounts on silenced or suspended domains.
+fn public_scope(query: BoxedStatuses<'static>, viewer: Option<i64>) -> BoxedStatuses<'static> {
+    let mut query = moderated(query, viewer);
     if let Some(v) = viewer {
         query = without_blocks(query, v);
     }
     // Domain policies: silenced (limited) and suspended servers' accounts reach only their
-    // followers here, never the public timeline.
-    query = query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+    // followers here, never the public timelines.
+    query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
         "statuses.account_id NOT IN ({})",
         crate::domain_policies::accounts_under_sql(&["silence", "suspend"])
-    )));
-    load_page(conn, query, page)
+    )))
+}
+
+/// What a tag timeline asks for (`GET /api/v1/timelines/tag/:hashtag`), names normalized.
+#[derive(Debug, Clone, Default)]
+pub struct TagFilter {
+    /// Posts with at least one of these (the path's tag and `any[]`).
+    pub any: Vec<String>,
+    /// Posts with every one of these too (`all[]`).
+    pub all: Vec<String>,
+    /// And none of these (`none[]`).
+    pub none: Vec<String>,
+    /// Only local (`Some(true)`) or only remote (`Some(false)`) posts.
+    pub local: Option<bool>,
+    /// Only posts with media attached.
+    pub only_media: bool,
+}
+
+/// A tag timeline: public posts (no boosts) carrying the tags `filter` asks for, with the
+/// same exclusions as the public timeline (`public_scope`), newest first.
+pub fn tagged(
+    conn: &mut DbConn,
+    filter: &TagFilter,
+    viewer: Option<i64>,
+    page: Page,
+) -> Result<Vec<Status>, StorageError> {
+    use crate::schema::media_attachments;
+    let with = |names: Vec<String>| {
+        status_tags::table
+            .filter(status_tags::name.eq_any(names))
+            .select(status_tags::status_id)
+    };
+    let mut query = statuses::table
+        .filter(statuses::visibility.eq("public"))
+        .filter(statuses::reblog_of_id.is_null())
+        .filter(statuses::id.eq_any(with(filter.any.clone())))
+        .into_boxed();
+    for name in &filter.all {
+        query = query.filter(statuses::id.eq_any(with(vec![name.clone()])));
+    }
+    if !filter.none.is_empty() {
+        query = query.filter(statuses::id.ne_all(with(filter.none.clone())));
+    }
+    if let Some(l) = filter.local {
+        query = query.filter(statuses::local.eq(l));
+    }
+    if filter.only_media {
+        let uploaded = media_attachments::table.select(media_attachments::status_id);
+        query = query.filter(
+            statuses::attachments
+                .ne("[]")
+                .or(statuses::id.nullable().eq_any(uploaded)),
+        );
+    }
+    load_page(conn, public_scope(query, viewer), page)
 }
 
 /// `account_id`'s home timeline, from the materialized feed, still filtered by visibility.
@@ -707,6 +767,34 @@ pub fn home(conn: &mut DbConn, account_id: i64, page: Page) -> Result<Vec<Status
     let in_page: BoxedStatuses<'static> =
         in_page.filter(diesel::dsl::not(statuses::account_id.eq_any(hidden)));
     load_page(conn, visible_to(in_page, Some(account_id)), page)
+}
+
+/// The newest direct message of `conversation` (see `conversations::key_of`) that `viewer`
+/// may see, if any: what a conversation shows once its newest message is gone.
+pub fn latest_direct_in(
+    conn: &mut DbConn,
+    conversation: &str,
+    viewer: i64,
+) -> Result<Option<Status>, StorageError> {
+    use crate::OptionalExt;
+    let conversation = conversation.to_owned();
+    let query = statuses::table
+        .filter(statuses::visibility.eq("direct"))
+        .filter(statuses::reblog_of_id.is_null())
+        .filter(
+            statuses::conversation
+                .eq(conversation.clone())
+                .or(statuses::conversation
+                    .is_null()
+                    .and(statuses::ap_id.eq(conversation))),
+        )
+        .into_boxed();
+    visible_to(query, Some(viewer))
+        .order(statuses::id.desc())
+        .select(Status::as_select())
+        .first(conn)
+        .map_err(StorageError::from)
+        .optional()
 }
 
 /// Puts a status into these accounts' home feeds.

@@ -36,6 +36,8 @@ pub enum Event {
     },
     /// A notification was stored for a (local) account.
     Notification { id: i64, account: i64 },
+    /// A (local) account's direct-message conversation got a new message.
+    Conversation { id: i64, account: i64 },
 }
 
 impl Event {
@@ -50,6 +52,7 @@ impl Event {
                 public,
             } => format!("d {status} {author} {}", u8::from(public)),
             Event::Notification { id, account } => format!("n {id} {account}"),
+            Event::Conversation { id, account } => format!("c {id} {account}"),
         }
     }
 
@@ -67,6 +70,10 @@ impl Event {
                 public: num()? == 1,
             },
             "n" => Event::Notification {
+                id: num()?,
+                account: num()?,
+            },
+            "c" => Event::Conversation {
                 id: num()?,
                 account: num()?,
             },
@@ -259,10 +266,11 @@ mod tests {
                 public: true,
             },
             Event::Notification { id: 5, account: 6 },
+            Event::Conversation { id: 7, account: 8 },
         ] {
             assert_eq!(Event::decode(&e.encode()), Some(e));
         }
-        for bad in ["", "s", "s x", "x 1", "d 1 2", "n 1"] {
+        for bad in ["", "s", "s x", "x 1", "d 1 2", "n 1", "c 1"] {
             assert_eq!(Event::decode(bad), None, "{bad}");
         }
     }

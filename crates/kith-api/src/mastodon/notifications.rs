@@ -27,7 +27,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Every value of `key[]` (or `key`) in the query string.
-fn query_list(req: &HttpRequest, key: &str) -> Vec<String> {
+pub(super) fn query_list(req: &HttpRequest, key: &str) -> Vec<String> {
     let bracketed = format!("{key}[]");
     url::form_urlencoded::parse(req.query_string().as_bytes())
         .filter(|(k, _)| k == key || *k == bracketed)
@@ -36,7 +36,7 @@ fn query_list(req: &HttpRequest, key: &str) -> Vec<String> {
 }
 
 /// The kinds asked for by `types[]` and `exclude_types[]`; `None` for all.
-fn kinds(req: &HttpRequest) -> Option<Vec<String>> {
+pub(super) fn kinds(req: &HttpRequest) -> Option<Vec<String>> {
     let types = query_list(req, "types");
     let excluded = query_list(req, "exclude_types");
     if types.is_empty() && excluded.is_empty() {
