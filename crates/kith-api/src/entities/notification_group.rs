@@ -41,6 +41,10 @@ pub struct GroupedNotifications {
     pub accounts: Vec<Account>,
     pub statuses: Vec<Status>,
     pub notification_groups: Vec<NotificationGroup>,
+    /// Asked for with `expand_accounts=partial_avatars`: Kith renders every account in full
+    /// in `accounts`, so this is empty then (and absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partial_accounts: Option<Vec<Account>>,
 }
 
 /// Groups `rows` (one owner's notifications, newest first) by their keys, `grouped` naming
@@ -121,5 +125,6 @@ pub fn grouped_view(
         accounts: accounts_by_ids_view(c, &account_ids, urls)?,
         statuses: statuses_out,
         notification_groups: groups,
+        partial_accounts: None,
     })
 }

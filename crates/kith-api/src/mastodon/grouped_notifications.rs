@@ -118,7 +118,7 @@ fn scan(
             cursor.max_id = Some(oldest);
         }
     }
-    out.sort_by(|a, b| b.id.cmp(&a.id));
+    out.sort_by_key(|n| std::cmp::Reverse(n.id));
     Ok(out)
 }
 
@@ -132,8 +132,12 @@ async fn list(
     let page = query.page(40, 80);
     let filter = filter(&req);
     let grouped = grouped_types(&req);
+    let partial = query_list(&req, "expand_accounts")
+        .first()
+        .map(String::as_str)
+        == Some("partial_avatars");
     let urls = data.urls.clone();
-    let (bounds, body) = data
+    let (bounds, mut body) = data
         .db
         .read(move |c| {
             let rows = scan(c, me, &filter, page, grouped.as_deref())?;
@@ -147,6 +151,9 @@ async fn list(
             ))
         })
         .await?;
+    if partial {
+        body.partial_accounts = Some(Vec::new());
+    }
     Ok(paged_json(&req, data.urls.base(), &bounds, body))
 }
 

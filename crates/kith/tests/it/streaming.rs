@@ -16,7 +16,7 @@ use tokio_tungstenite::tungstenite::Message;
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn ws(url: String) -> Ws {
+pub async fn ws(url: String) -> Ws {
     let (ws, _) = tokio_tungstenite::connect_async(url)
         .await
         .expect("websocket connects");
@@ -24,7 +24,7 @@ async fn ws(url: String) -> Ws {
 }
 
 /// The next message that is not a heartbeat, as JSON (`payload` parsed when it is JSON).
-async fn next(ws: &mut Ws) -> Value {
+pub async fn next(ws: &mut Ws) -> Value {
     loop {
         let message = tokio::time::timeout(std::time::Duration::from_secs(30), ws.next())
             .await
@@ -47,7 +47,7 @@ async fn next(ws: &mut Ws) -> Value {
 
 /// Subscribes, then proves the server has applied it: messages are handled in order, so the
 /// error answering a bogus subscription comes after the real one took effect.
-async fn subscribe(ws: &mut Ws, command: Value) {
+pub async fn subscribe(ws: &mut Ws, command: Value) {
     ws.send(Message::text(command.to_string())).await.unwrap();
     ws.send(Message::text(
         json!({"type": "subscribe", "stream": "no-such-stream"}).to_string(),
@@ -59,7 +59,7 @@ async fn subscribe(ws: &mut Ws, command: Value) {
     assert_eq!(answer["status"], 400);
 }
 
-fn ws_url(i: &Instance, query: &str) -> String {
+pub fn ws_url(i: &Instance, query: &str) -> String {
     format!("ws://{}/api/v1/streaming?{query}", i.domain)
 }
 
