@@ -29,9 +29,9 @@ pub struct AccountConversation {
     pub unread: bool,
 }
 
-/// Records that `status_id` is the newest message of `conversation` for `account_id`
-/// (bringing back a conversation it had removed), unread unless `account_id` wrote it; an
-/// older message than the one recorded changes nothing. Returns the row's id.
+/// Records a new message `status_id` in `conversation` for `account_id` (bringing back a
+/// conversation it had removed): unread unless `account_id` wrote it; the conversation's last
+/// message is the one with the highest id. Returns the row's id.
 pub fn add_message(
     conn: &mut DbConn,
     account_id: i64,
@@ -60,11 +60,14 @@ pub fn add_message(
         .filter(account_conversations::account_id.eq(account_id))
         .filter(account_conversations::conversation.eq(conversation));
     if inserted == 0 {
+        // A new message sets `unread` whatever its id: a remote post's id comes from its
+        // `published` time, often to the second only, so a reply can sort before its parent
+        // (as in Mastodon, whose `AccountConversation` keeps the highest id as the last).
+        diesel::update(mine)
+            .set(account_conversations::unread.eq(unread))
+            .execute(conn)?;
         diesel::update(mine.filter(account_conversations::last_status_id.lt(status_id)))
-            .set((
-                account_conversations::last_status_id.eq(status_id),
-                account_conversations::unread.eq(unread),
-            ))
+            .set(account_conversations::last_status_id.eq(status_id))
             .execute(conn)?;
     }
     Ok(mine.select(account_conversations::id).first(conn)?)
