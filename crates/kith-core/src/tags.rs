@@ -1,8 +1,8 @@
 //! Hashtag names: the one normalization every tag goes through before it is stored, followed
 //! or looked up, so `#Café`, `#cafe` and `#ｃａｆｅ` (full-width) are one tag, as in Mastodon's
 //! `HashtagNormalizer`: Unicode NFKC (which also folds full-width forms), lower case, Latin
-//! letters folded to ASCII (`é` → `e`, `ß` → `ss`), and anything but letters, digits and the
-//! separators `_`, `·`, `・` and ZWNJ removed.
+//! letters folded to ASCII (`é` → `e`, `ß` → `ss`), and anything but letters, marks, digits
+//! and the separators `_`, `·`, `・` and ZWNJ removed.
 
 use crate::limits::MAX_HASHTAG_BYTES;
 use unicode_normalization::char::is_combining_mark;
@@ -19,7 +19,9 @@ pub fn normalize(name: &str) -> String {
     for c in lower.chars() {
         fold(c, &mut out);
     }
-    out.retain(|c| c.is_alphanumeric() || SEPARATORS.contains(&c));
+    // Marks stay: Mastodon's `[[:alnum:]]` includes them, and in many scripts they are part
+    // of the letter (Devanagari vowel signs, …).
+    out.retain(|c| c.is_alphanumeric() || is_combining_mark(c) || SEPARATORS.contains(&c));
     out
 }
 
