@@ -294,6 +294,7 @@ pub const ENDPOINTS: &[(&str, &str, Access)] = &[
         User("write:notifications"),
     ),
     ("GET", "/api/v1/conversations", User("read:statuses")),
+    ("GET", "/api/v1/conversations/", User("read:statuses")),
     (
         "DELETE",
         "/api/v1/conversations/{id}",

@@ -13,7 +13,9 @@ use kith_storage::conversations;
 use serde_json::json;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    // Mastodon.py asks for `/api/v1/conversations/`, with the slash.
     cfg.route("/v1/conversations", web::get().to(list))
+        .route("/v1/conversations/", web::get().to(list))
         .route("/v1/conversations/{id}", web::delete().to(remove))
         .route("/v1/conversations/{id}/read", web::post().to(read))
         .route("/v1/statuses/{id}/mute", web::post().to(mute))
