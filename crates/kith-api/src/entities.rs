@@ -4,14 +4,17 @@
 pub mod account;
 pub mod admin;
 pub mod application;
+pub mod conversation;
 pub mod filter;
 pub mod instance;
 pub mod list;
 pub mod marker;
 pub mod media;
+pub mod notification_group;
 pub mod poll;
 pub mod shields;
 pub mod status;
+pub mod tag;
 
 use chrono::NaiveDateTime;
 

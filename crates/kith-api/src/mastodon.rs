@@ -4,10 +4,12 @@ mod accounts;
 mod admin;
 mod announcements;
 mod apps;
+mod conversations;
 mod directory;
 mod domain_blocks;
 mod filters;
 mod follows;
+mod grouped_notifications;
 mod idempotency;
 mod instance;
 mod lists;
@@ -24,6 +26,7 @@ mod sharing;
 mod shields;
 mod statuses;
 mod streaming;
+mod tags;
 mod timelines;
 
 use crate::error::ApiError;
@@ -54,6 +57,9 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .configure(timelines::configure)
             .configure(shields::configure)
             .configure(notifications::configure)
+            .configure(grouped_notifications::configure)
+            .configure(conversations::configure)
+            .configure(tags::configure)
             .configure(search::configure)
             .configure(media::configure)
             .configure(streaming::configure)

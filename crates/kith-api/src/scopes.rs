@@ -419,6 +419,59 @@ pub const ENDPOINTS: &[(&str, &str, Access)] = &[
         "/api/v1/admin/accounts/{id}/release_notifications",
         Staff("admin:write:accounts"),
     ),
+    ("GET", "/api/v2/notifications", User("read:notifications")),
+    (
+        "GET",
+        "/api/v2/notifications/unread_count",
+        User("read:notifications"),
+    ),
+    (
+        "GET",
+        "/api/v2/notifications/{group_key}",
+        User("read:notifications"),
+    ),
+    (
+        "GET",
+        "/api/v2/notifications/{group_key}/accounts",
+        User("read:notifications"),
+    ),
+    (
+        "POST",
+        "/api/v2/notifications/{group_key}/dismiss",
+        User("write:notifications"),
+    ),
+    ("GET", "/api/v1/conversations", User("read:statuses")),
+    ("GET", "/api/v1/conversations/", User("read:statuses")),
+    (
+        "DELETE",
+        "/api/v1/conversations/{id}",
+        User("write:conversations"),
+    ),
+    (
+        "POST",
+        "/api/v1/conversations/{id}/read",
+        User("write:conversations"),
+    ),
+    ("POST", "/api/v1/statuses/{id}/mute", User("write:mutes")),
+    ("POST", "/api/v1/statuses/{id}/unmute", User("write:mutes")),
+    (
+        "POST",
+        "/api/v1/statuses/{id}/translate",
+        User("read:statuses"),
+    ),
+    ("GET", "/api/v1/tags/{name}", Optional("read")),
+    ("POST", "/api/v1/tags/{name}/follow", User("write:follows")),
+    (
+        "POST",
+        "/api/v1/tags/{name}/unfollow",
+        User("write:follows"),
+    ),
+    ("GET", "/api/v1/followed_tags", User("read:follows")),
+    (
+        "GET",
+        "/api/v1/timelines/tag/{hashtag}",
+        Optional("read:statuses"),
+    ),
     ("GET", "/api/v1/markers", User("read:statuses")),
     ("POST", "/api/v1/markers", User("write:statuses")),
     ("GET", "/api/v2/search", Optional("read:search")),
@@ -785,6 +838,15 @@ mod tests {
             "mastodon/timelines.rs",
             include_str!("mastodon/timelines.rs"),
         ),
+        (
+            "mastodon/grouped_notifications.rs",
+            include_str!("mastodon/grouped_notifications.rs"),
+        ),
+        (
+            "mastodon/conversations.rs",
+            include_str!("mastodon/conversations.rs"),
+        ),
+        ("mastodon/tags.rs", include_str!("mastodon/tags.rs")),
     ];
     const OTHERS: &[&str] = &[
         include_str!("lib.rs"),

@@ -9,11 +9,14 @@
 //! once (its connection closes and its queue is freed), so a slow or dead client never holds
 //! the hub up nor grows memory.
 
+use crate::entities::conversation::conversations_view;
 use crate::entities::status::{apply_filters, notifications_view, statuses_view};
 use kith_core::filters::FilterContext;
 use kith_core::urls::InstanceUrls;
 use kith_storage::stream_events::{self, Event};
-use kith_storage::{activity, follows, lists, statuses, Db, OptionalExt, StorageError};
+use kith_storage::{
+    activity, conversations, follows, lists, statuses, Db, OptionalExt, StorageError,
+};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -44,8 +47,9 @@ impl Stream {
     /// The stream `name` (with its `tag` or `list` parameter), or why not.
     pub fn parse(name: &str, tag: Option<&str>, list: Option<&str>) -> Result<Stream, Refusal> {
         let tag = || {
-            tag.map(|t| t.trim().trim_start_matches('#').to_lowercase())
-                .filter(|t| !t.is_empty() && t.len() <= 256)
+            // The same normalization as stored tags, so `#Café` hears posts tagged `#cafe`.
+            tag.map(kith_core::tags::normalize)
+                .filter(|t| kith_core::tags::is_valid(t))
                 .ok_or((400, "Missing tag name parameter".to_owned()))
         };
         Ok(match name {
@@ -308,6 +312,7 @@ impl Hub {
                 self.filters_changed(account, clients);
                 Ok(())
             }
+            Event::Conversation { id, account } => self.conversation(id, account, clients).await,
         }
     }
 
@@ -368,10 +373,9 @@ impl Hub {
                 let public = row.visibility == "public" && row.reblog_of_id.is_none();
                 let belongs = |viewer: Option<i64>, s: &Stream| match s {
                     Stream::User => viewer.is_some_and(|v| in_feeds.contains(&v)),
-                    Stream::Direct => {
-                        row.visibility == "direct" && viewer.is_some_and(|v| in_feeds.contains(&v))
-                    }
-                    Stream::UserNotification => false,
+                    // Direct messages reach `direct` as `conversation` events (as in
+                    // Mastodon), from `Event::Conversation`.
+                    Stream::Direct | Stream::UserNotification => false,
                     Stream::List(l) => viewer.is_some_and(|v| in_lists.contains(&(v, *l))),
                     Stream::Public => public,
                     Stream::PublicLocal => public && row.local,
@@ -503,6 +507,51 @@ impl Hub {
                 .map(|(client, names)| (client, json.clone(), names))
                 .collect();
             self.deliver("notification", out);
+        }
+        Ok(())
+    }
+
+    /// A conversation with a new message: to its owner's `direct` streams, as a
+    /// `Conversation` (rendered with the visibility rule, as `GET /api/v1/conversations`).
+    async fn conversation(
+        &self,
+        id: i64,
+        account: i64,
+        clients: Vec<(u64, Option<i64>, bool, Vec<Stream>)>,
+    ) -> Result<(), StorageError> {
+        let targets: Vec<(u64, Vec<String>)> = clients
+            .into_iter()
+            .filter(|(_, viewer, _, _)| *viewer == Some(account))
+            .flat_map(|(client, _, _, streams)| {
+                streams
+                    .into_iter()
+                    .filter(|s| *s == Stream::Direct)
+                    .map(move |s| (client, s.names()))
+            })
+            .collect();
+        if targets.is_empty() {
+            return Ok(());
+        }
+        let urls = self.urls.clone();
+        let json = self
+            .db
+            .read(move |c| {
+                let Some(row) = conversations::by_id(c, account, id).optional()? else {
+                    return Ok(None);
+                };
+                conversations_view(c, &[row], account, &urls)?
+                    .pop()
+                    .map(|n| serde_json::to_string(&n).map(Arc::<str>::from))
+                    .transpose()
+                    .map_err(|e| StorageError::Task(e.to_string()))
+            })
+            .await?;
+        if let Some(json) = json {
+            let out = targets
+                .into_iter()
+                .map(|(client, names)| (client, json.clone(), names))
+                .collect();
+            self.deliver("conversation", out);
         }
         Ok(())
     }

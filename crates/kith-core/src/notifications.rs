@@ -8,7 +8,7 @@
 use crate::shields::Action;
 use kith_storage::accounts;
 use kith_storage::activity::{self, Notification};
-use kith_storage::{follows, mutes, statuses, DbConn, StorageError};
+use kith_storage::{conversations, follows, mutes, statuses, DbConn, OptionalExt, StorageError};
 
 /// What a notification is about, as Mastodon names its types. Stored as that string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -168,7 +168,8 @@ fn filterable(kind: NotificationKind) -> bool {
 /// - one for an account that is not local (nobody here would read it);
 /// - one between accounts where either blocks the other;
 /// - one from an account the recipient mutes with its notifications (while the mute lasts);
-/// - one from an account on a domain the recipient blocked, unless the recipient follows it.
+/// - one from an account on a domain the recipient blocked, unless the recipient follows it;
+/// - one about a status in a conversation the recipient muted.
 ///
 /// Then the recipient's notification policy ([`crate::shields::decide`]) accepts, holds
 /// (stored as filtered, grouped into a notification request, no streaming event) or drops
@@ -207,6 +208,16 @@ pub fn notify_outcome(
             && !follows::between(conn, recipient, sender)?.is_some_and(|f| f.accepted)
         {
             return Ok(Outcome::Dropped);
+        }
+    }
+    // A conversation the recipient muted (Mastodon's `conversation_muted?`): nothing about
+    // its posts.
+    if let Some(status_id) = status {
+        if let Some(row) = statuses::by_id(conn, status_id).optional()? {
+            let key = conversations::key_of(&row);
+            if !conversations::muted_among(conn, recipient, &[key])?.is_empty() {
+                return Ok(Outcome::Dropped);
+            }
         }
     }
     let mut filtered = false;

@@ -8,14 +8,16 @@ use crate::notifications::{notify_outcome, NotificationKind};
 use crate::types::Visibility;
 use kith_storage::accounts::Account;
 use kith_storage::statuses::{self, Status};
-use kith_storage::{follows, stream_events, DbConn, StorageError};
+use kith_storage::{conversations, follows, stream_events, tags, DbConn, StorageError};
 
 /// Puts a new status into the home feeds it belongs in and notifies mentioned people:
 /// - the author's own feed (local authors);
 /// - local followers' feeds, unless it is a direct message;
 /// - for direct messages, the feeds of the local accounts addressed, but not of those whose
 ///   notification policy holds it as a message request;
-/// - a `mention` notification for each mentioned local account but the author.
+/// - for public posts, the feeds of local accounts following one of its tags;
+/// - a `mention` notification for each mentioned local account but the author;
+/// - for direct messages, each local participant's conversation (`conversations`).
 ///
 /// Boosts go to the booster's followers; the boosted author is notified (`reblog`).
 pub fn distribute(
@@ -42,10 +44,22 @@ pub fn distribute(
     } else {
         allowed.extend(follows::local_follower_ids(conn, author.id)?);
     }
+    let original = status.reblog_of_id.is_none();
+    if original && Visibility::of(status) == Visibility::Public {
+        // Followers of its tags (Mastodon's `deliver_to_hashtag_followers!`), except those a
+        // silenced domain does not reach; the home timeline's read applies blocks and mutes.
+        let tagged = statuses::tags(conn, status.id)?;
+        for follower in tags::local_followers_of(conn, &tagged)? {
+            if !crate::domain_policy::silenced_for(conn, follower, author)? {
+                allowed.push(follower);
+            }
+        }
+    }
     // Notify first: a direct message the recipient's policy holds as a message request stays
-    // out of their feed until they accept it (`notifications::accept_request` adds it then).
+    // out of their feed and conversations until they accept it
+    // (`notifications::accept_request` adds it to the feed then).
     let mut held_from_feed = Vec::new();
-    if status.reblog_of_id.is_none() {
+    if original {
         for a in local_mentioned {
             let outcome = notify_outcome(
                 conn,
@@ -64,6 +78,27 @@ pub fn distribute(
     allowed.sort_unstable();
     allowed.dedup();
     statuses::add_to_feeds(conn, status.id, &allowed)?;
+    if original && direct {
+        // Each local participant's conversation gets the message (unread but for its author),
+        // and their `direct` streams hear of it.
+        let key = conversations::key_of(status);
+        for &participant in &allowed {
+            let id = conversations::add_message(
+                conn,
+                participant,
+                &key,
+                status.id,
+                participant != author.id,
+            )?;
+            stream_events::record(
+                conn,
+                stream_events::Event::Conversation {
+                    id,
+                    account: participant,
+                },
+            )?;
+        }
+    }
     stream_events::record(conn, stream_events::Event::Status(status.id))?;
     Ok(())
 }

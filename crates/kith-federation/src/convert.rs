@@ -126,8 +126,10 @@ pub fn note_to_status(
             break;
         }
         if let Tag::Hashtag(name) = tag {
-            if name.len() <= MAX_HASHTAG_BYTES && !hashtags.contains(name) {
-                hashtags.push(name.clone());
+            // One form for every tag, whatever case or width the sender used.
+            let name = kith_core::tags::normalize(name);
+            if kith_core::tags::is_valid(&name) && !hashtags.contains(&name) {
+                hashtags.push(name);
             }
         }
     }

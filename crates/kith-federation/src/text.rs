@@ -48,7 +48,7 @@ pub fn mentions(text: &str) -> Vec<String> {
     out
 }
 
-/// The `#hashtags` in `text`, lowercased, each once.
+/// The `#hashtags` in `text`, normalized (`kith_core::tags::normalize`), each once.
 pub fn hashtags(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     for word in text.split(|c: char| c.is_whitespace()) {
@@ -57,8 +57,8 @@ pub fn hashtags(text: &str) -> Vec<String> {
                 .chars()
                 .take_while(|c| c.is_alphanumeric() || *c == '_')
                 .collect();
-            let tag = tag.to_lowercase();
-            if !tag.is_empty() && !tag.chars().all(|c| c.is_ascii_digit()) && !out.contains(&tag) {
+            let tag = kith_core::tags::normalize(&tag);
+            if kith_core::tags::is_valid(&tag) && !out.contains(&tag) {
                 out.push(tag);
             }
         }
@@ -130,7 +130,7 @@ fn linkify_word(
             let tail = &rest[tag.len()..];
             return format!(
                 "<a href=\"{}\" class=\"mention hashtag\" rel=\"tag\">#<span>{}</span></a>{}",
-                escape(&tag_url(&tag.to_lowercase())),
+                escape(&tag_url(&kith_core::tags::normalize(&tag))),
                 escape(&tag),
                 escape(tail)
             );

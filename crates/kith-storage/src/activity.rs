@@ -35,62 +35,79 @@ pub fn insert_notification(conn: &mut DbConn, n: &Notification) -> Result<(), St
     Ok(())
 }
 
+/// Which of an account's notifications a listing asks for.
+#[derive(Debug, Clone, Default)]
+pub struct NotificationFilter {
+    /// Only these kinds (`None`: all).
+    pub kinds: Option<Vec<String>>,
+    /// Only those from this account.
+    pub from_account: Option<i64>,
+    /// Only those about this status.
+    pub status: Option<i64>,
+    /// Only those made in `[from, to)`.
+    pub created: Option<(NaiveDateTime, NaiveDateTime)>,
+    /// Held (filtered) notifications too (Mastodon's `include_filtered`). Held ones are also
+    /// listed when `from_account` is set, as in Mastodon (this is how apps show a
+    /// notification request's notifications).
+    pub include_filtered: bool,
+    /// Only held ones (a notification request's contents).
+    pub only_filtered: bool,
+}
+
+type BoxedNotifications = notifications::BoxedQuery<'static, crate::pool::MultiBackend>;
+
+/// The one listing rule for an account's notifications, which every read of them (v1 list,
+/// unread counts, the v2 groups) builds on: a new rule about which notifications are listed
+/// goes here.
+fn listed(account_id: i64, filter: &NotificationFilter) -> BoxedNotifications {
+    let mut q = notifications::table
+        .filter(notifications::account_id.eq(account_id))
+        .into_boxed();
+    if let Some(k) = &filter.kinds {
+        q = q.filter(notifications::kind.eq_any(k.clone()));
+    }
+    if let Some(from) = filter.from_account {
+        q = q.filter(notifications::from_account_id.eq(from));
+    }
+    if filter.only_filtered {
+        q = q.filter(notifications::filtered.eq(true));
+    } else if !filter.include_filtered && filter.from_account.is_none() {
+        // Held by the recipient's notification policy: listed only once released.
+        q = q.filter(notifications::filtered.eq(false));
+    }
+    if let Some(status) = filter.status {
+        q = q.filter(notifications::status_id.eq(status));
+    }
+    if let Some((from, to)) = filter.created {
+        q = q
+            .filter(notifications::created_at.ge(from))
+            .filter(notifications::created_at.lt(to));
+    }
+    q
+}
+
 /// An account's notifications, newest first (paged as statuses are), optionally only some kinds.
-/// Held (filtered) notifications are left out: every reader of the notification list sees only
-/// what the recipient's policy let through.
 pub fn notifications_for(
     conn: &mut DbConn,
     account_id: i64,
     kinds: Option<Vec<String>>,
     page: crate::statuses::Page,
 ) -> Result<Vec<Notification>, StorageError> {
-    notifications_matching(
-        conn,
-        account_id,
-        &NotificationQuery {
-            kinds,
-            ..NotificationQuery::default()
-        },
-        page,
-    )
+    let filter = NotificationFilter {
+        kinds,
+        ..NotificationFilter::default()
+    };
+    notifications_matching(conn, account_id, &filter, page)
 }
 
-/// Which of an account's notifications to list (see [`notifications_matching`]).
-#[derive(Debug, Clone, Default)]
-pub struct NotificationQuery {
-    /// Only these kinds (`None`: all).
-    pub kinds: Option<Vec<String>>,
-    /// Only those from this account. Held ones are then included too, as in Mastodon (this is
-    /// how apps show a notification request's notifications).
-    pub from_account_id: Option<i64>,
-    /// Held (filtered) notifications too (Mastodon's `include_filtered`).
-    pub include_filtered: bool,
-    /// Only held ones (a notification request's contents).
-    pub only_filtered: bool,
-}
-
-/// An account's notifications matching `query`, newest first (paged as statuses are). Without
-/// `include_filtered` or `from_account_id`, held notifications are left out.
+/// An account's notifications that `filter` asks for, newest first (paged as statuses are).
 pub fn notifications_matching(
     conn: &mut DbConn,
     account_id: i64,
-    query: &NotificationQuery,
+    filter: &NotificationFilter,
     page: crate::statuses::Page,
 ) -> Result<Vec<Notification>, StorageError> {
-    let mut q = notifications::table
-        .filter(notifications::account_id.eq(account_id))
-        .into_boxed();
-    if let Some(k) = &query.kinds {
-        q = q.filter(notifications::kind.eq_any(k.clone()));
-    }
-    if let Some(from) = query.from_account_id {
-        q = q.filter(notifications::from_account_id.eq(from));
-    }
-    if query.only_filtered {
-        q = q.filter(notifications::filtered.eq(true));
-    } else if !query.include_filtered && query.from_account_id.is_none() {
-        q = q.filter(notifications::filtered.eq(false));
-    }
+    let mut q = listed(account_id, filter);
     if let Some(m) = page.max_id {
         q = q.filter(notifications::id.lt(m));
     }
@@ -157,15 +174,13 @@ pub fn count_unread(
     kinds: Option<Vec<String>>,
     cap: i64,
 ) -> Result<i64, StorageError> {
-    let mut q = notifications::table
-        .filter(notifications::account_id.eq(account_id))
-        .filter(notifications::filtered.eq(false))
+    let filter = NotificationFilter {
+        kinds,
+        ..NotificationFilter::default()
+    };
+    let q = listed(account_id, &filter)
         .filter(notifications::id.gt(after.unwrap_or(i64::MIN)))
-        .select(notifications::id)
-        .into_boxed();
-    if let Some(k) = kinds {
-        q = q.filter(notifications::kind.eq_any(k));
-    }
+        .select(notifications::id);
     // Counting a capped sub-select keeps the count cheap however many there are.
     let ids: Vec<i64> = q.order(notifications::id.desc()).limit(cap).load(conn)?;
     Ok(ids.len() as i64)

@@ -8,8 +8,9 @@
 
 pub mod accounts;
 pub mod activity;
-pub mod console_sessions;
 pub mod announcements;
+pub mod console_sessions;
+pub mod conversations;
 pub mod custom_emojis;
 pub mod domain_policies;
 mod error;
@@ -17,8 +18,8 @@ pub mod filters;
 pub mod follows;
 pub mod housekeeping;
 pub mod id;
-pub mod lists;
 pub mod idempotency;
+pub mod lists;
 pub mod login_failures;
 pub mod markers;
 pub mod marks;
@@ -38,6 +39,7 @@ pub mod sharing;
 pub mod shields;
 pub mod statuses;
 pub mod stream_events;
+pub mod tags;
 pub mod testing;
 pub mod users;
 

@@ -734,6 +734,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    followed_tags (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    account_conversations (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        conversation -> Text,
+        last_status_id -> BigInt,
+        unread -> Bool,
+    }
+}
+
+diesel::table! {
+    conversation_mutes (account_id, conversation) {
+        account_id -> BigInt,
+        conversation -> Text,
+    }
+}
+
 diesel::joinable!(statuses -> accounts (account_id));
 diesel::joinable!(account_stats -> accounts (account_id));
 diesel::joinable!(status_mentions -> statuses (status_id));
@@ -773,6 +799,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     scheduled_statuses,
     scheduled_status_media,
     media_attachments,
+    followed_tags,
+    account_conversations,
+    conversation_mutes,
 );
 
 diesel::table! {

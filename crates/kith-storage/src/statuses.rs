@@ -662,29 +662,6 @@ fn publicly_listed(query: BoxedStatuses<'static>, viewer: Option<i64>) -> BoxedS
     )))
 }
 
-/// Public posts (no boosts) tagged `#name` (stored lowercase), optionally only local or only
-/// remote ones, kept as the public timeline keeps them (`publicly_listed`).
-pub fn tagged(
-    conn: &mut DbConn,
-    name: &str,
-    local: Option<bool>,
-    viewer: Option<i64>,
-    page: Page,
-) -> Result<Vec<Status>, StorageError> {
-    let with_tag = status_tags::table
-        .filter(status_tags::name.eq(name.to_lowercase()))
-        .select(status_tags::status_id);
-    let mut query = statuses::table
-        .filter(statuses::visibility.eq("public"))
-        .filter(statuses::reblog_of_id.is_null())
-        .filter(statuses::id.eq_any(with_tag))
-        .into_boxed();
-    if let Some(l) = local {
-        query = query.filter(statuses::local.eq(l));
-    }
-    load_page(conn, publicly_listed(query, viewer), page)
-}
-
 /// The replies to any of `parent_ids` that `viewer` may see, oldest first, leaving out those
 /// by accounts on silenced or suspended domains as public lists do: one level of a thread as
 /// a public page shows it, in one query.
@@ -707,6 +684,60 @@ pub fn visible_replies(
         .select(Status::as_select())
         .order(statuses::id.asc())
         .load(conn)?)
+}
+
+/// What a tag timeline asks for (`GET /api/v1/timelines/tag/:hashtag`), names normalized.
+#[derive(Debug, Clone, Default)]
+pub struct TagFilter {
+    /// Posts with at least one of these (the path's tag and `any[]`).
+    pub any: Vec<String>,
+    /// Posts with every one of these too (`all[]`).
+    pub all: Vec<String>,
+    /// And none of these (`none[]`).
+    pub none: Vec<String>,
+    /// Only local (`Some(true)`) or only remote (`Some(false)`) posts.
+    pub local: Option<bool>,
+    /// Only posts with media attached.
+    pub only_media: bool,
+}
+
+/// A tag timeline: public posts (no boosts) carrying the tags `filter` asks for, with the
+/// same exclusions as the public timeline (`publicly_listed`), newest first.
+pub fn tagged(
+    conn: &mut DbConn,
+    filter: &TagFilter,
+    viewer: Option<i64>,
+    page: Page,
+) -> Result<Vec<Status>, StorageError> {
+    use crate::schema::media_attachments;
+    let with = |names: Vec<String>| {
+        status_tags::table
+            .filter(status_tags::name.eq_any(names))
+            .select(status_tags::status_id)
+    };
+    let mut query = statuses::table
+        .filter(statuses::visibility.eq("public"))
+        .filter(statuses::reblog_of_id.is_null())
+        .filter(statuses::id.eq_any(with(filter.any.clone())))
+        .into_boxed();
+    for name in &filter.all {
+        query = query.filter(statuses::id.eq_any(with(vec![name.clone()])));
+    }
+    if !filter.none.is_empty() {
+        query = query.filter(statuses::id.ne_all(with(filter.none.clone())));
+    }
+    if let Some(l) = filter.local {
+        query = query.filter(statuses::local.eq(l));
+    }
+    if filter.only_media {
+        let uploaded = media_attachments::table.select(media_attachments::status_id);
+        query = query.filter(
+            statuses::attachments
+                .ne("[]")
+                .or(statuses::id.nullable().eq_any(uploaded)),
+        );
+    }
+    load_page(conn, publicly_listed(query, viewer), page)
 }
 
 /// `account_id`'s home timeline, from the materialized feed, still filtered by visibility.
@@ -836,6 +867,34 @@ pub fn in_list(
 ) -> Result<bool, StorageError> {
     let query = list_query(list).filter(statuses::id.eq(id));
     Ok(query.count().get_result::<i64>(conn)? > 0)
+}
+
+/// The newest direct message of `conversation` (see `conversations::key_of`) that `viewer`
+/// may see, if any: what a conversation shows once its newest message is gone.
+pub fn latest_direct_in(
+    conn: &mut DbConn,
+    conversation: &str,
+    viewer: i64,
+) -> Result<Option<Status>, StorageError> {
+    use crate::OptionalExt;
+    let conversation = conversation.to_owned();
+    let query = statuses::table
+        .filter(statuses::visibility.eq("direct"))
+        .filter(statuses::reblog_of_id.is_null())
+        .filter(
+            statuses::conversation
+                .eq(conversation.clone())
+                .or(statuses::conversation
+                    .is_null()
+                    .and(statuses::ap_id.eq(conversation))),
+        )
+        .into_boxed();
+    visible_to(query, Some(viewer))
+        .order(statuses::id.desc())
+        .select(Status::as_select())
+        .first(conn)
+        .map_err(StorageError::from)
+        .optional()
 }
 
 /// Puts a status into these accounts' home feeds.

@@ -38,6 +38,8 @@ pub enum Event {
     Notification { id: i64, account: i64 },
     /// A (local) account's filters changed (`filters_changed` on its user stream).
     FiltersChanged { account: i64 },
+    /// A (local) account's direct-message conversation got a new message.
+    Conversation { id: i64, account: i64 },
 }
 
 impl Event {
@@ -53,6 +55,7 @@ impl Event {
             } => format!("d {status} {author} {}", u8::from(public)),
             Event::Notification { id, account } => format!("n {id} {account}"),
             Event::FiltersChanged { account } => format!("f {account}"),
+            Event::Conversation { id, account } => format!("c {id} {account}"),
         }
     }
 
@@ -74,6 +77,10 @@ impl Event {
                 account: num()?,
             },
             "f" => Event::FiltersChanged { account: num()? },
+            "c" => Event::Conversation {
+                id: num()?,
+                account: num()?,
+            },
             _ => return None,
         };
         Some(event)
@@ -263,10 +270,11 @@ mod tests {
                 public: true,
             },
             Event::Notification { id: 5, account: 6 },
+            Event::Conversation { id: 7, account: 8 },
         ] {
             assert_eq!(Event::decode(&e.encode()), Some(e));
         }
-        for bad in ["", "s", "s x", "x 1", "d 1 2", "n 1"] {
+        for bad in ["", "s", "s x", "x 1", "d 1 2", "n 1", "c 1"] {
             assert_eq!(Event::decode(bad), None, "{bad}");
         }
     }

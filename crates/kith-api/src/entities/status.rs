@@ -11,7 +11,7 @@ use kith_core::InstanceUrls;
 use kith_storage::accounts::{self, Account as AccountRow, Stats as AccountStats};
 use kith_storage::activity::{self as acts, Notification as NotificationRow};
 use kith_storage::statuses::{self, Status as StatusRow};
-use kith_storage::{follows, marks, DbConn, StorageError};
+use kith_storage::{conversations, follows, marks, DbConn, StorageError};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -129,6 +129,20 @@ pub fn accounts_view(
         .iter()
         .map(|row| with_stats(row, &stats.get(&row.id).copied().unwrap_or_default(), urls))
         .collect())
+}
+
+/// The accounts with these ids (those that exist) with their counts, in the order given, in
+/// one query.
+pub fn accounts_by_ids_view(
+    c: &mut DbConn,
+    ids: &[i64],
+    urls: &InstanceUrls,
+) -> Result<Vec<Account>, StorageError> {
+    let mut found: HashMap<i64, Account> = accounts::with_stats_by_ids(c, ids)?
+        .into_iter()
+        .map(|(a, stats)| (a.id, with_stats(&a, &stats.unwrap_or_default(), urls)))
+        .collect();
+    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
 }
 
 fn by_account(stats: Vec<AccountStats>) -> HashMap<i64, AccountStats> {
@@ -376,6 +390,8 @@ struct Related {
     /// Polls by status, and the viewer's choices by poll.
     polls: HashMap<i64, kith_storage::polls::Poll>,
     own_votes: HashMap<i64, Vec<i32>>,
+    /// The conversations among these statuses' that the viewer muted.
+    muted: HashSet<String>,
 }
 
 /// The `:shortcode:`s in a status's content warning and text.
@@ -460,8 +476,6 @@ impl Related {
             }
             None => HashMap::new(),
         };
-            polls,
-            own_votes,
         // Local posts' `:shortcode:`s, all looked up at once.
         let mut codes: Vec<String> = Vec::new();
         for s in all.iter().filter(|s| s.local) {
@@ -473,10 +487,22 @@ impl Related {
             .into_iter()
             .map(|e| (e.shortcode.clone(), e))
             .collect();
+        let muted = match viewer {
+            Some(v) => {
+                let mut keys: Vec<String> = all.iter().map(|s| conversations::key_of(s)).collect();
+                keys.sort_unstable();
+                keys.dedup();
+                conversations::muted_among(c, v, &keys)?
+                    .into_iter()
+                    .collect()
+            }
+            None => HashSet::new(),
+        };
         Ok(Related {
             polls,
             own_votes,
             emojis,
+            muted,
             bookmarked,
             pinned,
             tags,
@@ -576,7 +602,7 @@ impl Related {
             text: None,
             favourited: viewer.map(|_| self.favourited.contains(&subject)),
             reblogged: viewer.map(|_| self.reblogged.contains(&subject)),
-            muted: viewer.map(|_| false),
+            muted: viewer.map(|_| self.muted.contains(&conversations::key_of(row))),
             bookmarked: viewer.map(|_| self.bookmarked.contains(&subject)),
             // Only on the viewer's own pinnable posts, as Mastodon shows it.
             pinned: (viewer == Some(row.account_id)
@@ -653,6 +679,12 @@ pub fn relationship(c: &mut DbConn, me: i64, other: i64) -> Result<Relationship,
     })
 }
 
+/// The group a notification belongs to (Mastodon's `group_key`); `grouped` names the kinds
+/// grouped (`None`: Mastodon's default, `GROUPED_KINDS`).
+pub fn group_key(n: &NotificationRow, grouped: Option<&[String]>) -> String {
+    kith_core::notification_groups::group_key(n.id, &n.kind, n.status_id, n.created_at, grouped)
+}
+
 /// Notifications as their owner sees them, dropping those whose status it may no longer see.
 pub fn notifications_view(
     c: &mut DbConn,
@@ -697,7 +729,7 @@ pub fn notifications_view(
                 id: n.id.to_string(),
                 kind: n.kind.clone(),
                 created_at: timestamp(n.created_at),
-                group_key: format!("ungrouped-{}", n.id),
+                group_key: group_key(n, None),
                 account: from.get(&n.from_account_id)?.clone(),
                 status,
                 report,

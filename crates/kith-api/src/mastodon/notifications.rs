@@ -28,7 +28,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Every value of `key[]` (or `key`) in the query string.
-fn query_list(req: &HttpRequest, key: &str) -> Vec<String> {
+pub(super) fn query_list(req: &HttpRequest, key: &str) -> Vec<String> {
     let bracketed = format!("{key}[]");
     url::form_urlencoded::parse(req.query_string().as_bytes())
         .filter(|(k, _)| k == key || *k == bracketed)
@@ -37,7 +37,7 @@ fn query_list(req: &HttpRequest, key: &str) -> Vec<String> {
 }
 
 /// The kinds asked for by `types[]` and `exclude_types[]`; `None` for all.
-fn kinds(req: &HttpRequest) -> Option<Vec<String>> {
+pub(super) fn kinds(req: &HttpRequest) -> Option<Vec<String>> {
     let types = query_list(req, "types");
     let excluded = query_list(req, "exclude_types");
     if types.is_empty() && excluded.is_empty() {
@@ -82,11 +82,11 @@ async fn list(
     let include_filtered = query_list(&req, "include_filtered")
         .first()
         .is_some_and(|v| matches!(v.as_str(), "true" | "1" | "on" | "yes" | "t"));
-    let filter = activity::NotificationQuery {
+    let filter = activity::NotificationFilter {
         kinds: kinds(&req),
-        from_account_id,
+        from_account: from_account_id,
         include_filtered,
-        only_filtered: false,
+        ..activity::NotificationFilter::default()
     };
     let urls = data.urls.clone();
     let (body, ids) = data

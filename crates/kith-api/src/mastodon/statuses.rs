@@ -25,7 +25,16 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/v1/statuses/{id}/favourite", web::post().to(favourite))
         .route("/v1/statuses/{id}/unfavourite", web::post().to(unfavourite))
         .route("/v1/statuses/{id}/reblog", web::post().to(reblog))
-        .route("/v1/statuses/{id}/unreblog", web::post().to(unreblog));
+        .route("/v1/statuses/{id}/unreblog", web::post().to(unreblog))
+        .route("/v1/statuses/{id}/translate", web::post().to(translate));
+}
+
+/// Kith has no translation service (`v2/instance` says `translation.enabled: false`): a
+/// status the caller may see answers 404, as Mastodon does when no translator is configured.
+async fn translate(path: web::Path<String>, auth: Auth, data: Data) -> ApiResult<HttpResponse> {
+    let me = auth.account()?.id;
+    visible_status(&data, &path, Some(me)).await?;
+    Err(ApiError::NotFound)
 }
 
 /// The status with this id if `viewer` may see it; 404 otherwise, as if it did not exist.

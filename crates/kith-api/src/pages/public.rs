@@ -422,11 +422,9 @@ async fn tag(
     query: web::Query<PageParams>,
     data: Data,
 ) -> ApiResult<HttpResponse> {
-    let name = path.into_inner().to_lowercase();
-    let valid = !name.is_empty()
-        && name.len() <= kith_core::limits::MAX_HASHTAG_BYTES
-        && name.chars().all(|ch| ch.is_alphanumeric() || ch == '_');
-    if !valid {
+    // The one spelling of a tag (`kith_core::tags`), as the tag timeline reads it.
+    let name = kith_core::tags::normalize(&path.into_inner());
+    if !kith_core::tags::is_valid(&name) || name.len() > kith_core::limits::MAX_HASHTAG_BYTES {
         return not_found_page(&data);
     }
     let page = query.page();
@@ -435,7 +433,11 @@ async fn tag(
     let (ids, rendered) = data
         .db
         .read(move |c| {
-            let rows = statuses::tagged(c, &tag, None, None, page)?;
+            let filter = statuses::TagFilter {
+                any: vec![tag],
+                ..statuses::TagFilter::default()
+            };
+            let rows = statuses::tagged(c, &filter, None, page)?;
             let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
             Ok((ids, statuses_view(c, &rows, None, &urls)?))
         })

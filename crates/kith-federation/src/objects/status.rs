@@ -209,6 +209,12 @@ fn store(
             Some(p) => {
                 status.in_reply_to_id = Some(p.id);
                 status.in_reply_to_account_id = Some(p.account_id);
+                // A reply naming no conversation (GoToSocial sends none) joins its parent's,
+                // so a direct-message thread stays one conversation.
+                if status.conversation.is_none() {
+                    status.conversation = Some(kith_storage::conversations::key_of(&p))
+                        .filter(|k| k.len() <= kith_core::limits::MAX_URL_BYTES);
+                }
             }
             None => parent_missing = true,
         }

@@ -47,7 +47,7 @@ pub async fn next(ws: &mut Ws) -> Value {
 
 /// Subscribes, then proves the server has applied it: messages are handled in order, so the
 /// error answering a bogus subscription comes after the real one took effect.
-async fn subscribe(ws: &mut Ws, command: Value) {
+pub async fn subscribe(ws: &mut Ws, command: Value) {
     ws.send(Message::text(command.to_string())).await.unwrap();
     ws.send(Message::text(
         json!({"type": "subscribe", "stream": "no-such-stream"}).to_string(),
