@@ -82,6 +82,10 @@ pub struct RateLimits {
     pub follows: Option<Limit>,
     /// Sign-ups (`POST /api/v1/accounts`), per address: 5 per 30 minutes.
     pub sign_ups: Option<Limit>,
+    /// Requests made on this machine itself (a loopback peer, with no forwarding header) are
+    /// not counted, as Mastodon safelists localhost: local tools, scripts and health checks.
+    /// A request relayed by a proxy carries `X-Forwarded-For`/`Forwarded` and is counted.
+    pub exempt_loopback: bool,
 }
 
 impl Default for RateLimits {
@@ -93,6 +97,7 @@ impl Default for RateLimits {
             deletes: Some(Limit::new(30, 30)),
             follows: Some(Limit::new(400, 24 * 60)),
             sign_ups: Some(Limit::new(5, 30)),
+            exempt_loopback: true,
         }
     }
 }
@@ -106,6 +111,7 @@ impl RateLimits {
         deletes: None,
         follows: None,
         sign_ups: None,
+        exempt_loopback: true,
     };
 
     /// The families a request to `pattern` counts against besides `api`.
@@ -174,6 +180,9 @@ pub(crate) async fn count(
         .app_data::<actix_web::web::Data<RateLimits>>()
         .map(|d| *d.get_ref())
         .unwrap_or(RateLimits::OFF);
+    if limits.exempt_loopback && from_this_machine(req) {
+        return Ok(None);
+    }
     let address = throttle::address_key(throttle::client_ip(req));
     let pattern = req.match_pattern().unwrap_or_default();
     let mut buckets: Vec<(String, Limit)> = Vec::new();
@@ -221,6 +230,19 @@ pub(crate) async fn count(
         })
         .min_by_key(|v| (!v.exceeded, v.remaining));
     Ok(verdict)
+}
+
+/// Whether `req` came straight from this machine: a loopback peer, not relaying anyone.
+fn from_this_machine(req: &HttpRequest) -> bool {
+    let relayed = ["x-forwarded-for", "forwarded", "x-real-ip"]
+        .iter()
+        .any(|h| req.headers().contains_key(*h));
+    !relayed
+        && req.peer_addr().is_some_and(|p| {
+            let ip = p.ip();
+            ip.is_loopback()
+                || matches!(ip, std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()))
+        })
 }
 
 #[cfg(test)]

@@ -11,9 +11,8 @@ use crate::FederationError;
 use chrono::{DateTime, Utc};
 use kith_core::html::{html_to_text, sanitize_remote, sanitize_remote_within};
 use kith_core::limits::{
-    MAX_ATTACHMENTS, MAX_CONTENT_CHARS, MAX_DESCRIPTION_CHARS, MAX_HASHTAGS, MAX_HASHTAG_BYTES,
-    MAX_LANGUAGE_BYTES, MAX_MENTIONS, MAX_POLL_OPTIONS, MAX_POLL_OPTION_CHARS, MAX_SUMMARY_CHARS,
-    MAX_URL_BYTES,
+    MAX_ATTACHMENTS, MAX_CONTENT_CHARS, MAX_DESCRIPTION_CHARS, MAX_HASHTAGS, MAX_LANGUAGE_BYTES,
+    MAX_MENTIONS, MAX_POLL_OPTIONS, MAX_POLL_OPTION_CHARS, MAX_SUMMARY_CHARS, MAX_URL_BYTES,
 };
 use kith_storage::accounts::Account;
 use kith_storage::statuses::{Status, StatusEdit};

@@ -82,6 +82,9 @@ pub struct Config {
     pub rate_limit_follows: String,
     /// Sign-ups (`POST /api/v1/accounts`) per client address.
     pub rate_limit_sign_ups: String,
+    /// Leave requests from this machine itself uncounted (a loopback peer with no forwarding
+    /// header), as Mastodon safelists localhost.
+    pub rate_limit_exempt_loopback: bool,
     /// Shields: the notification policy a person has until they change it (see
     /// `docs/moderation.md`, "Shields"). Each `shield_for_*` is `accept`, `filter` or `drop`.
     pub shield_for_not_following: String,
@@ -142,6 +145,7 @@ impl Default for Config {
             rate_limit_deletes: "30/30m".into(),
             rate_limit_follows: "400/24h".into(),
             rate_limit_sign_ups: "5/30m".into(),
+            rate_limit_exempt_loopback: true,
             shield_for_not_following: "accept".into(),
             shield_for_not_followers: "accept".into(),
             shield_for_new_accounts: "accept".into(),
@@ -194,6 +198,7 @@ const KEYS: &[&str] = &[
     "rate_limit_deletes",
     "rate_limit_follows",
     "rate_limit_sign_ups",
+    "rate_limit_exempt_loopback",
     "shield_for_not_following",
     "shield_for_not_followers",
     "shield_for_new_accounts",
@@ -343,6 +348,7 @@ impl Config {
             deletes: read("deletes", &self.rate_limit_deletes)?,
             follows: read("follows", &self.rate_limit_follows)?,
             sign_ups: read("sign_ups", &self.rate_limit_sign_ups)?,
+            exempt_loopback: self.rate_limit_exempt_loopback,
         })
     }
 

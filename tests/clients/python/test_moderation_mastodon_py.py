@@ -13,7 +13,7 @@ from conftest import PASSWORD
 
 
 def test_mastodon_py_reads_the_rate_limit_headers_and_stops_at_the_limit(kith_factory):
-    kith = kith_factory(users=["ana"], env={"KITH_RATE_LIMIT_API": "3/5m"})
+    kith = kith_factory(users=["ana"], env={"KITH_RATE_LIMIT_API": "3/5m", "KITH_RATE_LIMIT_EXEMPT_LOOPBACK": "false"})
     token = kith.cli("admin", "token", "ana", "--scopes", "read")
     api = Mastodon(access_token=token, api_base_url=kith.base, ratelimit_method="throw",
                    version_check_mode="none")

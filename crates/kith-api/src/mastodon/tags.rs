@@ -10,6 +10,7 @@ use crate::entities::tag::{tag_to_api, Tag};
 use crate::error::{ApiError, ApiResult};
 use crate::paging::{paged_json, PageQuery};
 use actix_web::{web, HttpRequest, HttpResponse};
+use kith_core::filters::FilterContext;
 use kith_core::tags::{is_valid, normalize};
 use kith_federation::Data;
 use kith_storage::statuses::{self, TagFilter};
@@ -157,5 +158,5 @@ async fn timeline(
         .db
         .read(move |c| statuses::tagged(c, &filter, viewer, page))
         .await?;
-    page_response(&req, &data, rows, viewer).await
+    page_response(&req, &data, rows, viewer, FilterContext::Public).await
 }

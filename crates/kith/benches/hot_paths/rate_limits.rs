@@ -45,8 +45,16 @@ pub async fn run(backend: &str, db_url: &str, s: &Settings) {
     let (_, token) = local_user(db_url, dir.path(), port, "reader");
     let mut figures = Vec::new();
     for (label, limit) in [("off", "off"), ("on", "1000000000/1d")] {
-        let server =
-            Server::start_with(db_url, dir.path(), port, &[("KITH_RATE_LIMIT_API", limit)]).await;
+        let server = Server::start_with(
+            db_url,
+            dir.path(),
+            port,
+            &[
+                ("KITH_RATE_LIMIT_API", limit),
+                ("KITH_RATE_LIMIT_EXEMPT_LOOPBACK", "false"),
+            ],
+        )
+        .await;
         let url = server.url("/api/v1/accounts/verify_credentials");
         // Warm the connection pool and caches first.
         timed(&url, &token, IN_FLIGHT * 4).await;

@@ -48,6 +48,7 @@ async fn api_requests_are_counted_per_token_and_per_address() {
         eprintln!("--- backend {:?}", db.backend);
         let i = Instance::start_with(&db, |c| {
             c.rate_limit_api = "3/5m".into();
+            c.rate_limit_exempt_loopback = false;
             c.trusted_proxies = vec!["127.0.0.1".into()];
         })
         .await;
@@ -139,6 +140,7 @@ async fn sign_ups_are_limited_per_address_and_posts_per_account() {
         eprintln!("--- backend {:?}", db.backend);
         let i = Instance::start_with(&db, |c| {
             c.rate_limit_sign_ups = "2/30m".into();
+            c.rate_limit_exempt_loopback = false;
             c.rate_limit_statuses = "2/3h".into();
             c.trusted_proxies = vec!["127.0.0.1".into()];
         })
@@ -204,7 +206,11 @@ async fn sign_ups_are_limited_per_address_and_posts_per_account() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forwarded_address_from_an_untrusted_peer_is_ignored() {
     let db = TestDatabase::sqlite();
-    let i = Instance::start_with(&db, |c| c.rate_limit_api = "2/5m".into()).await;
+    let i = Instance::start_with(&db, |c| {
+        c.rate_limit_api = "2/5m".into();
+        c.rate_limit_exempt_loopback = false;
+    })
+    .await;
     for from in ["203.0.113.1", "203.0.113.2"] {
         let res = client()
             .get(i.url("/api/v1/instance"))
@@ -233,7 +239,11 @@ async fn two_processes_on_one_postgres_count_together() {
         return;
     }
     let db = TestDatabase::postgres();
-    let first = Instance::start_with(&db, |c| c.rate_limit_api = "4/5m".into()).await;
+    let first = Instance::start_with(&db, |c| {
+        c.rate_limit_api = "4/5m".into();
+        c.rate_limit_exempt_loopback = false;
+    })
+    .await;
     let ana = User::new(&first, "ana").await;
     // A second `kith serve` process on the same database and domain, with the same limit.
     let dir = tempfile::tempdir().unwrap();
