@@ -505,6 +505,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    media_processing (media_id) {
+        media_id -> BigInt,
+        original_key -> Text,
+        claimed_until -> Timestamp,
+    }
+}
+
+diesel::table! {
     idempotency_keys (account_id, key) {
         account_id -> BigInt,
         key -> Text,
@@ -552,4 +560,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     scheduled_statuses,
     scheduled_status_media,
     media_attachments,
+    media_processing,
 );
