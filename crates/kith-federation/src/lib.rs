@@ -16,6 +16,7 @@ mod error;
 pub mod flags;
 pub mod http_client;
 pub mod inbox;
+pub mod media_processing;
 pub mod moderation;
 pub mod nodeinfo;
 pub mod objects;

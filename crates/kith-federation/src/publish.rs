@@ -182,6 +182,16 @@ pub async fn check_media(
     if usable.count() != ids.len() {
         return Err(invalid("media attachment not found or already used"));
     }
+    let wanted = ids.to_vec();
+    let processing = data
+        .db
+        .read(move |c| kith_storage::media::processing_among(c, &wanted))
+        .await?;
+    if !processing.is_empty() {
+        return Err(invalid(
+            "Cannot attach files that have not finished processing. Try again in a moment!",
+        ));
+    }
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 //! unattached rows older than a day are deleted by housekeeping (`unattached_before`).
 
 use crate::pool::DbConn;
-use crate::schema::{media_attachments, scheduled_status_media};
+use crate::schema::{media_attachments, media_processing, scheduled_status_media};
 use crate::StorageError;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -168,4 +168,104 @@ pub fn take_unattached_before(
     )
     .returning(media_attachments::all_columns)
     .get_results::<Media>(c)?)
+}
+
+/// Marks an upload as still being processed from the file at `original_key`, held by the
+/// caller's process until `until`.
+pub fn start_processing(
+    c: &mut DbConn,
+    media_id: i64,
+    original_key: &str,
+    until: NaiveDateTime,
+) -> Result<(), StorageError> {
+    diesel::insert_into(media_processing::table)
+        .values((
+            media_processing::media_id.eq(media_id),
+            media_processing::original_key.eq(original_key),
+            media_processing::claimed_until.eq(until),
+        ))
+        .execute(c)?;
+    Ok(())
+}
+
+/// Which of these uploads are still being processed.
+pub fn processing_among(c: &mut DbConn, ids: &[i64]) -> Result<Vec<i64>, StorageError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(media_processing::table
+        .filter(media_processing::media_id.eq_any(ids))
+        .select(media_processing::media_id)
+        .load(c)?)
+}
+
+/// Takes over uploads whose processing process gave up (its hold ran out at `now`), holding
+/// them until `until`; returns (media id, original key) of each taken, at most `limit`.
+pub fn claim_stale_processing(
+    c: &mut DbConn,
+    now: NaiveDateTime,
+    until: NaiveDateTime,
+    limit: i64,
+) -> Result<Vec<(i64, String)>, StorageError> {
+    let stale: Vec<(i64, String)> = media_processing::table
+        .filter(media_processing::claimed_until.lt(now))
+        .limit(limit)
+        .select((media_processing::media_id, media_processing::original_key))
+        .load(c)?;
+    let mut taken = Vec::new();
+    for (id, key) in stale {
+        let n = diesel::update(
+            media_processing::table
+                .find(id)
+                .filter(media_processing::claimed_until.lt(now)),
+        )
+        .set(media_processing::claimed_until.eq(until))
+        .execute(c)?;
+        if n > 0 {
+            taken.push((id, key));
+        }
+    }
+    Ok(taken)
+}
+
+/// What processing found out about an upload.
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = media_attachments)]
+#[diesel(treat_none_as_null = true)]
+pub struct ProcessedFields {
+    pub kind: String,
+    pub content_type: String,
+    pub file_key: String,
+    pub file_size: i64,
+    pub thumbnail_key: Option<String>,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub thumbnail_width: Option<i32>,
+    pub thumbnail_height: Option<i32>,
+    pub blurhash: Option<String>,
+}
+
+/// Records an upload's processed files and ends its processing; false if it is gone (deleted
+/// meanwhile) or no longer processing, and then nothing is changed.
+pub fn finish_processing(
+    c: &mut DbConn,
+    media_id: i64,
+    fields: &ProcessedFields,
+) -> Result<bool, StorageError> {
+    let n = diesel::delete(media_processing::table.find(media_id)).execute(c)?;
+    if n == 0 {
+        return Ok(false);
+    }
+    diesel::update(media_attachments::table.find(media_id))
+        .set(fields)
+        .execute(c)?;
+    Ok(true)
+}
+
+/// Drops an upload whose file could not be processed; returns its row if it was there.
+pub fn drop_failed(c: &mut DbConn, media_id: i64) -> Result<Option<Media>, StorageError> {
+    Ok(diesel::delete(media_attachments::table.find(media_id))
+        .returning(media_attachments::all_columns)
+        .get_results::<Media>(c)?
+        .pop())
 }

@@ -579,6 +579,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    media_processing (media_id) {
+        media_id -> BigInt,
+        original_key -> Text,
+        claimed_until -> Timestamp,
+    }
+}
+
+diesel::table! {
     idempotency_keys (account_id, key) {
         account_id -> BigInt,
         key -> Text,
@@ -802,6 +810,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     followed_tags,
     account_conversations,
     conversation_mutes,
+    media_processing,
 );
 
 diesel::table! {

@@ -77,14 +77,21 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> anyhow::Res
     let federation =
         build_federation_config(context.clone(), &ApAccount::new(instance_actor)?).await?;
     // The background jobs, in one task so that one abort stops them all: deliveries, polls
-    // (closing, sending counts) and scheduled statuses. Each claims its rows in the database,
+    // (closing, sending counts), abandoned uploads and scheduled statuses. Each claims its rows in the database,
     // so several processes can run them side by side.
     let worker = tokio::spawn({
         let (federation, context) = (federation.clone(), context.clone());
         async move {
             tokio::join!(
                 kith_federation::delivery::run(federation.clone(), DeliverySettings::default()),
-                kith_federation::polls::run(context, kith_federation::polls::POLL_JOB_EVERY),
+                kith_federation::polls::run(
+                    context.clone(),
+                    kith_federation::polls::POLL_JOB_EVERY
+                ),
+                kith_federation::media_processing::run(
+                    context,
+                    kith_federation::media_processing::RECOVERY_EVERY
+                ),
                 kith_api::scheduled_job::run(
                     federation,
                     kith_api::scheduled_job::SCHEDULED_JOB_EVERY

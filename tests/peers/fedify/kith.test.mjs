@@ -617,6 +617,72 @@ test("7. edits, deletes and profile updates federate", async () => {
 });
 
 // ---------------------------------------------------------------------------
+// 7b. Polls, both ways: Fedify's Question becomes a poll on Kith and ana's vote reaches
+// alice as a Note naming the option; ana's poll reaches alice as a Question that Fedify
+// parses, alice's vote is counted (never shown as a reply) and the new count goes out as
+// Update(Question).
+
+test("7b. polls both ways with Fedify (Question, votes as Notes, Update with counts)", async () => {
+  const qid = `${ALICE_ACTOR}/questions/${RUN}`;
+  const end = new Date(Date.now() + 3600_000).toISOString();
+  await peerOk("POST", "/_control/send", {
+    target: ANA_ACTOR,
+    activity: {
+      "@context": ["https://www.w3.org/ns/activitystreams", { toot: "http://joinmastodon.org/ns#", votersCount: "toot:votersCount" }],
+      id: `${qid}/activity`, type: "Create", actor: ALICE_ACTOR,
+      to: ["https://www.w3.org/ns/activitystreams#Public"],
+      object: {
+        id: qid, type: "Question", attributedTo: ALICE_ACTOR, content: `<p>alice asks ${RUN}</p>`,
+        published: new Date().toISOString(), endTime: end, votersCount: 1,
+        to: ["https://www.w3.org/ns/activitystreams#Public"],
+        oneOf: [
+          { type: "Note", name: "yes", replies: { type: "Collection", totalItems: 1 } },
+          { type: "Note", name: "no", replies: { type: "Collection", totalItems: 0 } },
+        ],
+      },
+    },
+  });
+  const theirs = await eventually("alice's Question in ana's home as a poll", async () => {
+    const home = await homeTimeline(anaToken);
+    return home.find((s) => s.uri === qid) ?? { done: false, last: home.map((s) => s.uri) };
+  });
+  assert.deepEqual(theirs.poll.options.map((o) => [o.title, o.votes_count]), [["yes", 1], ["no", 0]]);
+  await kithOk("POST", `/api/v1/polls/${theirs.poll.id}/votes`, { token: anaToken, body: { choices: [1] } });
+  const vote = await peerReceived("ana's vote at alice", "Create", (e) => {
+    const o = e.activity?.object ?? {};
+    return idOf(o.inReplyTo ?? o.replyTarget) === qid;
+  });
+  assert.equal(vote.activity.object.name, "no", JSON.stringify(vote.activity));
+
+  const mine = await kithOk("POST", "/api/v1/statuses", {
+    token: anaToken,
+    body: { status: `ana asks ${RUN}`, poll: { options: ["red", "blue"], expires_in: 3600 } },
+  });
+  const created = await peerReceived("ana's Question at alice", "Create", (e) => idOf(e.activity?.object) === mine.uri);
+  assert.equal(created.activity.object.type, "Question", JSON.stringify(created.activity.object));
+  const looked = await peerOk("GET", `/_control/lookup?url=${encodeURIComponent(mine.uri)}`);
+  assert.equal(looked.type, "Question", JSON.stringify(looked));
+  await peerOk("POST", "/_control/send", {
+    target: ANA_ACTOR,
+    activity: {
+      id: `${ALICE_ACTOR}/votes/${RUN}/activity`, type: "Create", actor: ALICE_ACTOR, to: [ANA_ACTOR],
+      object: { id: `${ALICE_ACTOR}/votes/${RUN}`, type: "Note", name: "blue", attributedTo: ALICE_ACTOR, inReplyTo: mine.uri, to: [ANA_ACTOR] },
+    },
+  });
+  await eventually("alice's vote counted", async () => {
+    const p = await kithOk("GET", `/api/v1/polls/${mine.poll.id}`, { token: anaToken });
+    return p.options[1].votes_count === 1 ? p : { done: false, last: p };
+  });
+  const ctx = await kithOk("GET", `/api/v1/statuses/${mine.id}/context`, { token: anaToken });
+  assert.deepEqual(ctx.descendants, [], "a vote is no reply");
+  await peerReceived("the Update(Question) with the new count", "Update", (e) => {
+    const raw = typeof e.raw === "string" ? JSON.parse(e.raw) : e.raw;
+    const o = raw?.object ?? {};
+    return o.id === mine.uri && (o.oneOf ?? []).some((x) => x.name === "blue" && x.replies?.totalItems === 1);
+  });
+});
+
+// ---------------------------------------------------------------------------
 // 8. Unfollow both ways
 
 test("8. unfollows both ways", async () => {

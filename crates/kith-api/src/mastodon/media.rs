@@ -1,5 +1,6 @@
-//! Media uploads: `POST /api/v1/media` and `/api/v2/media` (processed at once, so both answer
-//! 200 with the finished attachment), and `GET`/`PUT`/`DELETE /api/v1/media/{id}` on one's own
+//! Media uploads: `POST /api/v1/media` and `/api/v2/media` (processed at once and answered 200
+//! with the finished attachment; a v2 upload over 1 MiB is processed after a 202, see
+//! `kith_federation::media_processing`, and `GET` answers 206 until it is done), and `GET`/`PUT`/`DELETE /api/v1/media/{id}` on one's own
 //! unattached uploads. The file's type comes from its bytes (`kith_core::media`); files go to
 //! the configured `MediaStore`. A refused or failed upload leaves no file behind: files are
 //! written only after the upload was accepted, and removed again if the row cannot be stored.
@@ -11,6 +12,7 @@ use crate::error::{ApiError, ApiResult};
 use actix_web::{web, HttpRequest, HttpResponse};
 use kith_core::media::{self, MAX_DESCRIPTION_CHARS, MAX_VIDEO_BYTES};
 use kith_core::media_store::new_key;
+use kith_federation::media_processing::ASYNC_ABOVE_BYTES;
 use kith_federation::Data;
 use kith_storage::accounts::Account;
 use kith_storage::media::{self as rows, Media};
@@ -84,6 +86,9 @@ async fn upload(
         .ok_or_else(|| ApiError::Unprocessable("Validation failed: File can't be blank".into()))?;
     let description = description(upload.fields.get("description"))?;
     let focus = focus(upload.fields.get("focus"))?;
+    if req.path().starts_with("/api/v2/") && file.len() > ASYNC_ABOVE_BYTES {
+        return upload_later(&data, &me, file, description, focus).await;
+    }
     let processed = web::block(move || media::process(&file))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
@@ -133,6 +138,77 @@ async fn upload(
     Ok(HttpResponse::Ok().json(media_attachment(&row, &data.urls)))
 }
 
+/// A large upload to `/api/v2/media`: its type is checked now (a refused file gets its 422
+/// at once), the file is stored as it came and processed after the answer, 202 with `url`
+/// null, as Mastodon answers.
+async fn upload_later(
+    data: &Data,
+    me: &Account,
+    file: actix_web::web::Bytes,
+    description: Option<String>,
+    focus: Option<(f64, f64)>,
+) -> ApiResult<HttpResponse> {
+    let (content_type, kind, extension, limit) = media::sniff(&file)?;
+    if file.len() > limit {
+        return Err(ApiError::Unprocessable(format!(
+            "Validation failed: File is too large: {content_type} files may be at most {} MiB",
+            limit / (1024 * 1024)
+        )));
+    }
+    let store = data.media.clone();
+    let original_key = new_key(extension);
+    store.put(&original_key, file.clone()).await?;
+    let id = kith_storage::id::new_id();
+    let row = Media {
+        id,
+        account_id: me.id,
+        status_id: None,
+        kind: kind.to_owned(),
+        content_type: content_type.to_owned(),
+        file_key: original_key.clone(),
+        file_size: file.len() as i64,
+        thumbnail_key: None,
+        width: None,
+        height: None,
+        thumbnail_width: None,
+        thumbnail_height: None,
+        blurhash: None,
+        description,
+        focus_x: focus.map(|f| f.0),
+        focus_y: focus.map(|f| f.1),
+        position: 0,
+        created_at: kith_storage::id::timestamp_of(id),
+    };
+    let (stored, key) = (row.clone(), original_key.clone());
+    let until = kith_storage::now() + kith_federation::media_processing::HOLD;
+    if let Err(e) = data
+        .db
+        .write(move |c| {
+            rows::insert(c, &stored)?;
+            rows::start_processing(c, stored.id, &key, until)
+        })
+        .await
+    {
+        store.delete(&original_key).await.ok();
+        return Err(e.into());
+    }
+    let ctx = (**data).clone();
+    tokio::spawn(async move {
+        if let Err(e) = kith_federation::media_processing::finish(&ctx, id, original_key).await {
+            tracing::warn!(media_id = id, error = %e, "processing an upload failed; retried later");
+        }
+    });
+    Ok(HttpResponse::Accepted().json(processing_attachment(&row, &data.urls)))
+}
+
+/// An upload still being processed: no file to show yet (`url` null, as in Mastodon).
+fn processing_attachment(m: &Media, urls: &kith_core::InstanceUrls) -> Value {
+    let mut v = media_attachment(m, urls);
+    v["url"] = Value::Null;
+    v["preview_url"] = Value::Null;
+    v
+}
+
 /// The caller's own upload with this id, if no post has taken it (Mastodon's rule for these
 /// endpoints); 404 otherwise.
 async fn own_unattached(data: &Data, id: &str, me: &Account) -> ApiResult<Media> {
@@ -145,8 +221,18 @@ async fn own_unattached(data: &Data, id: &str, me: &Account) -> ApiResult<Media>
         .ok_or(ApiError::NotFound)
 }
 
+/// 206 while the upload is being processed (`url` null), 200 once it is done, as Mastodon.
 async fn show(path: web::Path<String>, auth: Auth, data: Data) -> ApiResult<HttpResponse> {
     let m = own_unattached(&data, &path, auth.account()?).await?;
+    let id = m.id;
+    let processing = !data
+        .db
+        .read(move |c| rows::processing_among(c, &[id]))
+        .await?
+        .is_empty();
+    if processing {
+        return Ok(HttpResponse::PartialContent().json(processing_attachment(&m, &data.urls)));
+    }
     Ok(HttpResponse::Ok().json(media_attachment(&m, &data.urls)))
 }
 
