@@ -46,8 +46,7 @@ fn media_limits() -> Value {
             "description_limit": media::MAX_DESCRIPTION_CHARS })
 }
 
-/// The limits Kith enforces, where the code enforcing them keeps them. Polls: none can be
-/// made yet, so no options. Kith has no Web Push, so `vapid` is left out (Mastodon's schema
+/// The limits Kith enforces, where the code enforcing them keeps them. Kith has no Web Push, so `vapid` is left out (Mastodon's schema
 /// makes it optional; clients read its absence as no push).
 fn limits(v2: bool, streaming: &str) -> Value {
     let mut c = json!({
@@ -59,8 +58,10 @@ fn limits(v2: bool, streaming: &str) -> Value {
                       "max_media_attachments": kith_federation::publish::MAX_MEDIA,
                       "characters_reserved_per_url": kith_core::limits::CHARS_PER_URL },
         "media_attachments": media_limits(),
-        "polls": { "max_options": 0, "max_characters_per_option": 0,
-                   "min_expiration": 300, "max_expiration": 2629746 },
+        "polls": { "max_options": kith_core::polls::MAX_OPTIONS,
+                   "max_characters_per_option": kith_core::polls::MAX_OPTION_CHARS,
+                   "min_expiration": kith_core::polls::MIN_EXPIRATION,
+                   "max_expiration": kith_core::polls::MAX_EXPIRATION },
     });
     if v2 {
         c["translation"] = json!({ "enabled": false });

@@ -32,6 +32,9 @@ async fn direct_messages_group_into_conversations() {
         let ana = User::new(i, "ana").await;
         let bob = User::new(i, "bob").await;
         let carl = User::new(i, "carl").await;
+        // Strangers' direct messages reach bob and ana at once, not as message requests.
+        bob.accept_private_mentions().await;
+        ana.accept_private_mentions().await;
 
         // Bob listens on `direct` before ana writes.
         let mut socket = ws(ws_url(i, &format!("access_token={}", bob.token))).await;

@@ -182,6 +182,9 @@ async fn remote_posts_reach_tag_followers_and_remote_direct_messages_make_conver
     let ana = User::new(&a, "ana").await; // follows the tag, not bo
     let cy = User::new(&a, "cy").await; // follows bo, so his posts come to this instance
     let bo = User::new(&b, "bo").await;
+    // Strangers' direct messages reach them at once, not as message requests.
+    ana.accept_private_mentions().await;
+    bo.accept_private_mentions().await;
     let bo_at_a = cy.resolve(&format!("@bo@{}", b.domain)).await;
     cy.post(&format!("/api/v1/accounts/{bo_at_a}/follow"), json!({}))
         .await;

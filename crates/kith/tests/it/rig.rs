@@ -237,6 +237,20 @@ impl User {
         serde_json::from_str(&text).unwrap()
     }
 
+    /// Lets direct messages from people this user does not follow through: by default (as in
+    /// Mastodon 4.3) a stranger's private mention is held as a message request (`shields`).
+    pub async fn accept_private_mentions(&self) {
+        let res = self
+            .client
+            .patch(format!("{}/api/v2/notifications/policy", self.base))
+            .bearer_auth(&self.token)
+            .json(&serde_json::json!({"for_private_mentions": "accept"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "PATCH notification policy");
+    }
+
     pub async fn status_code(&self, method: reqwest::Method, path: &str) -> u16 {
         self.client
             .request(method, format!("{}{}", self.base, path))
