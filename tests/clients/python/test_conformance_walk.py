@@ -6,7 +6,6 @@ document lacks (Kith's own, e.g. /api/v1/admin/kith/*) are checked for JSON only
 
 import http.server
 import json
-import pathlib
 import re
 import struct
 import subprocess
@@ -30,7 +29,7 @@ SKIP = {
         "/api/v1/streaming/user/notification", "/api/v1/streaming/public", "/api/v1/streaming/public/local",
         "/api/v1/streaming/public/remote", "/api/v1/streaming/hashtag", "/api/v1/streaming/hashtag/local",
         "/api/v1/streaming/list", "/api/v1/streaming/direct")},
-    # A cohort needs a second Kith instance (tests/it/cohort covers it); its listing is walked.
+    # A cohort needs a second Kith instance (crates/kith/tests/it/sharing.rs covers it); its listing is walked.
     ("POST", "/api/v1/admin/kith/cohort/invite"): "needs a peer instance",
     ("POST", "/api/v1/admin/kith/cohort/{id}/accept"): "needs a peer instance",
     ("PUT", "/api/v1/admin/kith/cohort/{id}"): "needs a peer instance",
