@@ -44,10 +44,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     let json_limits = web::JsonConfig::default().limit(body::MAX_BODY_BYTES);
     let form_limits = web::FormConfig::default().limit(body::MAX_BODY_BYTES);
     let payload_limits = web::PayloadConfig::new(body::MAX_BODY_BYTES);
-    // A query string that does not fit a handler's parameters (`limit=abc`, `max_id=abc`)
-    // is answered 422 in Mastodon's JSON shape, not actix's plain-text 400.
+    // A query string that does not fit a handler's parameters is answered in Mastodon's
+    // JSON shape, not actix's plain text: a missing required parameter 400 (as Rails'
+    // `ParameterMissing`), an invalid value (`limit=abc`, `max_id=abc`) 422.
     let query_errors = web::QueryConfig::default().error_handler(|err, _req| {
-        ApiError::Unprocessable(format!("Validation failed: {err}")).into()
+        let detail = err.to_string();
+        if detail.contains("missing field") {
+            ApiError::BadRequest(detail).into()
+        } else {
+            ApiError::Unprocessable(format!("Validation failed: {detail}")).into()
+        }
     });
     cfg.app_data(json_limits)
         .app_data(query_errors)
