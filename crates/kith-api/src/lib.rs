@@ -11,6 +11,7 @@ pub mod body;
 mod console;
 pub mod entities;
 pub mod error;
+mod languages;
 mod mastodon;
 mod media_files;
 mod nul;
@@ -43,7 +44,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     let json_limits = web::JsonConfig::default().limit(body::MAX_BODY_BYTES);
     let form_limits = web::FormConfig::default().limit(body::MAX_BODY_BYTES);
     let payload_limits = web::PayloadConfig::new(body::MAX_BODY_BYTES);
+    // A query string that does not fit a handler's parameters is answered in Mastodon's
+    // JSON shape, not actix's plain text: a missing required parameter 400 (as Rails'
+    // `ParameterMissing`), an invalid value (`limit=abc`, `max_id=abc`) 422.
+    let query_errors = web::QueryConfig::default().error_handler(|err, _req| {
+        let detail = err.to_string();
+        if detail.contains("missing field") {
+            ApiError::BadRequest(detail).into()
+        } else {
+            ApiError::Unprocessable(format!("Validation failed: {detail}")).into()
+        }
+    });
     cfg.app_data(json_limits)
+        .app_data(query_errors)
         .app_data(form_limits)
         .app_data(payload_limits)
         .configure(routes::configure)

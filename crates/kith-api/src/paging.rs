@@ -5,13 +5,60 @@ use actix_web::{HttpRequest, HttpResponse};
 use kith_storage::statuses::Page;
 use serde::Deserialize;
 
-/// Query parameters of a paged list.
+/// Query parameters of a paged list. Each is checked when the query is read: an id that is
+/// not a number, or a `limit` that is not a whole number of zero or more, fails the
+/// extraction, which the app answers 422 (see `QueryConfig` in `configure`). An empty value
+/// counts as absent; a `limit` above a list's maximum is clamped to it, as Mastodon does.
 #[derive(Debug, Default, Deserialize)]
 pub struct PageQuery {
+    /// Items older than this id.
+    #[serde(default, deserialize_with = "id_param")]
     pub max_id: Option<String>,
+    /// Items newer than this id (the newest first).
+    #[serde(default, deserialize_with = "id_param")]
     pub since_id: Option<String>,
+    /// Items newer than this id (the oldest first: the page just after it).
+    #[serde(default, deserialize_with = "id_param")]
     pub min_id: Option<String>,
+    /// How many items, at most.
+    #[serde(default, deserialize_with = "limit_param")]
     pub limit: Option<String>,
+}
+
+/// A parameter given as a string, or a number when the query came as JSON-like data.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Raw {
+    Text(String),
+    Number(i64),
+}
+
+fn raw_param<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Option::<Raw>::deserialize(d)? {
+        None => None,
+        Some(Raw::Number(n)) => Some(n.to_string()),
+        Some(Raw::Text(s)) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
+    })
+}
+
+fn id_param<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let v = raw_param(d)?;
+    match &v {
+        Some(s) if s.parse::<i64>().map_or(true, |n| n < 0) => {
+            Err(serde::de::Error::custom(format!("{s:?} is not an id")))
+        }
+        _ => Ok(v),
+    }
+}
+
+fn limit_param<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let v = raw_param(d)?;
+    match &v {
+        Some(s) if s.parse::<i64>().map_or(true, |n| n < 0) => Err(serde::de::Error::custom(
+            format!("limit must be a whole number of zero or more, not {s:?}"),
+        )),
+        _ => Ok(v),
+    }
 }
 
 fn id(s: &Option<String>) -> Option<i64> {

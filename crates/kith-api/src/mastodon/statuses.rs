@@ -181,6 +181,17 @@ pub(super) struct Prepared {
     pub(super) poll: Option<NewPoll>,
 }
 
+/// The `visibility` parameter: `None` when absent or empty, 422 when not one of Mastodon's
+/// four.
+fn visibility_param(raw: Option<&str>) -> ApiResult<Option<Visibility>> {
+    match raw.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => v.parse::<Visibility>().map(Some).map_err(|_| {
+            ApiError::Unprocessable(format!("Validation failed: unknown visibility {v:?}"))
+        }),
+    }
+}
+
 /// Checks a new post's parameters (the parent must be visible to the author) and makes the
 /// post that `publish` takes.
 pub(super) async fn prepare(data: &Data, me: &Account, form: StatusForm) -> ApiResult<Prepared> {
@@ -194,12 +205,8 @@ pub(super) async fn prepare(data: &Data, me: &Account, form: StatusForm) -> ApiR
     let text = form.status.unwrap_or_default();
     let spoiler = form.spoiler_text.unwrap_or_default();
     check_text(&text, &spoiler, !media_ids.is_empty())?;
-    let visibility = match form.visibility.as_deref() {
-        None | Some("") => Visibility::Public,
-        Some(v) => v.parse::<Visibility>().map_err(|_| {
-            ApiError::Unprocessable(format!("Validation failed: unknown visibility {v:?}"))
-        })?,
-    };
+    let visibility = visibility_param(form.visibility.as_deref())?.unwrap_or(Visibility::Public);
+    let language = crate::languages::language_param(form.language.as_deref())?;
     let in_reply_to = match form.in_reply_to_id.as_deref().filter(|s| !s.is_empty()) {
         Some(id) => Some(visible_status(data, id, Some(me.id)).await?),
         None => None,
@@ -211,7 +218,7 @@ pub(super) async fn prepare(data: &Data, me: &Account, form: StatusForm) -> ApiR
             in_reply_to,
             spoiler_text: spoiler,
             sensitive: form.sensitive.unwrap_or(false),
-            language: form.language.filter(|l| !l.is_empty() && l.len() <= 16),
+            language,
             media_ids,
         },
         poll,
@@ -293,6 +300,10 @@ async fn edit(
         ));
     }
     let form = form.0;
+    // An edit keeps the post's visibility (as Mastodon's does), but a value that is no
+    // visibility at all, or a language that is none, is refused rather than ignored.
+    visibility_param(form.visibility.as_deref())?;
+    crate::languages::language_param(form.language.as_deref())?;
     // Without `media_ids` an edit keeps the post's media; with it, the list replaces them.
     let media_ids = media_ids(form.media_ids.as_ref())?;
     let text = form.status.unwrap_or_default();

@@ -29,6 +29,7 @@ mod mixed_backends;
 mod moderation;
 mod oauth;
 mod pages;
+mod params;
 mod polls;
 mod posting;
 mod rate_limits;
