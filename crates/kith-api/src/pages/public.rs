@@ -422,9 +422,18 @@ async fn tag(
     query: web::Query<PageParams>,
     data: Data,
 ) -> ApiResult<HttpResponse> {
-    // The one spelling of a tag (`kith_core::tags`), as the tag timeline reads it.
-    let name = kith_core::tags::normalize(&path.into_inner());
-    if !kith_core::tags::is_valid(&name) || name.len() > kith_core::limits::MAX_HASHTAG_BYTES {
+    // A name as a tag is written (letters, digits, `_`; no spaces or punctuation), in the one
+    // spelling of tags (`kith_core::tags`) that the tag timeline reads.
+    let raw = path.into_inner();
+    let written = raw
+        .trim_start_matches('#')
+        .chars()
+        .all(|ch| ch.is_alphanumeric() || ch == '_');
+    let name = kith_core::tags::normalize(&raw);
+    if !written
+        || !kith_core::tags::is_valid(&name)
+        || name.len() > kith_core::limits::MAX_HASHTAG_BYTES
+    {
         return not_found_page(&data);
     }
     let page = query.page();

@@ -257,6 +257,7 @@ async fn two_processes_on_one_postgres_count_together() {
         .env("KITH_DEV_MODE", "true")
         .env("KITH_LOG", "warn")
         .env("KITH_RATE_LIMIT_API", "4/5m")
+        .env("KITH_RATE_LIMIT_EXEMPT_LOOPBACK", "false")
         .env_remove("KITH_CONFIG")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
