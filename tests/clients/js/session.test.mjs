@@ -15,7 +15,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
@@ -70,6 +70,7 @@ class Kith {
 
   async init(root) {
     this.dir = join(root, this.name);
+    await mkdir(this.dir);
     this.port = await freePort();
     this.base = `http://127.0.0.1:${this.port}`;
     this.domain = `localhost:${this.port}`;
@@ -227,10 +228,14 @@ describe('Kith + masto: a scripted session across two instances', { timeout: 20 
     assert.equal(media.type, 'image');
     assert.equal(media.description, 'a single red dot');
     assert.deepEqual(media.meta.focus, { x: 0.5, y: -0.25 });
+    // The description and focus can be changed before the media is attached.
+    const updated = await ctx.ana.v1.media.$select(media.id).update({ description: 'one red dot', focus: '0.5,-0.25' });
+    assert.equal(updated.description, 'one red dot');
+    assert.deepEqual(updated.meta.focus, { x: 0.5, y: -0.25 });
     const post = await ctx.ana.v1.statuses.create({ status: 'look at this dot', mediaIds: [media.id] });
     assert.equal(post.mediaAttachments.length, 1);
     assert.equal(post.mediaAttachments[0].id, media.id);
-    assert.equal(post.mediaAttachments[0].description, 'a single red dot');
+    assert.equal(post.mediaAttachments[0].description, 'one red dot');
     assert.deepEqual(post.mediaAttachments[0].meta.focus, { x: 0.5, y: -0.25 });
     const image = await fetch(post.mediaAttachments[0].url);
     assert.equal(image.status, 200);
@@ -260,6 +265,9 @@ describe('Kith + masto: a scripted session across two instances', { timeout: 20 
     const voted = await ctx.carl.v1.polls.$select(remote.poll.id).votes.create({ choices: [1] });
     assert.equal(voted.voted, true);
     assert.deepEqual(voted.ownVotes, [1]);
+    const carlsCopy = await ctx.carl.v1.polls.$select(remote.poll.id).fetch();
+    assert.equal(carlsCopy.voted, true);
+    assert.deepEqual(carlsCopy.ownVotes, [1]);
 
     const counted = await eventually('carl\'s vote to reach ana\'s instance', async () => {
       const p = await ctx.ana.v1.polls.$select(poll.poll.id).fetch();
@@ -305,6 +313,7 @@ describe('Kith + masto: a scripted session across two instances', { timeout: 20 
     const timeline = await ctx.ana.v1.timelines.list.$select(list.id).list();
     assert.ok(ids(timeline).includes(fromBob.id), 'bob\'s post is on the list timeline');
     assert.ok(!ids(timeline).includes(fromDan.id), 'dan is not on the list');
+    ctx.listId = list.id;
     const lists = await ctx.ana.v1.lists.list();
     assert.deepEqual(lists.map((l) => l.id), [list.id]);
   });
@@ -340,7 +349,14 @@ describe('Kith + masto: a scripted session across two instances', { timeout: 20 
     // Filters are per person: bob's own timeline is unfiltered.
     const bobHome = await ctx.bob.v1.timelines.home.list({ limit: 40 });
     assert.ok(ids(bobHome).includes(hidden.id));
-    ctx.filtersMade = [hide.id, warn.id];
+    // The home context covers list timelines too; the public one the local timeline.
+    const onList = await ctx.ana.v1.timelines.list.$select(ctx.listId).list();
+    assert.ok(ids(onList).includes(plain.id));
+    assert.ok(!ids(onList).includes(hidden.id), 'a hide match is removed from the list timeline');
+    assert.equal(onList.find((s) => s.id === warned.id)?.filtered?.length, 1);
+    const local = await ctx.ana.v1.timelines.public.list({ local: true, limit: 40 });
+    assert.ok(ids(local).includes(plain.id));
+    assert.ok(!ids(local).includes(hidden.id), 'a hide match is removed from the local timeline');
   });
 
   test('conversations', async () => {
@@ -389,6 +405,15 @@ describe('Kith + masto: a scripted session across two instances', { timeout: 20 
     assert.deepEqual(group.sampleAccountIds, [ctx.bobAccount.id]);
     assert.ok(v2.accounts.some((a) => a.id === ctx.bobAccount.id));
     assert.ok(v2.statuses.some((s) => s.id === ctx.mentionReply.id));
+    // Two favourites of one post make one group with both accounts.
+    const liked = await ctx.ana.v1.statuses.create({ status: 'like me' });
+    await ctx.bob.v1.statuses.$select(liked.id).favourite();
+    await ctx.dan.v1.statuses.$select(liked.id).favourite();
+    const grouped = await ctx.ana.v2.notifications.list({ groupedTypes: ['favourite'] });
+    const favs = grouped.notificationGroups.filter((g) => g.type === 'favourite' && g.statusId === liked.id);
+    assert.equal(favs.length, 1, 'the favourites of one post are one group');
+    assert.equal(favs[0].notificationsCount, 2);
+    assert.deepEqual([...favs[0].sampleAccountIds].sort(), [ctx.bobAccount.id, ctx.danAccount.id].sort());
     const one = await ctx.ana.v1.notifications.$select(mention.id).fetch();
     assert.equal(one.id, mention.id);
   });
@@ -457,6 +482,16 @@ describe('Kith + masto: a scripted session across two instances', { timeout: 20 
       assert.equal(notification.payload.type, 'mention');
       assert.equal(notification.payload.status.id, mention.id);
       assert.equal(notification.payload.account.id, ctx.bobAccount.id);
+      // A mention from the remote account arrives over federation and is streamed too.
+      const remoteMention = await ctx.carl.v1.statuses.create({ status: `@ana@${ctx.a.domain} over here` });
+      let remoteNotification;
+      while (!remoteNotification) {
+        const { value } = await events.next();
+        if (value.event === 'notification') remoteNotification = value;
+      }
+      assert.equal(remoteNotification.payload.type, 'mention');
+      assert.equal(remoteNotification.payload.account.id, carlAtA.id);
+      assert.equal(remoteNotification.payload.status.url, remoteMention.url);
       subscription.unsubscribe();
     } finally {
       streaming.close();
