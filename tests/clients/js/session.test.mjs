@@ -451,6 +451,7 @@ describe('Kith + masto: a scripted session across two instances', { timeout: 20 
     // The streaming URL Kith advertises; on PostgreSQL, the same path on the second process.
     const instance = await ctx.ana.v2.instance.fetch();
     assert.match(instance.configuration.urls.streaming, /^ws:\/\//);
+    if (DATABASE_URL) assert.notEqual(ctx.streamBase, ctx.a.base, 'the stream is read from the second process');
     const streamingApiUrl = DATABASE_URL
       ? ctx.streamBase.replace(/^http/, 'ws')
       : instance.configuration.urls.streaming;
@@ -473,12 +474,22 @@ describe('Kith + masto: a scripted session across two instances', { timeout: 20 
       assert.equal(first.value.payload.account.id, carlAtA.id);
       assert.ok(posted.has(first.value.payload.url), `an update for carl's post, got ${first.value.payload.url}`);
 
+      // ana's filters apply to the stream: a hide match is not sent, a warn match carries
+      // `filtered`. Posted before the mention, so their updates come before its notification.
+      const hidden = await ctx.bob.v1.statuses.create({ status: 'streamed durian' });
+      const warned = await ctx.bob.v1.statuses.create({ status: 'streamed spoiler' });
       const mention = await ctx.bob.v1.statuses.create({ status: 'streaming hello @ana' });
+      const updates = new Map();
       let notification;
       while (!notification) {
         const { value } = await events.next();
         if (value.event === 'notification') notification = value;
+        if (value.event === 'update') updates.set(value.payload.id, value.payload);
       }
+      assert.ok(!updates.has(hidden.id), 'a hide match is not streamed');
+      assert.ok(updates.has(warned.id), 'a warn match is streamed');
+      assert.equal(updates.get(warned.id).filtered?.length, 1, 'a streamed warn match carries `filtered`');
+      assert.equal(updates.get(warned.id).filtered[0].filter.filterAction, 'warn');
       assert.equal(notification.payload.type, 'mention');
       assert.equal(notification.payload.status.id, mention.id);
       assert.equal(notification.payload.account.id, ctx.bobAccount.id);
