@@ -512,6 +512,67 @@ describe('Kith + masto: a scripted session across two instances', { timeout: 20 
     assert.ok(ctx.carlPostIds.length > 0, 'carl\'s posts are on ana\'s home timeline');
   });
 
+  test('across instances: remote media, a remote reply, a remote direct message, a remote list member', { timeout: 4 * STEP_MS }, async () => {
+    const carlAtA = ctx.carlAtA;
+    const media = await ctx.carl.v2.media.create({
+      file: new Blob([PNG], { type: 'image/png' }),
+      description: 'a dot from afar',
+      focus: '-0.5,0.75',
+    });
+    const withImage = await ctx.carl.v1.statuses.create({ status: 'a remote picture', mediaIds: [media.id] });
+    const seen = await eventually('carl\'s picture on ana\'s home timeline', async () => {
+      const home = await ctx.ana.v1.timelines.home.list({ limit: 40 });
+      return home.find((s) => s.url === withImage.url);
+    });
+    assert.equal(seen.account.id, carlAtA.id);
+    assert.equal(seen.mediaAttachments.length, 1);
+    assert.equal(seen.mediaAttachments[0].type, 'image');
+    assert.equal(seen.mediaAttachments[0].description, 'a dot from afar');
+    assert.deepEqual(seen.mediaAttachments[0].meta?.focus, { x: -0.5, y: 0.75 }, 'the focus point federates');
+
+    // A reply from the other instance joins ana's thread.
+    const found = await ctx.carl.v2.search.list({ q: ctx.imagePost.url, resolve: true, type: 'statuses' });
+    assert.equal(found.statuses.length, 1);
+    const reply = await ctx.carl.v1.statuses.create({
+      status: `@ana@${ctx.a.domain} lovely`,
+      inReplyToId: found.statuses[0].id,
+    });
+    await eventually('carl\'s reply in ana\'s thread', async () => {
+      const context = await ctx.ana.v1.statuses.$select(ctx.imagePost.id).context.fetch();
+      return context.descendants.some((s) => s.url === reply.url && s.inReplyToId === ctx.imagePost.id);
+    });
+
+    // A direct message from the other instance opens a conversation with carl.
+    const dm = await ctx.carl.v1.statuses.create({ status: `@ana@${ctx.a.domain} psst`, visibility: 'direct' });
+    const convo = await eventually('carl\'s direct message as a conversation', async () => {
+      const conversations = await ctx.ana.v1.conversations.list();
+      return conversations.find((c) => c.lastStatus?.url === dm.url);
+    });
+    assert.deepEqual(convo.accounts.map((a) => a.id), [carlAtA.id]);
+    assert.equal(convo.lastStatus.visibility, 'direct');
+    assert.equal(convo.unread, true);
+
+    // A remote account on a list; its bookmarked post.
+    await ctx.ana.v1.lists.$select(ctx.listId).accounts.create({ accountIds: [carlAtA.id] });
+    const listed = await ctx.carl.v1.statuses.create({ status: 'for lists everywhere' });
+    const onList = await eventually('carl\'s post on ana\'s list timeline', async () => {
+      const timeline = await ctx.ana.v1.timelines.list.$select(ctx.listId).list();
+      return timeline.find((s) => s.url === listed.url);
+    });
+    const marked = await ctx.ana.v1.statuses.$select(onList.id).bookmark();
+    assert.equal(marked.bookmarked, true);
+    assert.ok(ids(await ctx.ana.v1.bookmarks.list()).includes(onList.id));
+
+    // The notifications marker counts what came after it.
+    const notes = await ctx.ana.v1.notifications.list({ limit: 1 });
+    await ctx.ana.v1.markers.create({ notifications: { lastReadId: notes[0].id } });
+    const unreadNone = await ctx.ana.v2.notifications.unreadCount.fetch();
+    assert.equal(unreadNone.count, 0);
+    await ctx.bob.v1.statuses.create({ status: '@ana one more' });
+    const unreadOne = await ctx.ana.v2.notifications.unreadCount.fetch();
+    assert.equal(unreadOne.count, 1);
+  });
+
   test('domain block', async () => {
     await ctx.ana.v1.domainBlocks.create({ domain: ctx.b.domain });
     const blocked = await ctx.ana.v1.domainBlocks.list();
