@@ -582,6 +582,10 @@ describe('Kith + masto: a scripted session across two instances', { timeout: 20 
     assert.deepEqual(left, [], 'a blocked domain\'s posts leave the home timeline');
     const [rel] = await ctx.ana.v1.accounts.relationships.fetch({ id: [ctx.carlAtA.id] });
     assert.equal(rel.domainBlocking, true);
+    // As on Mastodon, blocking a domain ends following its accounts.
+    assert.equal(rel.following, false, 'ana no longer follows carl');
+    const list = await ctx.ana.v1.timelines.list.$select(ctx.listId).list();
+    assert.ok(!list.some((s) => s.account.id === ctx.carlAtA.id), 'nor does the list timeline show carl');
     await ctx.ana.v1.domainBlocks.remove({ domain: ctx.b.domain });
     assert.deepEqual(await ctx.ana.v1.domainBlocks.list(), []);
   });
