@@ -614,13 +614,14 @@ pub async fn block(data: &Data, me: Account, target: Account) -> Result<(), Fede
     .await
 }
 
-/// Blocks a whole domain for `me` and, as Mastodon does, ends every follow between `me` and
-/// that domain's accounts: `me`'s follows are undone (`Undo(Follow)`), followers and pending
+/// Blocks a whole domain for `me` and, as Mastodon does, deletes `me`'s notifications from
+/// that domain's accounts and ends every follow between `me` and them: `me`'s follows are undone (`Undo(Follow)`), followers and pending
 /// requests from there are rejected (`Reject(Follow)`), so no post crosses either way.
 pub async fn block_domain(data: &Data, me: Account, domain: String) -> Result<(), FederationError> {
     let urls = data.urls.clone();
     record(data, move |c| {
         kith_storage::mutes::block_domain(c, me.id, &domain)?;
+        acts::clear_notifications_from_domain(c, me.id, &domain)?;
         for (f, other) in follows::with_domain(c, me.id, &domain)? {
             if f.account_id == me.id {
                 follows::remove(c, me.id, other.id)?;

@@ -584,6 +584,10 @@ describe('Kith + masto: a scripted session across two instances', { timeout: 20 
     assert.equal(rel.domainBlocking, true);
     // As on Mastodon, blocking a domain ends following its accounts.
     assert.equal(rel.following, false, 'ana no longer follows carl');
+    const notes = await ctx.ana.v1.notifications.list({ limit: 40 });
+    assert.ok(!notes.some((n) => n.account.id === ctx.carlAtA.id), 'nor carl\'s notifications');
+    const grouped = await ctx.ana.v2.notifications.list();
+    assert.ok(!grouped.accounts.some((a) => a.id === ctx.carlAtA.id), 'nor in the grouped listing');
     const list = await ctx.ana.v1.timelines.list.$select(ctx.listId).list();
     assert.ok(!list.some((s) => s.account.id === ctx.carlAtA.id), 'nor does the list timeline show carl');
     await ctx.ana.v1.domainBlocks.remove({ domain: ctx.b.domain });

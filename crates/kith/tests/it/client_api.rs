@@ -789,6 +789,16 @@ async fn a_blocked_domain_stays_out_of_notifications_and_home_for_that_person() 
         .await;
     assert_eq!(rel[0]["following"], false, "{rel}");
     assert_eq!(rel[0]["followed_by"], false, "{rel}");
+    // And it deletes ana's notifications from there (the second mention, bo's follow).
+    let notes = ana.json("/api/v1/notifications").await;
+    assert!(
+        !notes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["account"]["id"] == bo_at_a.as_str()),
+        "{notes}"
+    );
     crate::rig::eventually("bo's server ends both follows", || async {
         let rel = bo
             .json(&format!("/api/v1/accounts/relationships?id[]={ana_at_b}"))
