@@ -614,6 +614,35 @@ pub async fn block(data: &Data, me: Account, target: Account) -> Result<(), Fede
     .await
 }
 
+/// Blocks a whole domain for `me` and, as Mastodon does, deletes `me`'s notifications from
+/// that domain's accounts and ends every follow between `me` and them: `me`'s follows are undone (`Undo(Follow)`), followers and pending
+/// requests from there are rejected (`Reject(Follow)`), so no post crosses either way.
+pub async fn block_domain(data: &Data, me: Account, domain: String) -> Result<(), FederationError> {
+    let urls = data.urls.clone();
+    record(data, move |c| {
+        kith_storage::mutes::block_domain(c, me.id, &domain)?;
+        acts::clear_notifications_from_domain(c, me.id, &domain)?;
+        for (f, other) in follows::with_domain(c, me.id, &domain)? {
+            if f.account_id == me.id {
+                follows::remove(c, me.id, other.id)?;
+                statuses::remove_author_from_feed(c, me.id, other.id)?;
+                let undo =
+                    outbound::undo(&urls, &me, outbound::follow(&urls, &me, &other, &f.ap_id));
+                outbound::send(c, &urls, &me, undo, &Audience::to(other))?;
+            } else {
+                follows::remove(c, other.id, me.id)?;
+                if !f.accepted {
+                    acts::clear_follow_request(c, me.id, other.id)?;
+                }
+                let reject = outbound::answer_follow(&urls, "Reject", &me, &f.ap_id, &other);
+                outbound::send(c, &urls, &me, reject, &Audience::to(other))?;
+            }
+        }
+        Ok(())
+    })
+    .await
+}
+
 /// Lifts a block, telling a remote target's server with `Undo(Block)`.
 pub async fn unblock(data: &Data, me: Account, target: Account) -> Result<(), FederationError> {
     let urls = data.urls.clone();

@@ -165,6 +165,25 @@ pub fn clear_notifications(conn: &mut DbConn, account_id: i64) -> Result<(), Sto
     Ok(())
 }
 
+/// Deletes an account's notifications from the accounts of `domain` (when it blocks that
+/// domain, as Mastodon does).
+pub fn clear_notifications_from_domain(
+    conn: &mut DbConn,
+    account_id: i64,
+    domain: &str,
+) -> Result<(), StorageError> {
+    let senders = crate::schema::accounts::table
+        .filter(crate::schema::accounts::domain.eq(domain))
+        .select(crate::schema::accounts::id);
+    diesel::delete(
+        notifications::table
+            .filter(notifications::account_id.eq(account_id))
+            .filter(notifications::from_account_id.eq_any(senders)),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
 /// How many of an account's notifications are newer than `after`, optionally only some kinds,
 /// counting no further than `cap`. Held (filtered) ones are not counted.
 pub fn count_unread(

@@ -134,6 +134,30 @@ pub fn list(
     })
 }
 
+/// Every follow or request, either way, between `account_id` and the accounts of `domain`;
+/// each row is the follow and the account on the other end.
+pub fn with_domain(
+    conn: &mut DbConn,
+    account_id: i64,
+    domain: &str,
+) -> Result<Vec<(Follow, Account)>, StorageError> {
+    let mut out: Vec<(Follow, Account)> = follows::table
+        .inner_join(accounts::table.on(accounts::id.eq(follows::target_account_id)))
+        .filter(follows::account_id.eq(account_id))
+        .filter(accounts::domain.eq(domain))
+        .select((Follow::as_select(), Account::as_select()))
+        .load(conn)?;
+    out.extend(
+        follows::table
+            .inner_join(accounts::table.on(accounts::id.eq(follows::account_id)))
+            .filter(follows::target_account_id.eq(account_id))
+            .filter(accounts::domain.eq(domain))
+            .select((Follow::as_select(), Account::as_select()))
+            .load::<(Follow, Account)>(conn)?,
+    );
+    Ok(out)
+}
+
 /// Pending requests to follow `target`, oldest first.
 pub fn requests(conn: &mut DbConn, target: i64) -> Result<Vec<(Follow, Account)>, StorageError> {
     Ok(follows::table

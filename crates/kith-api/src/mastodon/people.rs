@@ -292,11 +292,9 @@ async fn block_domain(
     body: Body<DomainForm>,
     data: Data,
 ) -> ApiResult<HttpResponse> {
-    let me = auth.account()?.id;
+    let me = auth.account()?.clone();
     let domain = domain_param(&data, &query, &body)?;
-    data.db
-        .write(move |c| mutes::block_domain(c, me, &domain))
-        .await?;
+    kith_federation::publish::block_domain(&data, me, domain).await?;
     Ok(HttpResponse::Ok().json(json!({})))
 }
 

@@ -692,7 +692,7 @@ async fn a_blocked_domain_stays_out_of_notifications_and_home_for_that_person() 
     let ana = User::new(&a, "ana").await;
     let bo = User::new(&b, "bo").await;
     let bo_at_a = ana.resolve(&format!("@bo@{}", b.domain)).await;
-    bo.resolve(&format!("@ana@{}", a.domain)).await;
+    let ana_at_b = bo.resolve(&format!("@ana@{}", a.domain)).await;
     let domain = b.domain.clone();
 
     let res = client()
@@ -764,6 +764,16 @@ async fn a_blocked_domain_stays_out_of_notifications_and_home_for_that_person() 
             .then_some(())
     })
     .await;
+    // bo follows ana too, so the block has follows both ways to end.
+    bo.post(&format!("/api/v1/accounts/{ana_at_b}/follow"), json!({}))
+        .await;
+    crate::rig::eventually("bo's follow is accepted", || async {
+        let rel = bo
+            .json(&format!("/api/v1/accounts/relationships?id[]={ana_at_b}"))
+            .await;
+        (rel[0]["following"] == true).then_some(())
+    })
+    .await;
     ana.post(&format!("/api/v1/domain_blocks?domain={domain}"), json!({}))
         .await;
     let home = ana.json("/api/v1/timelines/home").await;
@@ -772,6 +782,30 @@ async fn a_blocked_domain_stays_out_of_notifications_and_home_for_that_person() 
         .unwrap()
         .iter()
         .any(|s| s["account"]["id"] == bo_at_a.as_str()));
+    // As on Mastodon, the block ends the follows both ways, and bo's server is told
+    // (`Undo(Follow)` for ana's, `Reject(Follow)` for bo's).
+    let rel = ana
+        .json(&format!("/api/v1/accounts/relationships?id[]={bo_at_a}"))
+        .await;
+    assert_eq!(rel[0]["following"], false, "{rel}");
+    assert_eq!(rel[0]["followed_by"], false, "{rel}");
+    // And it deletes ana's notifications from there (the second mention, bo's follow).
+    let notes = ana.json("/api/v1/notifications").await;
+    assert!(
+        !notes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["account"]["id"] == bo_at_a.as_str()),
+        "{notes}"
+    );
+    crate::rig::eventually("bo's server ends both follows", || async {
+        let rel = bo
+            .json(&format!("/api/v1/accounts/relationships?id[]={ana_at_b}"))
+            .await;
+        (rel[0]["following"] == false && rel[0]["followed_by"] == false).then_some(())
+    })
+    .await;
     a.stop().await;
     b.stop().await;
 }
