@@ -57,13 +57,17 @@ fn grouped_types(req: &HttpRequest) -> Option<Vec<String>> {
     )
 }
 
-/// `types[]`, `exclude_types[]` and `account_id` as a listing filter.
+/// `types[]`, `exclude_types[]`, `account_id` and `include_filtered` (notifications the
+/// person's policy holds) as a listing filter.
 fn filter(req: &HttpRequest) -> NotificationFilter {
     NotificationFilter {
         kinds: kinds(req),
         from_account: query_list(req, "account_id")
             .first()
             .map(|id| id.parse::<i64>().unwrap_or(-1)),
+        include_filtered: query_list(req, "include_filtered")
+            .first()
+            .is_some_and(|v| matches!(v.as_str(), "true" | "1" | "on" | "yes" | "t")),
         ..NotificationFilter::default()
     }
 }

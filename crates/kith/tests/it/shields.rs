@@ -173,6 +173,16 @@ async fn policy_requests_message_requests_and_release() {
         );
         // Held notifications are there with include_filtered, and by sender.
         assert_eq!(shown(&ana, "?include_filtered=true").await.len(), 1);
+        // The grouped (v2) list agrees: held ones only with include_filtered.
+        let groups = |v: Value| v["notification_groups"].as_array().unwrap().len();
+        assert_eq!(groups(ana.json("/api/v2/notifications").await), 0);
+        assert_eq!(
+            groups(
+                ana.json("/api/v2/notifications?include_filtered=true")
+                    .await
+            ),
+            1
+        );
         let from_mallory = format!("?account_id={}", mallory.id);
         assert_eq!(shown(&ana, &from_mallory).await.len(), 1);
         // Nobody else's request can be read or accepted.
