@@ -769,6 +769,9 @@ test("9. cy's forwarded report reaches the peer as a Flag from Kith's instance a
   // A report never acts by itself: ana is as she was.
   const me = await kithOk("GET", "/api/v1/accounts/verify_credentials", { token: anaToken });
   assert.equal(me.id, anaId);
+});
+
+// ---------------------------------------------------------------------------
 // 10. Shields: a newcomer's mention is held as a notification request
 
 test("10. a mention from a Fedify account newer than cy's threshold is held as a request, then released", async () => {
