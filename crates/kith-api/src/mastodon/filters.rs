@@ -190,15 +190,20 @@ async fn index(auth: Auth, data: Data) -> ApiResult<HttpResponse> {
 async fn show(auth: Auth, path: web::Path<String>, data: Data) -> ApiResult<HttpResponse> {
     let me = auth.account()?.id;
     let id = id_of(&path)?;
-    let body = data
-        .db
-        .read(move |c| match rows::owned(c, id, me)? {
-            Some(f) => Ok(Some(full(c, &f)?)),
-            None => Ok(None),
-        })
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let body = of_own_filter(&data, me, id, full).await?;
     Ok(HttpResponse::Ok().json(body))
+}
+
+/// Reads `read` of `me`'s filter `id`; 404 if `me` has no such filter.
+async fn of_own_filter<T, F>(data: &Data, me: i64, id: i64, read: F) -> ApiResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn, &FilterRow) -> Result<T, StorageError> + Send + 'static,
+{
+    data.db
+        .read(move |c| rows::owned(c, id, me)?.map(|f| read(c, &f)).transpose())
+        .await?
+        .ok_or(ApiError::NotFound)
 }
 
 /// The keyword changes a form asks for, checked: (updates and deletions of existing keywords
@@ -395,16 +400,7 @@ async fn destroy(auth: Auth, path: web::Path<String>, data: Data) -> ApiResult<H
 async fn keywords(auth: Auth, path: web::Path<String>, data: Data) -> ApiResult<HttpResponse> {
     let me = auth.account()?.id;
     let id = id_of(&path)?;
-    let body = data
-        .db
-        .read(move |c| {
-            Ok(match rows::owned(c, id, me)? {
-                Some(f) => Some(rows::keywords_of(c, &[f.id])?),
-                None => None,
-            })
-        })
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let body = of_own_filter(&data, me, id, |c, f| rows::keywords_of(c, &[f.id])).await?;
     Ok(HttpResponse::Ok().json(body.iter().map(keyword_to_api).collect::<Vec<_>>()))
 }
 
@@ -505,16 +501,7 @@ async fn filter_statuses(
 ) -> ApiResult<HttpResponse> {
     let me = auth.account()?.id;
     let id = id_of(&path)?;
-    let body = data
-        .db
-        .read(move |c| {
-            Ok(match rows::owned(c, id, me)? {
-                Some(f) => Some(rows::statuses_of(c, &[f.id])?),
-                None => None,
-            })
-        })
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let body = of_own_filter(&data, me, id, |c, f| rows::statuses_of(c, &[f.id])).await?;
     Ok(HttpResponse::Ok().json(body.iter().map(status_to_api).collect::<Vec<_>>()))
 }
 
