@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kith_storage::accounts::{self, Account};
 use kith_storage::polls::{self, Poll};
+use kith_storage::remote_emojis::{self, RemoteEmoji};
 use kith_storage::statuses::{self, Status};
 use kith_storage::{DbConn, OptionalExt, StorageError};
 use serde_json::Value;
@@ -83,6 +84,15 @@ pub fn note_out(
         to,
         cc,
         tags,
+        emojis: if status.local {
+            crate::objects::emoji::local_emoji_tags(
+                conn,
+                &[&status.content, &status.spoiler_text],
+                &author_base(author),
+            )?
+        } else {
+            Vec::new()
+        },
         conversation: status.conversation.clone(),
         attachments: kith_storage::media::of_statuses(conn, &[status.id])?
             .iter()
@@ -160,14 +170,25 @@ pub async fn store_remote_note(
     receipt: Option<String>,
 ) -> Result<StoredNote, FederationError> {
     check_authorship(&note, &author)?;
-    let new = {
+    let allow_http = data.instance.dev_mode;
+    let (new, emojis) = {
         let author = author.clone();
-        convert::off_thread(move || convert::note_to_status(&note, &author, Utc::now())).await?
+        convert::off_thread(move || {
+            let now = Utc::now();
+            let new = convert::note_to_status(&note, &author, now)?;
+            let texts = [
+                new.status.content.as_str(),
+                new.status.spoiler_text.as_str(),
+            ];
+            let emojis = convert::emojis(&note.emojis, &texts, allow_http, now);
+            Ok((new, emojis))
+        })
+        .await?
     };
     let ap_id = new.status.ap_id.clone();
     let stored = data
         .db
-        .write(move |c| store(c, new, &author, receipt.as_deref()))
+        .write(move |c| store(c, new, &emojis, &author, receipt.as_deref()))
         .await;
     match stored {
         // The same post arrived twice at once (a delivery and a fetch): the other copy won.
@@ -184,6 +205,7 @@ pub async fn store_remote_note(
 fn store(
     c: &mut DbConn,
     new: NewRemoteStatus,
+    emojis: &[RemoteEmoji],
     author: &Account,
     receipt: Option<&str>,
 ) -> Result<StoredNote, StorageError> {
@@ -197,10 +219,13 @@ fn store(
         hashtags,
         poll,
     } = new;
-    // A server whose media is rejected: its posts keep their text, not their attachments.
+    // A server whose media is rejected: its posts keep their text, not their attachments nor
+    // custom emoji.
+    let mut emojis = emojis;
     if let Some(domain) = &author.domain {
         if kith_core::domain_policy::rejects_media(c, domain)? {
             status.attachments = "[]".into();
+            emojis = &[];
         }
     }
     let mut parent_missing = false;
@@ -241,6 +266,7 @@ fn store(
     if let Some(poll) = poll {
         store_remote_poll(c, status.id, &poll)?;
     }
+    link_emojis(c, status.id, author, emojis)?;
     statuses::adopt_orphans(c, &status)?;
     kith_core::statuses::distribute(c, &status, author, &mentioned)?;
     Ok(StoredNote {
@@ -248,6 +274,21 @@ fn store(
         parent_missing,
         receipt_recorded,
     })
+}
+
+/// Stores the remote custom emoji a remote status uses, under its author's domain, and makes
+/// them the status's (replacing those it had: an edit may drop some).
+pub(crate) fn link_emojis(
+    c: &mut DbConn,
+    status_id: i64,
+    author: &Account,
+    emojis: &[RemoteEmoji],
+) -> Result<(), StorageError> {
+    let Some(domain) = &author.domain else {
+        return Ok(());
+    };
+    let ids = remote_emojis::upsert(c, domain, emojis)?;
+    remote_emojis::set_for_status(c, status_id, &ids)
 }
 
 /// Stores the poll of a remote status.
