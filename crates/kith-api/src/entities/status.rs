@@ -484,15 +484,29 @@ struct Related {
     muted: HashSet<String>,
 }
 
-/// The `:shortcode:`s in a status's content warning and text.
-fn emoji_codes(row: &StatusRow) -> Vec<String> {
-    let mut codes = kith_storage::custom_emojis::shortcodes_in(&row.spoiler_text);
-    for code in kith_storage::custom_emojis::shortcodes_in(&row.content) {
-        if !codes.contains(&code) {
-            codes.push(code);
-        }
-    }
-    codes
+/// The `:shortcode:`s in a status's content warning, text and poll options.
+fn emoji_codes(row: &StatusRow, poll: Option<&kith_storage::polls::Poll>) -> Vec<String> {
+    let titles = poll
+        .map(kith_storage::polls::Poll::titles)
+        .unwrap_or_default();
+    let mut texts: Vec<&str> = vec![&row.spoiler_text, &row.content];
+    texts.extend(titles.iter().map(String::as_str));
+    texts_codes(&texts)
+}
+
+/// Of a status's emoji, those its poll's options name (Mastodon's `Poll.emojis`).
+fn poll_emojis(poll: &kith_storage::polls::Poll, emojis: &[Value]) -> Vec<Value> {
+    let titles = poll.titles();
+    let codes = texts_codes(&titles.iter().map(String::as_str).collect::<Vec<_>>());
+    emojis
+        .iter()
+        .filter(|e| {
+            e["shortcode"]
+                .as_str()
+                .is_some_and(|c| codes.iter().any(|k| k == c))
+        })
+        .cloned()
+        .collect()
 }
 
 fn group<V>(pairs: impl IntoIterator<Item = (i64, V)>) -> HashMap<i64, Vec<V>> {
@@ -574,7 +588,7 @@ impl Related {
         // Local posts' `:shortcode:`s, all looked up at once.
         let mut codes: Vec<String> = Vec::new();
         for s in all.iter().filter(|s| s.local) {
-            codes.extend(emoji_codes(s));
+            codes.extend(emoji_codes(s, polls.get(&s.id)));
         }
         codes.sort_unstable();
         codes.dedup();
@@ -659,6 +673,20 @@ impl Related {
                 name: name.clone(),
             })
             .collect();
+        let emojis: Vec<Value> = if row.local {
+            emoji_codes(row, self.polls.get(&row.id))
+                .iter()
+                .filter_map(|code| self.emojis.get(code))
+                .map(|e| custom_emoji(e, urls))
+                .collect()
+        } else {
+            self.remote_emojis
+                .get(&row.id)
+                .into_iter()
+                .flatten()
+                .map(remote_emoji)
+                .collect()
+        };
         // A boost shows the viewer's relation to the boosted post, as Mastodon does.
         let subject = row.reblog_of_id.unwrap_or(row.id);
         let count = |map: &HashMap<i64, i64>| map.get(&row.id).copied().unwrap_or(0);
@@ -677,35 +705,19 @@ impl Related {
             application: None,
             mentions,
             tags,
-            emojis: if row.local {
-                emoji_codes(row)
-                    .iter()
-                    .filter_map(|code| self.emojis.get(code))
-                    .map(|e| custom_emoji(e, urls))
-                    .collect()
-            } else {
-                self.remote_emojis
-                    .get(&row.id)
-                    .into_iter()
-                    .flatten()
-                    .map(remote_emoji)
-                    .collect()
-            },
+            poll: self.polls.get(&row.id).map(|p| {
+                let own = viewer.map(|_| self.own_votes.get(&p.id).map_or(&[][..], Vec::as_slice));
+                let mut poll = super::poll::poll_to_api(p, own, viewer == Some(row.account_id));
+                poll.emojis = poll_emojis(p, &emojis);
+                serde_json::to_value(poll).unwrap_or_default()
+            }),
+            emojis,
             reblogs_count: count(&self.reblogs),
             favourites_count: count(&self.favourites),
             replies_count: count(&self.replies),
             in_reply_to_id: row.in_reply_to_id.map(|i| i.to_string()),
             in_reply_to_account_id: row.in_reply_to_account_id.map(|i| i.to_string()),
             reblog,
-            poll: self.polls.get(&row.id).map(|p| {
-                let own = viewer.map(|_| self.own_votes.get(&p.id).map_or(&[][..], Vec::as_slice));
-                serde_json::to_value(super::poll::poll_to_api(
-                    p,
-                    own,
-                    viewer == Some(row.account_id),
-                ))
-                .unwrap_or_default()
-            }),
             card: None,
             language: row.language.clone(),
             text: None,

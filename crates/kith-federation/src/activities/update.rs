@@ -51,9 +51,11 @@ pub(super) async fn receive(
         .as_ref()
         .map(|q| convert::question_to_poll(q, now));
     let allow_http = data.instance.dev_mode;
+    let titles: Vec<String> = poll.iter().flat_map(|p| p.titles.clone()).collect();
     let (edit, emojis) = convert::off_thread(move || {
         let edit = convert::note_to_edit(&note, now)?;
-        let texts = [edit.content.as_str(), edit.spoiler_text.as_str()];
+        let mut texts = vec![edit.content.as_str(), edit.spoiler_text.as_str()];
+        texts.extend(titles.iter().map(String::as_str));
         let emojis = convert::emojis(&note.emojis, &texts, allow_http, now);
         Ok((edit, emojis))
     })

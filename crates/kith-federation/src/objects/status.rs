@@ -66,6 +66,8 @@ pub fn note_out(
             format!("#{name}"),
         ));
     }
+    let poll = polls::of_status(conn, status.id)?;
+    let titles = poll.as_ref().map(Poll::titles).unwrap_or_default();
     let visibility = Visibility::of(status);
     let followers = author.followers_url.clone().unwrap_or_default();
     let (to, cc) = addressing(visibility, &followers, &mentioned_ids);
@@ -85,11 +87,9 @@ pub fn note_out(
         cc,
         tags,
         emojis: if status.local {
-            crate::objects::emoji::local_emoji_tags(
-                conn,
-                &[&status.content, &status.spoiler_text],
-                &author_base(author),
-            )?
+            let mut texts = vec![status.content.as_str(), status.spoiler_text.as_str()];
+            texts.extend(titles.iter().map(String::as_str));
+            crate::objects::emoji::local_emoji_tags(conn, &texts, &author_base(author))?
         } else {
             Vec::new()
         },
@@ -98,9 +98,7 @@ pub fn note_out(
             .iter()
             .map(|(_, m)| document(m, &author_base(author)))
             .collect(),
-        question: polls::of_status(conn, status.id)?
-            .as_ref()
-            .map(question_out),
+        question: poll.as_ref().map(question_out),
     })
 }
 
@@ -176,10 +174,16 @@ pub async fn store_remote_note(
         convert::off_thread(move || {
             let now = Utc::now();
             let new = convert::note_to_status(&note, &author, now)?;
-            let texts = [
+            // A poll's options may name emoji too.
+            let mut texts = vec![
                 new.status.content.as_str(),
                 new.status.spoiler_text.as_str(),
             ];
+            texts.extend(
+                new.poll
+                    .iter()
+                    .flat_map(|p| p.titles.iter().map(String::as_str)),
+            );
             let emojis = convert::emojis(&note.emojis, &texts, allow_http, now);
             Ok((new, emojis))
         })

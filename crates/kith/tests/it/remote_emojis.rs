@@ -151,6 +151,32 @@ async fn local_emoji_travel_to_another_kith() {
         .unwrap();
     assert_eq!(own, json!([]));
 
+    // A poll whose option names it: the poll's `emojis` carry it, on A and on B.
+    let poll = ana
+        .post(
+            "/api/v1/statuses",
+            json!({"status": "which?", "poll": {"options": ["tea :kith_tea:", "coffee"], "expires_in": 3600}}),
+        )
+        .await;
+    assert_eq!(shortcodes(&poll["poll"]["emojis"]), ["kith_tea"], "{poll}");
+    let poll_uri = poll["uri"].as_str().unwrap().to_owned();
+    let seen_poll = eventually("ana's poll in bo's home", || async {
+        let home = bo.json("/api/v1/timelines/home").await;
+        home.as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["uri"] == poll_uri.as_str())
+            .cloned()
+    })
+    .await;
+    assert_eq!(
+        shortcodes(&seen_poll["emojis"]),
+        ["kith_tea"],
+        "{seen_poll}"
+    );
+    assert_eq!(shortcodes(&seen_poll["poll"]["emojis"]), ["kith_tea"]);
+    assert_eq!(seen_poll["poll"]["emojis"][0]["url"], tea_url.as_str());
+
     // An edit that drops the emoji drops it on B too.
     let id = post["id"].as_str().unwrap();
     let res = client()
