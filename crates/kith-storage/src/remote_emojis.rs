@@ -26,8 +26,9 @@ pub struct RemoteEmoji {
     pub updated_at: NaiveDateTime,
 }
 
-/// Stores these emoji of `domain` (the row of a known domain and shortcode takes the new image
-/// and dates) and returns their ids, in order.
+/// Stores these emoji of `domain` and returns their ids, in order. A known domain and
+/// shortcode takes the new image unless what it has is newer (an old post delivered late does
+/// not bring back an old image), as Mastodon does.
 pub fn upsert(
     conn: &mut DbConn,
     domain: &str,
@@ -39,6 +40,18 @@ pub fn upsert(
             domain: domain.to_owned(),
             ..e.clone()
         };
+        let known = remote_emojis::table
+            .filter(remote_emojis::domain.eq(domain))
+            .filter(remote_emojis::shortcode.eq(&row.shortcode))
+            .select((remote_emojis::id, remote_emojis::updated_at))
+            .first::<(i64, NaiveDateTime)>(conn)
+            .optional()?;
+        if let Some((id, updated_at)) = known {
+            if updated_at > row.updated_at {
+                ids.push(id);
+                continue;
+            }
+        }
         let insert = diesel::insert_into(remote_emojis::table)
             .values(&row)
             .on_conflict((remote_emojis::domain, remote_emojis::shortcode))

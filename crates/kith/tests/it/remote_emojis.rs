@@ -343,6 +343,21 @@ async fn hostile_emoji_tags_are_capped_and_refused() {
             shown["emojis"][0]["url"],
             format!("{evil}/new7.png").as_str()
         );
+        // A late post with an older version of the emoji does not bring its old image back.
+        let mut old = emoji_tag("e7", &format!("{evil}/old7.png"));
+        old["updated"] = json!("2020-01-01T00:00:00Z");
+        assert_eq!(
+            eve.send(i, &eve.post(2, "<p>:e7:</p>", vec![old])).await,
+            202
+        );
+        let late = status_id(i, &format!("{}/notes/2", eve.id)).await;
+        for id in [&id, &late] {
+            let shown = carl.json(&format!("/api/v1/statuses/{id}")).await;
+            assert_eq!(
+                shown["emojis"][0]["url"],
+                format!("{evil}/new7.png").as_str()
+            );
+        }
 
         // Another server whose media is rejected: its emoji go, and new ones are not kept.
         let pics = Fake::start().await;
