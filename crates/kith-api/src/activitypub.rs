@@ -22,6 +22,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         cfg.route(path, web::post().to(receive));
     }
     cfg.route("/users/{username}/statuses/{id}", web::get().to(note))
+        .route("/emojis/{id}", web::get().to(emoji))
         .route("/users/{username}/outbox", web::get().to(outbox))
         .route("/users/{username}/followers", web::get().to(followers))
         .route("/users/{username}/following", web::get().to(following));
@@ -168,6 +169,21 @@ pub(crate) async fn note_response(
         })
         .await?
         .ok_or(ApiError::NotFound)?;
+    Ok(activity_json(with_context(body)))
+}
+
+/// One of this instance's custom emoji as an `Emoji` object (the `id` its tags carry), as
+/// Mastodon serves `/emojis/ID`.
+async fn emoji(req: HttpRequest, path: web::Path<String>, data: Data) -> ApiResult<HttpResponse> {
+    check_fetch(&req, &data).await?;
+    let id: i64 = path.into_inner().parse().map_err(|_| ApiError::NotFound)?;
+    let base = data.urls.base().to_string();
+    let body = data
+        .db
+        .read(move |c| kith_storage::custom_emojis::by_id(c, id).optional())
+        .await?
+        .ok_or(ApiError::NotFound)
+        .map(|e| kith_federation::objects::emoji::emoji_out(&e, &base).to_json())?;
     Ok(activity_json(with_context(body)))
 }
 

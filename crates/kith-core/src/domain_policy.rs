@@ -228,8 +228,8 @@ pub fn remove(conn: &mut DbConn, actor: i64, id: i64) -> Result<DomainPolicy, St
 
 /// The one-off effects of a suspension, in the caller's transaction: follows between local
 /// accounts and the domain's accounts are severed both ways and queued deliveries to it are
-/// dropped; with a suspension or `reject_media`, the attachments, avatars and headers kept of
-/// its accounts are forgotten. (What it refuses from now on is decided by [`refuses`] on every request.)
+/// dropped; with a suspension or `reject_media`, the attachments, avatars, headers and custom
+/// emoji kept of its accounts are forgotten. (What it refuses from now on is decided by [`refuses`] on every request.)
 pub fn apply_effects(conn: &mut DbConn, policy: &DomainPolicy) -> Result<(), StorageError> {
     if severity_of(policy) == Severity::Suspend {
         let severed = store::sever_follows(conn, &policy.domain)?;

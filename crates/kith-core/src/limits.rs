@@ -3,8 +3,7 @@
 //! Mastodon does); only a post whose id itself is too long is refused. Rendering applies the
 //! same caps again, so rows stored before a cap existed cannot make a page large either.
 //! The limits on what local people write (`MAX_STATUS_CHARS`) are here too, and
-//! `/api/v2/instance` publishes them. Kith reads no `Emoji` tags from remote posts yet, so
-//! there is nothing of them to cap.
+//! `/api/v2/instance` publishes them.
 
 /// The longest post content kept, in characters of sanitized HTML.
 pub const MAX_CONTENT_CHARS: usize = 100_000;
@@ -25,6 +24,10 @@ pub const MAX_MENTIONS: usize = 100;
 /// URLs; an actor's avatar, header, profile and collection URLs); longer optional ones are
 /// dropped, and a post or actor whose id (or an actor whose inbox) is longer is refused.
 pub const MAX_URL_BYTES: usize = 2_048;
+/// Remote custom emoji (`Emoji` tags) kept per post or actor; a shortcode is also at most
+/// [`crate::custom_emojis::valid_shortcode`]'s 64 characters of `[a-zA-Z0-9_]`, and its image
+/// URL at most [`MAX_URL_BYTES`].
+pub const MAX_EMOJIS: usize = 50;
 /// The longest language tag kept, in bytes.
 pub const MAX_LANGUAGE_BYTES: usize = 16;
 /// The longest display name kept from a remote actor, in characters.

@@ -4,6 +4,7 @@
 //! Nothing here reads or writes the database or the network; storing and fan-out happen after,
 //! in `objects::status`.
 
+use crate::protocol::emoji::EmojiIn;
 use crate::protocol::note::{is_public, visibility_of, Attachment, NoteIn, Tag};
 use crate::protocol::question::QuestionIn;
 use crate::protocol::values::{single_line, truncate_chars};
@@ -11,10 +12,12 @@ use crate::FederationError;
 use chrono::{DateTime, Utc};
 use kith_core::html::{html_to_text, sanitize_remote, sanitize_remote_within};
 use kith_core::limits::{
-    MAX_ATTACHMENTS, MAX_CONTENT_CHARS, MAX_DESCRIPTION_CHARS, MAX_HASHTAGS, MAX_LANGUAGE_BYTES,
-    MAX_MENTIONS, MAX_POLL_OPTIONS, MAX_POLL_OPTION_CHARS, MAX_SUMMARY_CHARS, MAX_URL_BYTES,
+    MAX_ATTACHMENTS, MAX_CONTENT_CHARS, MAX_DESCRIPTION_CHARS, MAX_EMOJIS, MAX_HASHTAGS,
+    MAX_LANGUAGE_BYTES, MAX_MENTIONS, MAX_POLL_OPTIONS, MAX_POLL_OPTION_CHARS, MAX_SUMMARY_CHARS,
+    MAX_URL_BYTES,
 };
 use kith_storage::accounts::Account;
+use kith_storage::remote_emojis::RemoteEmoji;
 use kith_storage::statuses::{Status, StatusEdit};
 
 /// A remote post as Kith would store it.
@@ -138,6 +141,67 @@ pub fn note_to_status(
         hashtags,
         poll: note.question.as_ref().map(|q| question_to_poll(q, now)),
     })
+}
+
+/// The remote custom emoji kept of `tags` (a post's or actor's `Emoji` tags) for `texts` (the
+/// stored text they decorate: content and content warning, or display name and bio), received
+/// at `now`: a valid shortcode (`kith_core::custom_emojis::valid_shortcode`, colons around it
+/// or not) that `texts` use, each once, with an image URL that is https (http too when
+/// `allow_http`, in dev mode) and at most [`MAX_URL_BYTES`]; at most [`MAX_EMOJIS`]. The rows'
+/// `domain` is left empty: the storing code puts the author's.
+pub fn emojis(
+    tags: &[EmojiIn],
+    texts: &[&str],
+    allow_http: bool,
+    now: DateTime<Utc>,
+) -> Vec<RemoteEmoji> {
+    let used: Vec<String> = texts
+        .iter()
+        .flat_map(|t| kith_storage::custom_emojis::shortcodes_in(t))
+        .collect();
+    let scheme_ok = |u: &url::Url| u.scheme() == "https" || (allow_http && u.scheme() == "http");
+    let mut kept: Vec<RemoteEmoji> = Vec::new();
+    for tag in tags {
+        if kept.len() == MAX_EMOJIS {
+            break;
+        }
+        let name = tag.name.strip_prefix(':').unwrap_or(&tag.name);
+        let name = name.strip_suffix(':').unwrap_or(name);
+        if !kith_core::custom_emojis::valid_shortcode(name)
+            || !used.iter().any(|u| u == name)
+            || kept.iter().any(|k| k.shortcode == name)
+        {
+            continue;
+        }
+        let Some(url) = tag
+            .url
+            .as_deref()
+            .filter(|u| fits(u))
+            .and_then(|u| url::Url::parse(u).ok())
+            .filter(scheme_ok)
+        else {
+            continue;
+        };
+        kept.push(RemoteEmoji {
+            id: kith_storage::id::new_id(),
+            domain: String::new(),
+            shortcode: name.to_owned(),
+            ap_id: tag
+                .id
+                .as_deref()
+                .filter(|u| fits(u))
+                .and_then(|u| url::Url::parse(u).ok())
+                .filter(|u| matches!(u.scheme(), "http" | "https"))
+                .map(String::from),
+            image_url: url.to_string(),
+            media_type: tag
+                .media_type
+                .clone()
+                .filter(|m| m.len() <= 255 && m.starts_with("image/") && !m.contains('\0')),
+            updated_at: tag.updated.filter(|u| *u < now).unwrap_or(now).naive_utc(),
+        });
+    }
+    kept
 }
 
 /// Runs a conversion on the blocking pool: cleaning HTML costs more than linear time in the
@@ -328,6 +392,91 @@ mod tests {
         let new = note_to_status(&note, &who, Utc::now()).unwrap();
         assert!(new.status.sensitive && !new.status.spoiler_text.is_empty());
         assert!(new.status.attachments.contains("\"description\""));
+    }
+
+    /// The `Emoji` tags of Mastodon's and Misskey's notes are kept for the text they decorate.
+    #[test]
+    fn fixture_emoji_tags_are_kept() {
+        for (file, want) in [
+            (
+                "mastodon/create_note_emoji.json",
+                vec![
+                    ("blobcat", "https://files.mastodon.example/custom_emojis/images/000/004/212/original/6c7a1f0b2e9d.png"),
+                    ("blobcat_tea", "https://files.mastodon.example/custom_emojis/images/000/004/213/original/0d4e55aa1c3b.gif"),
+                ],
+            ),
+            (
+                "misskey/create_note_emoji.json",
+                vec![
+                    ("ablobcatwave", "https://misskey.example/files/webpublic-3f1d2b8c-5a7e-4c2a-9b1e-0c6d8e2f4a11"),
+                    ("resonyance", "https://misskey.example/files/7b2e9c41-1d0a-4f3e-8c55-2a9d6e0b7f33"),
+                ],
+            ),
+        ] {
+            let doc = read(&fixtures().join(file));
+            let note = parse_note(&doc["object"]).unwrap();
+            let who = author(note.attributed_to.as_str(), None);
+            let new = note_to_status(&note, &who, Utc::now()).unwrap();
+            let s = &new.status;
+            let kept = emojis(&note.emojis, &[&s.content, &s.spoiler_text], false, Utc::now());
+            let got: Vec<(&str, &str)> = kept
+                .iter()
+                .map(|e| (e.shortcode.as_str(), e.image_url.as_str()))
+                .collect();
+            let mut want = want;
+            want.sort_unstable();
+            let mut got = got;
+            got.sort_unstable();
+            assert_eq!(got, want, "{file}");
+            assert!(kept.iter().all(|e| e.ap_id.is_some()
+                && e.media_type.is_some()
+                && e.updated_at < Utc::now().naive_utc()));
+        }
+    }
+
+    /// Hostile `Emoji` tags: too many, bad shortcodes, bad URLs, not in the text.
+    #[test]
+    fn hostile_emoji_tags_are_refused_or_capped() {
+        let tag = |name: &str, url: &str| EmojiIn {
+            name: name.into(),
+            id: None,
+            url: Some(url.into()),
+            media_type: Some("image/png".into()),
+            updated: Some(Utc::now() + chrono::Duration::days(400)),
+        };
+        let now = Utc::now();
+        let many: Vec<EmojiIn> = (0..500)
+            .map(|n| tag(&format!(":e{n}:"), &format!("https://e.example/{n}.png")))
+            .collect();
+        let text: String = (0..500).map(|n| format!(":e{n}: ")).collect();
+        let kept = emojis(&many, &[&text], false, now);
+        assert_eq!(kept.len(), MAX_EMOJIS);
+        // A date in the future is taken as now.
+        assert!(kept.iter().all(|e| e.updated_at == now.naive_utc()));
+        let long = "a".repeat(65);
+        let bad = [
+            tag(":bad-code:", "https://e.example/1.png"),
+            tag(&format!(":{long}:"), "https://e.example/1.png"),
+            tag(":x:", "https://e.example/1.png"),
+            tag(":js:", "javascript:alert(1)"),
+            tag(":plain:", "http://e.example/1.png"),
+            tag(":data:", "data:image/png;base64,AAAA"),
+            tag(":absent:", "https://e.example/1.png"),
+            tag(
+                ":huge:",
+                &format!("https://e.example/{}", "x".repeat(MAX_URL_BYTES)),
+            ),
+        ];
+        let text = format!(":bad-code: :{long}: :x: :js: :plain: :data: :huge:");
+        assert!(emojis(&bad, &[&text], false, now).is_empty());
+        // In dev mode, http is allowed; a repeated shortcode counts once.
+        let twice = [
+            tag(":plain:", "http://e.example/1.png"),
+            tag("plain", "http://e.example/2.png"),
+        ];
+        let kept = emojis(&twice, &[":plain:"], true, now);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].image_url, "http://e.example/1.png");
     }
 
     #[test]

@@ -2,4 +2,5 @@
 //! rows and the wire shapes in `protocol`.
 
 pub mod account;
+pub mod emoji;
 pub mod status;

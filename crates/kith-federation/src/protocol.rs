@@ -3,6 +3,7 @@
 //! expected) and strict about what matters for safety (ids, keys).
 
 pub mod actor;
+pub mod emoji;
 pub mod note;
 pub mod question;
 pub mod values;
@@ -19,7 +20,8 @@ pub fn federation_context() -> serde_json::Value {
             "toot": "http://joinmastodon.org/ns#",
             "discoverable": "toot:discoverable",
             "indexable": "toot:indexable",
-            "votersCount": "toot:votersCount"
+            "votersCount": "toot:votersCount",
+            "Emoji": "toot:Emoji"
         }
     ])
 }

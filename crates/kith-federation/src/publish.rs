@@ -572,7 +572,7 @@ pub async fn update_profile(
     record(data, move |c| {
         let edited = accounts::update_profile(c, me.id, &changes)?;
         // Serializing a plain struct cannot fail; if it ever did, the edit is rolled back.
-        let person = serde_json::to_value(actor.edited(edited.clone()).to_actor())
+        let person = serde_json::to_value(actor.edited(edited.clone()).to_actor_with_emojis(c)?)
             .map_err(|e| StorageError::Task(format!("cannot serialize the actor: {e}")))?;
         let update = outbound::update_person(&urls, &edited, person);
         outbound::send(

@@ -38,6 +38,14 @@ pub fn by_shortcode(conn: &mut DbConn, shortcode: &str) -> Result<CustomEmoji, S
         .first(conn)?)
 }
 
+/// The emoji with this id.
+pub fn by_id(conn: &mut DbConn, id: i64) -> Result<CustomEmoji, StorageError> {
+    Ok(custom_emojis::table
+        .filter(custom_emojis::id.eq(id))
+        .select(CustomEmoji::as_select())
+        .first(conn)?)
+}
+
 /// Every emoji, by shortcode.
 pub fn all(conn: &mut DbConn) -> Result<Vec<CustomEmoji>, StorageError> {
     Ok(custom_emojis::table

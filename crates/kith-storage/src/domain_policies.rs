@@ -222,11 +222,12 @@ pub fn drop_deliveries(conn: &mut DbConn, domain: &str) -> Result<usize, Storage
     Ok(diesel::delete(deliveries::table.filter(deliveries::host.eq_any(doomed))).execute(conn)?)
 }
 
-/// Forgets the media of the accounts on `domain` or its subdomains: their posts' attachments
-/// and their avatars and headers (Kith keeps remote media as links, so nothing else is
-/// cached). Returns how many accounts were covered.
+/// Forgets the media of the accounts on `domain` or its subdomains: their posts' attachments,
+/// their avatars and headers, and the domain's custom emoji (Kith keeps remote media as links,
+/// so nothing else is cached). Returns how many accounts were covered.
 pub fn strip_media(conn: &mut DbConn, domain: &str) -> Result<usize, StorageError> {
     use crate::schema::statuses;
+    crate::remote_emojis::forget_domain(conn, domain)?;
     let remote = remote_account_ids(conn, domain)?;
     for chunk in remote.chunks(500) {
         diesel::update(accounts::table.filter(accounts::id.eq_any(chunk)))

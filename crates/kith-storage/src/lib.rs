@@ -32,6 +32,7 @@ pub mod polls;
 mod pool;
 pub mod rate_limits;
 pub mod received_flags;
+pub mod remote_emojis;
 pub mod scheduled;
 pub mod schema;
 pub mod settings;

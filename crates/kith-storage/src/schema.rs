@@ -878,3 +878,29 @@ diesel::table! {
         first_seen_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    remote_emojis (id) {
+        id -> BigInt,
+        domain -> Text,
+        shortcode -> Text,
+        ap_id -> Nullable<Text>,
+        image_url -> Text,
+        media_type -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    status_emojis (status_id, emoji_id) {
+        status_id -> BigInt,
+        emoji_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    account_emojis (account_id, emoji_id) {
+        account_id -> BigInt,
+        emoji_id -> BigInt,
+    }
+}

@@ -125,12 +125,17 @@ def test_every_endpoint_answers_in_the_mastodon_schema(kith_factory, request):
     call("POST", f"/api/v1/accounts/{ids['bob']}/follow")
     call("POST", f"/api/v1/accounts/{ids['cat']}/follow")
     call("POST", f"/api/v1/accounts/{ids['ana']}/follow", "bob")
-    call("PATCH", "/api/v1/accounts/update_credentials", data={"locked": "true"})
+    # A local custom emoji in ana's name and posts, so Status and Account carry `emojis`.
+    (kith.workdir / "walk_tea.png").write_bytes(png(8, 8))
+    kith.cli("admin", "emoji", "add", "walk_tea", str(kith.workdir / "walk_tea.png"), "--as", "ana")
+    call("PATCH", "/api/v1/accounts/update_credentials", data={"locked": "true", "display_name": "Ana :walk_tea:"})
     call("POST", f"/api/v1/accounts/{ids['ana']}/follow", "cat")
     call("POST", f"/api/v1/accounts/{ids['ana']}/follow", "dan")
     media = call("POST", "/api/v1/media", files={"file": ("a.png", png(8, 6), "image/png")},
                  data={"description": "a gradient"})
-    post = call("POST", "/api/v1/statuses", data={"status": "hello #walk @bob", "media_ids[]": media["id"]})
+    post = call("POST", "/api/v1/statuses", data={"status": "hello :walk_tea: #walk @bob", "media_ids[]": media["id"]})
+    assert [e["shortcode"] for e in post["emojis"]] == ["walk_tea"], post
+    assert [e["shortcode"] for e in post["account"]["emojis"]] == ["walk_tea"], post["account"]
     loose = call("POST", "/api/v1/media", files={"file": ("b.png", png(6, 6), "image/png")})  # attached to nothing
     spare = call("POST", "/api/v1/statuses", data={"status": "spare"})["id"]
     bobs = [call("POST", "/api/v1/statuses", "bob", data={"status": f"bob's {k}"})["id"] for k in range(2)]

@@ -4,7 +4,8 @@
 //
 // A real Kith instance (driven through its Mastodon client API) and a real Fedify peer
 // (peer.mjs, driven through /_control) follow each other, post with every visibility,
-// reply, like, boost, edit, delete, update a profile, unfollow, and report each other (Flags).
+// reply, like, boost, edit, delete, update a profile, unfollow, report each other (Flags) and
+// send custom emoji both ways.
 //
 // Environment:
 //   KITH_BIN                 path to the kith binary (required)
@@ -809,6 +810,65 @@ test("10. a mention from a Fedify account newer than cy's threshold is held as a
   assert.ok(released.some((n) => n.status?.uri === held.id), "released once accepted");
   const left = await kithOk("GET", "/api/v1/notifications/requests", { token: cyToken });
   assert.deepEqual(left, []);
+});
+
+// ---------------------------------------------------------------------------
+// 11. Custom emoji both ways
+
+test("11. custom emoji both ways: Fedify's Emoji tag shows in Kith's `emojis`; Kith's Note and actor carry Emoji tags Fedify reads", async () => {
+  const env = {
+    ...process.env,
+    KITH_DEV_MODE: "true",
+    KITH_BIND: `127.0.0.1:${KITH_PORT}`,
+    KITH_DOMAIN: `localhost:${KITH_PORT}`,
+    KITH_DATA_DIR: path.join(tmp, "data"),
+    KITH_DATABASE_URL: DATABASE_URL,
+  };
+  // A 1x1 PNG, added as the local emoji :kith_wave: by an admin.
+  const png = path.join(tmp, "wave.png");
+  fs.writeFileSync(png, Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==", "base64"));
+  await kithCommand(env, tmp, ["admin", "create-user", "root", "--password", "correct horse battery", "--role", "admin"]);
+  await kithCommand(env, tmp, ["admin", "emoji", "add", "kith_wave", png, "--as", "root"]);
+
+  // Fedify -> Kith: alice's note names :fedi_cat: with an Emoji tag.
+  const catUrl = `${PEER}/emoji/fedi_cat.png`;
+  const note = await peerOk("POST", "/_control/post", {
+    content: `<p>meow :fedi_cat: ${RUN}</p>`, visibility: "public", mention: ANA_ACTOR,
+    emojis: [{ name: "fedi_cat", url: catUrl, mediaType: "image/png" }],
+  });
+  const status = await eventually("alice's emoji note on Kith", async () => {
+    const found = await kithOk("GET", `/api/v2/search?q=${encodeURIComponent(note.id)}&resolve=true&type=statuses`, { token: anaToken });
+    return found.statuses?.[0] ?? { done: false, last: found };
+  });
+  assert.deepEqual(status.emojis, [{ shortcode: "fedi_cat", url: catUrl, static_url: catUrl, visible_in_picker: false }], JSON.stringify(status));
+
+  // Kith -> Fedify: ana uses :kith_wave: in her name and in a post mentioning alice.
+  const me = await kithOk("PATCH", "/api/v1/accounts/update_credentials", { token: anaToken, body: { display_name: "Ana :kith_wave:" } });
+  assert.deepEqual(me.emojis.map((e) => e.shortcode), ["kith_wave"], JSON.stringify(me));
+  const waveUrl = me.emojis[0].url;
+  assert.ok(waveUrl.startsWith(`${KITH}/media/`), waveUrl);
+  const post = await kithOk("POST", "/api/v1/statuses", { token: anaToken, body: { status: `${ALICE_HANDLE} hi :kith_wave: ${RUN}` } });
+  assert.deepEqual(post.emojis.map((e) => e.shortcode), ["kith_wave"]);
+  const created = await peerReceived("Create of ana's emoji post", "Create", (e) => e.actor === ANA_ACTOR && idOf(e.raw?.object) === post.uri);
+  const sent = asArray(created.raw.object.tag).find((t) => t.type === "Emoji");
+  assert.ok(sent, `no Emoji tag in ${JSON.stringify(created.raw.object.tag)}`);
+  assert.equal(sent.name, ":kith_wave:");
+  assert.equal(sent.icon?.url, waveUrl);
+  assert.ok(sent.id?.startsWith(`${KITH}/emojis/`), sent.id);
+  assert.ok(JSON.stringify(created.raw["@context"]).includes("toot:Emoji"), "the context defines Emoji");
+  // Fedify reads them as vocab Emoji objects, on the Note and on ana's actor.
+  for (const url of [post.uri, ANA_ACTOR]) {
+    const parsed = await peerOk("GET", `/_control/emojis?url=${encodeURIComponent(url)}`);
+    assert.equal(parsed.length, 1, `${url}: ${JSON.stringify(parsed)}`);
+    assert.equal(parsed[0].name, ":kith_wave:");
+    assert.equal(parsed[0].id, sent.id);
+    assert.equal(parsed[0].icon?.url, waveUrl);
+    assert.equal(parsed[0].icon?.mediaType, "image/png");
+  }
+  // The emoji's id dereferences to the same Emoji.
+  const doc = await fetch(sent.id, { headers: { Accept: "application/activity+json" } }).then((r) => r.json());
+  assert.equal(doc.type, "Emoji");
+  assert.equal(doc.icon?.url, waveUrl);
 });
 
 // ---------------------------------------------------------------------------

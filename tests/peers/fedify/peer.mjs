@@ -88,7 +88,7 @@ const {
 } = await import("@fedify/fedify");
 const vocab = await import("@fedify/vocab");
 const {
-  Accept, Activity, Announce, Block, Create, Delete, Endpoints, Follow, Like,
+  Accept, Activity, Announce, Block, Create, Delete, Emoji, Endpoints, Follow, Image, Like,
   Mention, Note, Person, Reject, Tombstone, Undo, Update, PUBLIC_COLLECTION,
   isActor,
 } = vocab;
@@ -679,6 +679,24 @@ const routes = {
     return [200, await obj.toJsonLd({ contextLoader: ctx.contextLoader })];
   },
 
+  // The custom emoji Fedify reads in an object's tags (as vocab `Emoji` objects).
+  "GET /_control/emojis": async (_b, q) => {
+    const ctx = controlContext();
+    const obj = await lookup(ctx, q.get("url") ?? "");
+    const out = [];
+    for await (const tag of obj.getTags({ contextLoader: ctx.contextLoader, documentLoader: ctx.documentLoader })) {
+      if (!(tag instanceof Emoji)) continue;
+      const icon = await tag.getIcon({ contextLoader: ctx.contextLoader, documentLoader: ctx.documentLoader });
+      out.push({
+        id: tag.id?.href ?? null,
+        name: tag.name?.toString() ?? null,
+        updated: tag.updated?.toString() ?? null,
+        icon: icon ? { url: icon.url?.href ?? null, mediaType: icon.mediaType ?? null } : null,
+      });
+    }
+    return [200, out];
+  },
+
   "POST /_control/reset": async () => {
     state.received.length = 0;
     state.unverified.length = 0;
@@ -764,6 +782,15 @@ const routes = {
       href: a.id,
       name: `@${a.preferredUsername ?? "unknown"}@${a.id.host}`,
     }));
+    // Custom emoji: {name, url, mediaType} each, sent as Mastodon's `Emoji` tags.
+    for (const e of b.emojis ?? []) {
+      tags.push(new Emoji({
+        id: new URL(`${ORIGIN}/emojis/${e.name}`),
+        name: `:${e.name}:`,
+        updated: published,
+        icon: new Image({ url: new URL(e.url), mediaType: e.mediaType ?? "image/png" }),
+      }));
+    }
     let content = b.content ?? "<p>Hello from Fedify</p>";
     const note = new Note({
       id: noteId,

@@ -107,14 +107,73 @@ pub struct Notification {
     pub moderation_warning: Option<super::admin::AccountWarningEntity>,
 }
 
-/// An account with its counts.
+/// An account with its counts and custom emoji.
 pub fn account_view(
     c: &mut DbConn,
     row: &AccountRow,
     urls: &InstanceUrls,
 ) -> Result<Account, StorageError> {
     let stats = accounts::stats(c, row.id)?;
-    Ok(with_stats(row, &stats, urls))
+    let emojis = account_emojis(c, &[row], urls)?;
+    Ok(with_stats(row, &stats, &emojis, urls))
+}
+
+/// The custom emoji of these accounts' names and bios, by account, in at most three queries:
+/// a local account's are this instance's emoji its text names, a remote account's those its
+/// actor's `Emoji` tags gave (`kith_storage::remote_emojis`).
+pub fn account_emojis(
+    c: &mut DbConn,
+    rows: &[&AccountRow],
+    urls: &InstanceUrls,
+) -> Result<HashMap<i64, Vec<Value>>, StorageError> {
+    let mut out: HashMap<i64, Vec<Value>> = HashMap::new();
+    let remote: Vec<i64> = rows
+        .iter()
+        .filter(|a| !a.is_local())
+        .map(|a| a.id)
+        .collect();
+    for (id, list) in kith_storage::remote_emojis::of_accounts(c, &remote)? {
+        out.insert(id, list.iter().map(remote_emoji).collect());
+    }
+    let local_codes: Vec<(i64, Vec<String>)> = rows
+        .iter()
+        .filter(|a| a.is_local())
+        .map(|a| (a.id, texts_codes(&[&a.display_name, &a.note])))
+        .filter(|(_, codes)| !codes.is_empty())
+        .collect();
+    let mut all: Vec<String> = local_codes.iter().flat_map(|(_, c)| c.clone()).collect();
+    all.sort_unstable();
+    all.dedup();
+    let found: HashMap<String, kith_storage::custom_emojis::CustomEmoji> =
+        kith_storage::custom_emojis::by_shortcodes(c, &all)?
+            .into_iter()
+            .map(|e| (e.shortcode.clone(), e))
+            .collect();
+    for (id, codes) in local_codes {
+        let list: Vec<Value> = codes
+            .iter()
+            .filter_map(|code| found.get(code))
+            .map(|e| custom_emoji(e, urls))
+            .collect();
+        if !list.is_empty() {
+            out.insert(id, list);
+        }
+    }
+    Ok(out)
+}
+
+/// The `:shortcode:`s of several texts, each once, in order.
+fn texts_codes(texts: &[&str]) -> Vec<String> {
+    let mut codes: Vec<String> = Vec::new();
+    for code in texts
+        .iter()
+        .flat_map(|t| kith_storage::custom_emojis::shortcodes_in(t))
+    {
+        if !codes.contains(&code) {
+            codes.push(code);
+        }
+    }
+    codes
 }
 
 /// Several accounts with their counts, in the order given (one query for all the counts).
@@ -125,9 +184,13 @@ pub fn accounts_view(
 ) -> Result<Vec<Account>, StorageError> {
     let ids: Vec<i64> = rows.iter().map(|a| a.id).collect();
     let stats = by_account(accounts::stats_of(c, &ids)?);
+    let emojis = account_emojis(c, &rows.iter().collect::<Vec<_>>(), urls)?;
     Ok(rows
         .iter()
-        .map(|row| with_stats(row, &stats.get(&row.id).copied().unwrap_or_default(), urls))
+        .map(|row| {
+            let counts = stats.get(&row.id).copied().unwrap_or_default();
+            with_stats(row, &counts, &emojis, urls)
+        })
         .collect())
 }
 
@@ -138,10 +201,16 @@ pub fn accounts_by_ids_view(
     ids: &[i64],
     urls: &InstanceUrls,
 ) -> Result<Vec<Account>, StorageError> {
-    let mut found: HashMap<i64, Account> = accounts::with_stats_by_ids(c, ids)?
-        .into_iter()
-        .map(|(a, stats)| (a.id, with_stats(&a, &stats.unwrap_or_default(), urls)))
-        .collect();
+    let mut found: HashMap<i64, Account> = {
+        let rows = accounts::with_stats_by_ids(c, ids)?;
+        let emojis = account_emojis(c, &rows.iter().map(|(a, _)| a).collect::<Vec<_>>(), urls)?;
+        rows.into_iter()
+            .map(|(a, stats)| {
+                let account = with_stats(&a, &stats.unwrap_or_default(), &emojis, urls);
+                (a.id, account)
+            })
+            .collect()
+    };
     Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
 }
 
@@ -149,12 +218,29 @@ fn by_account(stats: Vec<AccountStats>) -> HashMap<i64, AccountStats> {
     stats.into_iter().map(|s| (s.account_id, s)).collect()
 }
 
-fn with_stats(row: &AccountRow, stats: &AccountStats, urls: &InstanceUrls) -> Account {
+fn with_stats(
+    row: &AccountRow,
+    stats: &AccountStats,
+    emojis: &HashMap<i64, Vec<Value>>,
+    urls: &InstanceUrls,
+) -> Account {
     let mut account = account_to_api(row, Counts::from(stats), urls);
+    account.emojis = emojis.get(&row.id).cloned().unwrap_or_default();
     account.last_status_at = stats
         .last_status_at
         .map(|t| t.format("%Y-%m-%d").to_string());
     account
+}
+
+/// Mastodon's `CustomEmoji` for another server's emoji, shown by its image URL (Kith keeps
+/// no copy), never in the picker.
+pub fn remote_emoji(e: &kith_storage::remote_emojis::RemoteEmoji) -> Value {
+    serde_json::json!({
+        "shortcode": e.shortcode,
+        "url": e.image_url,
+        "static_url": e.image_url,
+        "visible_in_picker": false,
+    })
 }
 
 /// Mastodon's `CustomEmoji` for one of this instance's emoji (its image served at `/media/…`).
@@ -381,6 +467,10 @@ struct Related {
     media: HashMap<i64, Vec<kith_storage::media::Media>>,
     /// This instance's custom emoji named in the local statuses, by shortcode.
     emojis: HashMap<String, kith_storage::custom_emojis::CustomEmoji>,
+    /// The remote statuses' custom emoji (their `Emoji` tags), by status.
+    remote_emojis: HashMap<i64, Vec<kith_storage::remote_emojis::RemoteEmoji>>,
+    /// The authors' and mentioned accounts' custom emoji, by account.
+    account_emojis: HashMap<i64, Vec<Value>>,
     /// The viewer's favourites and boosts among these statuses.
     favourited: HashSet<i64>,
     reblogged: HashSet<i64>,
@@ -394,15 +484,29 @@ struct Related {
     muted: HashSet<String>,
 }
 
-/// The `:shortcode:`s in a status's content warning and text.
-fn emoji_codes(row: &StatusRow) -> Vec<String> {
-    let mut codes = kith_storage::custom_emojis::shortcodes_in(&row.spoiler_text);
-    for code in kith_storage::custom_emojis::shortcodes_in(&row.content) {
-        if !codes.contains(&code) {
-            codes.push(code);
-        }
-    }
-    codes
+/// The `:shortcode:`s in a status's content warning, text and poll options.
+fn emoji_codes(row: &StatusRow, poll: Option<&kith_storage::polls::Poll>) -> Vec<String> {
+    let titles = poll
+        .map(kith_storage::polls::Poll::titles)
+        .unwrap_or_default();
+    let mut texts: Vec<&str> = vec![&row.spoiler_text, &row.content];
+    texts.extend(titles.iter().map(String::as_str));
+    texts_codes(&texts)
+}
+
+/// Of a status's emoji, those its poll's options name (Mastodon's `Poll.emojis`).
+fn poll_emojis(poll: &kith_storage::polls::Poll, emojis: &[Value]) -> Vec<Value> {
+    let titles = poll.titles();
+    let codes = texts_codes(&titles.iter().map(String::as_str).collect::<Vec<_>>());
+    emojis
+        .iter()
+        .filter(|e| {
+            e["shortcode"]
+                .as_str()
+                .is_some_and(|c| codes.iter().any(|k| k == c))
+        })
+        .cloned()
+        .collect()
 }
 
 fn group<V>(pairs: impl IntoIterator<Item = (i64, V)>) -> HashMap<i64, Vec<V>> {
@@ -414,7 +518,12 @@ fn group<V>(pairs: impl IntoIterator<Item = (i64, V)>) -> HashMap<i64, Vec<V>> {
 }
 
 impl Related {
-    fn load(c: &mut DbConn, rows: &[StatusRow], viewer: Option<i64>) -> Result<Self, StorageError> {
+    fn load(
+        c: &mut DbConn,
+        rows: &[StatusRow],
+        viewer: Option<i64>,
+        urls: &InstanceUrls,
+    ) -> Result<Self, StorageError> {
         let original_ids: Vec<i64> = rows.iter().filter_map(|r| r.reblog_of_id).collect();
         let originals: HashMap<i64, StatusRow> = if original_ids.is_empty() {
             HashMap::new()
@@ -479,7 +588,7 @@ impl Related {
         // Local posts' `:shortcode:`s, all looked up at once.
         let mut codes: Vec<String> = Vec::new();
         for s in all.iter().filter(|s| s.local) {
-            codes.extend(emoji_codes(s));
+            codes.extend(emoji_codes(s, polls.get(&s.id)));
         }
         codes.sort_unstable();
         codes.dedup();
@@ -487,6 +596,13 @@ impl Related {
             .into_iter()
             .map(|e| (e.shortcode.clone(), e))
             .collect();
+        let remote_ids: Vec<i64> = all.iter().filter(|s| !s.local).map(|s| s.id).collect();
+        let remote_emojis = kith_storage::remote_emojis::of_statuses(c, &remote_ids)?;
+        let authors: Vec<&AccountRow> = all
+            .iter()
+            .filter_map(|s| accounts.get(&s.account_id))
+            .collect();
+        let account_emojis = account_emojis(c, &authors, urls)?;
         let muted = match viewer {
             Some(v) => {
                 let mut keys: Vec<String> = all.iter().map(|s| conversations::key_of(s)).collect();
@@ -502,6 +618,8 @@ impl Related {
             polls,
             own_votes,
             emojis,
+            remote_emojis,
+            account_emojis,
             muted,
             bookmarked,
             pinned,
@@ -555,6 +673,20 @@ impl Related {
                 name: name.clone(),
             })
             .collect();
+        let emojis: Vec<Value> = if row.local {
+            emoji_codes(row, self.polls.get(&row.id))
+                .iter()
+                .filter_map(|code| self.emojis.get(code))
+                .map(|e| custom_emoji(e, urls))
+                .collect()
+        } else {
+            self.remote_emojis
+                .get(&row.id)
+                .into_iter()
+                .flatten()
+                .map(remote_emoji)
+                .collect()
+        };
         // A boost shows the viewer's relation to the boosted post, as Mastodon does.
         let subject = row.reblog_of_id.unwrap_or(row.id);
         let count = |map: &HashMap<i64, i64>| map.get(&row.id).copied().unwrap_or(0);
@@ -564,7 +696,7 @@ impl Related {
             url: row.url.clone().or_else(|| Some(row.ap_id.clone())),
             created_at: timestamp(row.created_at),
             edited_at: row.edited_at.map(timestamp),
-            account: with_stats(author, &stats, urls),
+            account: with_stats(author, &stats, &self.account_emojis, urls),
             content: row.content.clone(),
             visibility: row.visibility.clone(),
             sensitive: row.sensitive,
@@ -573,30 +705,19 @@ impl Related {
             application: None,
             mentions,
             tags,
-            emojis: if row.local {
-                emoji_codes(row)
-                    .iter()
-                    .filter_map(|code| self.emojis.get(code))
-                    .map(|e| custom_emoji(e, urls))
-                    .collect()
-            } else {
-                Vec::new()
-            },
+            poll: self.polls.get(&row.id).map(|p| {
+                let own = viewer.map(|_| self.own_votes.get(&p.id).map_or(&[][..], Vec::as_slice));
+                let mut poll = super::poll::poll_to_api(p, own, viewer == Some(row.account_id));
+                poll.emojis = poll_emojis(p, &emojis);
+                serde_json::to_value(poll).unwrap_or_default()
+            }),
+            emojis,
             reblogs_count: count(&self.reblogs),
             favourites_count: count(&self.favourites),
             replies_count: count(&self.replies),
             in_reply_to_id: row.in_reply_to_id.map(|i| i.to_string()),
             in_reply_to_account_id: row.in_reply_to_account_id.map(|i| i.to_string()),
             reblog,
-            poll: self.polls.get(&row.id).map(|p| {
-                let own = viewer.map(|_| self.own_votes.get(&p.id).map_or(&[][..], Vec::as_slice));
-                serde_json::to_value(super::poll::poll_to_api(
-                    p,
-                    own,
-                    viewer == Some(row.account_id),
-                ))
-                .unwrap_or_default()
-            }),
             card: None,
             language: row.language.clone(),
             text: None,
@@ -643,7 +764,7 @@ fn render(
     } else {
         rows.to_vec()
     };
-    let related = Related::load(c, &kept, viewer)?;
+    let related = Related::load(c, &kept, viewer, urls)?;
     Ok(kept
         .iter()
         .filter_map(|row| related.status(row, viewer, urls))
@@ -708,10 +829,16 @@ pub fn notifications_view(
     let mut from_ids: Vec<i64> = rows.iter().map(|n| n.from_account_id).collect();
     from_ids.sort_unstable();
     from_ids.dedup();
-    let from: HashMap<i64, Account> = accounts::with_stats_by_ids(c, &from_ids)?
-        .into_iter()
-        .map(|(a, stats)| (a.id, with_stats(&a, &stats.unwrap_or_default(), urls)))
-        .collect();
+    let from: HashMap<i64, Account> = {
+        let rows = accounts::with_stats_by_ids(c, &from_ids)?;
+        let emojis = account_emojis(c, &rows.iter().map(|(a, _)| a).collect::<Vec<_>>(), urls)?;
+        rows.into_iter()
+            .map(|(a, stats)| {
+                let account = with_stats(&a, &stats.unwrap_or_default(), &emojis, urls);
+                (a.id, account)
+            })
+            .collect()
+    };
     // Reports and warnings: staff and warned accounts only, a few per page.
     let mut subjects = super::admin::Subjects::default();
     for n in rows {

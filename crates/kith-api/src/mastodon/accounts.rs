@@ -28,7 +28,8 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 
 async fn credential_response(account: Account, data: &Data) -> ApiResult<HttpResponse> {
     let id = account.id;
-    let (user, counts, requests) = data
+    let (row, urls) = (account.clone(), data.urls.clone());
+    let (user, counts, requests, mut emojis) = data
         .db
         .read(move |c| {
             let counts = Counts::from(&accounts::stats(c, id)?);
@@ -36,10 +37,12 @@ async fn credential_response(account: Account, data: &Data) -> ApiResult<HttpRes
                 users::by_account_id(c, id)?,
                 counts,
                 follows::count_requests(c, id)?,
+                crate::entities::status::account_emojis(c, &[&row], &urls)?,
             ))
         })
         .await?;
-    let entity = credential_account_to_api(&account, &user, counts, requests, &data.urls);
+    let mut entity = credential_account_to_api(&account, &user, counts, requests, &data.urls);
+    entity.account.emojis = emojis.remove(&id).unwrap_or_default();
     Ok(HttpResponse::Ok().json(entity))
 }
 

@@ -3,7 +3,7 @@
 
 use crate::convert;
 use crate::objects::account::ApAccount;
-use crate::objects::status::{check_authorship, store_remote_poll};
+use crate::objects::status::{check_authorship, link_emojis, store_remote_poll};
 use crate::protocol::actor::Actor;
 use crate::protocol::note::{parse_note, NOTE_TYPES};
 use crate::{Data, FederationError};
@@ -50,13 +50,24 @@ pub(super) async fn receive(
         .question
         .as_ref()
         .map(|q| convert::question_to_poll(q, now));
-    let edit = convert::off_thread(move || convert::note_to_edit(&note, now)).await?;
+    let allow_http = data.instance.dev_mode;
+    let titles: Vec<String> = poll.iter().flat_map(|p| p.titles.clone()).collect();
+    let (edit, emojis) = convert::off_thread(move || {
+        let edit = convert::note_to_edit(&note, now)?;
+        let mut texts = vec![edit.content.as_str(), edit.spoiler_text.as_str()];
+        texts.extend(titles.iter().map(String::as_str));
+        let emojis = convert::emojis(&note.emojis, &texts, allow_http, now);
+        Ok((edit, emojis))
+    })
+    .await?;
     data.db
         .write(move |c| {
             let mut edit = edit;
+            let mut emojis = emojis;
             if let Some(domain) = &actor.domain {
                 if kith_core::domain_policy::rejects_media(c, domain)? {
                     edit.attachments = "[]".into();
+                    emojis.clear();
                 }
             }
             let status = statuses::by_ap_id(c, &ap_id)
@@ -71,6 +82,7 @@ pub(super) async fn receive(
                     None => store_remote_poll(c, s.id, poll)?,
                 }
             }
+            link_emojis(c, s.id, &actor, &emojis)?;
             // A Question's Update usually carries new counts only: that is no edit.
             let changed = edit.content != s.content
                 || edit.spoiler_text != s.spoiler_text

@@ -1,7 +1,9 @@
 //! Accounts as ActivityPub actors: local rows become `Person`/`Application` documents; remote
 //! documents are checked and upserted into rows.
 
+use crate::convert;
 use crate::protocol::actor::{Actor, Endpoints, Image, PublicKey};
+use crate::protocol::emoji::{emojis_in, EmojiOut};
 use crate::protocol::values::{first_string, first_url, single_line, truncate_chars};
 use crate::{Data, FederationError, KithContext};
 use activitypub_federation::protocol::verification::verify_domains_match;
@@ -91,8 +93,25 @@ impl ApAccount {
             manually_approves_followers: Some(a.locked),
             discoverable: Some(ActorType::of(&a) != ActorType::Application),
             published: Some(as_utc(a.created_at)),
+            tag: serde_json::Value::Null,
             id,
         }
+    }
+
+    /// The actor document with the `Emoji` tags of the local emoji its name and bio use.
+    pub fn to_actor_with_emojis(
+        self,
+        c: &mut kith_storage::DbConn,
+    ) -> Result<Actor, kith_storage::StorageError> {
+        let base = format!("{}://{}/", self.id.scheme(), self.id.authority());
+        let tags = crate::objects::emoji::local_emoji_tags(
+            c,
+            &[&self.account.display_name, &self.account.note],
+            &base,
+        )?;
+        let mut actor = self.to_actor();
+        actor.tag = serde_json::Value::Array(tags.iter().map(EmojiOut::to_json).collect());
+        Ok(actor)
     }
 }
 
@@ -152,8 +171,11 @@ impl Object for ApAccount {
             .transpose()?)
     }
 
-    async fn into_json(self, _data: &Data) -> Result<Actor, Self::Error> {
-        Ok(self.to_actor())
+    async fn into_json(self, data: &Data) -> Result<Actor, Self::Error> {
+        if !self.account.is_local() {
+            return Ok(self.to_actor());
+        }
+        Ok(data.db.read(move |c| self.to_actor_with_emojis(c)).await?)
     }
 
     async fn verify(json: &Actor, expected_domain: &Url, _data: &Data) -> Result<(), Self::Error> {
@@ -216,6 +238,7 @@ impl Object for ApAccount {
         let now = kith_storage::now();
         let name = first_string(&json.name).unwrap_or_default();
         let note = first_string(&json.summary).unwrap_or_default();
+        let emoji_tags = emojis_in(Some(&json.tag));
         let incoming = Account {
             id: kith_storage::id::new_id(),
             username: json.preferred_username.clone(),
@@ -250,16 +273,24 @@ impl Object for ApAccount {
             updated_at: now,
             fetched_at: Some(now),
         };
+        let emojis = convert::emojis(
+            &emoji_tags,
+            &[&incoming.display_name, &incoming.note],
+            data.instance.dev_mode,
+            Utc::now(),
+        );
         // Two tasks can meet the same new actor at once (a fetch and a delivery): the one that
         // loses the insert tries again, and then finds the row to update.
         let upsert =
             move |c: &mut kith_storage::DbConn| -> Result<Account, kith_storage::StorageError> {
                 let mut row = incoming.clone();
-                // A server whose media is rejected: no avatar or header is kept.
+                let mut emojis = emojis.as_slice();
+                // A server whose media is rejected: no avatar, header or custom emoji is kept.
                 if kith_core::domain_policy::rejects_media(c, row.domain.as_deref().unwrap_or(""))?
                 {
                     row.avatar_url = None;
                     row.header_url = None;
+                    emojis = &[];
                 }
                 match accounts::by_ap_id(c, &row.ap_id).optional()? {
                     Some(existing) => {
@@ -284,6 +315,9 @@ impl Object for ApAccount {
                         accounts::insert(c, &row)?;
                     }
                 }
+                let domain = row.domain.clone().unwrap_or_default();
+                let ids = kith_storage::remote_emojis::upsert(c, &domain, emojis)?;
+                kith_storage::remote_emojis::set_for_account(c, row.id, &ids)?;
                 Ok(row)
             };
         let again = upsert.clone();

@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kith_storage::accounts::{self, Account};
 use kith_storage::polls::{self, Poll};
+use kith_storage::remote_emojis::{self, RemoteEmoji};
 use kith_storage::statuses::{self, Status};
 use kith_storage::{DbConn, OptionalExt, StorageError};
 use serde_json::Value;
@@ -65,6 +66,8 @@ pub fn note_out(
             format!("#{name}"),
         ));
     }
+    let poll = polls::of_status(conn, status.id)?;
+    let titles = poll.as_ref().map(Poll::titles).unwrap_or_default();
     let visibility = Visibility::of(status);
     let followers = author.followers_url.clone().unwrap_or_default();
     let (to, cc) = addressing(visibility, &followers, &mentioned_ids);
@@ -83,14 +86,19 @@ pub fn note_out(
         to,
         cc,
         tags,
+        emojis: if status.local {
+            let mut texts = vec![status.content.as_str(), status.spoiler_text.as_str()];
+            texts.extend(titles.iter().map(String::as_str));
+            crate::objects::emoji::local_emoji_tags(conn, &texts, &author_base(author))?
+        } else {
+            Vec::new()
+        },
         conversation: status.conversation.clone(),
         attachments: kith_storage::media::of_statuses(conn, &[status.id])?
             .iter()
             .map(|(_, m)| document(m, &author_base(author)))
             .collect(),
-        question: polls::of_status(conn, status.id)?
-            .as_ref()
-            .map(question_out),
+        question: poll.as_ref().map(question_out),
     })
 }
 
@@ -160,14 +168,31 @@ pub async fn store_remote_note(
     receipt: Option<String>,
 ) -> Result<StoredNote, FederationError> {
     check_authorship(&note, &author)?;
-    let new = {
+    let allow_http = data.instance.dev_mode;
+    let (new, emojis) = {
         let author = author.clone();
-        convert::off_thread(move || convert::note_to_status(&note, &author, Utc::now())).await?
+        convert::off_thread(move || {
+            let now = Utc::now();
+            let new = convert::note_to_status(&note, &author, now)?;
+            // A poll's options may name emoji too.
+            let mut texts = vec![
+                new.status.content.as_str(),
+                new.status.spoiler_text.as_str(),
+            ];
+            texts.extend(
+                new.poll
+                    .iter()
+                    .flat_map(|p| p.titles.iter().map(String::as_str)),
+            );
+            let emojis = convert::emojis(&note.emojis, &texts, allow_http, now);
+            Ok((new, emojis))
+        })
+        .await?
     };
     let ap_id = new.status.ap_id.clone();
     let stored = data
         .db
-        .write(move |c| store(c, new, &author, receipt.as_deref()))
+        .write(move |c| store(c, new, &emojis, &author, receipt.as_deref()))
         .await;
     match stored {
         // The same post arrived twice at once (a delivery and a fetch): the other copy won.
@@ -184,6 +209,7 @@ pub async fn store_remote_note(
 fn store(
     c: &mut DbConn,
     new: NewRemoteStatus,
+    emojis: &[RemoteEmoji],
     author: &Account,
     receipt: Option<&str>,
 ) -> Result<StoredNote, StorageError> {
@@ -197,10 +223,13 @@ fn store(
         hashtags,
         poll,
     } = new;
-    // A server whose media is rejected: its posts keep their text, not their attachments.
+    // A server whose media is rejected: its posts keep their text, not their attachments nor
+    // custom emoji.
+    let mut emojis = emojis;
     if let Some(domain) = &author.domain {
         if kith_core::domain_policy::rejects_media(c, domain)? {
             status.attachments = "[]".into();
+            emojis = &[];
         }
     }
     let mut parent_missing = false;
@@ -241,6 +270,7 @@ fn store(
     if let Some(poll) = poll {
         store_remote_poll(c, status.id, &poll)?;
     }
+    link_emojis(c, status.id, author, emojis)?;
     statuses::adopt_orphans(c, &status)?;
     kith_core::statuses::distribute(c, &status, author, &mentioned)?;
     Ok(StoredNote {
@@ -248,6 +278,21 @@ fn store(
         parent_missing,
         receipt_recorded,
     })
+}
+
+/// Stores the remote custom emoji a remote status uses, under its author's domain, and makes
+/// them the status's (replacing those it had: an edit may drop some).
+pub(crate) fn link_emojis(
+    c: &mut DbConn,
+    status_id: i64,
+    author: &Account,
+    emojis: &[RemoteEmoji],
+) -> Result<(), StorageError> {
+    let Some(domain) = &author.domain else {
+        return Ok(());
+    };
+    let ids = remote_emojis::upsert(c, domain, emojis)?;
+    remote_emojis::set_for_status(c, status_id, &ids)
 }
 
 /// Stores the poll of a remote status.

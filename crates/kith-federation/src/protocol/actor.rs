@@ -91,4 +91,7 @@ pub struct Actor {
     /// When the account was made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published: Option<chrono::DateTime<chrono::Utc>>,
+    /// Tags: Kith reads and writes the `Emoji`s of the name and bio (`protocol::emoji`).
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub tag: Value,
 }

@@ -124,6 +124,8 @@ pub struct NoteIn {
     pub to: Vec<String>,
     pub cc: Vec<String>,
     pub tags: Vec<Tag>,
+    /// `Emoji` tags, as sent (`convert` decides which are kept).
+    pub emojis: Vec<super::emoji::EmojiIn>,
     pub attachments: Vec<Attachment>,
     pub conversation: Option<String>,
     pub language: Option<String>,
@@ -255,6 +257,7 @@ pub fn parse_note(v: &Value) -> Result<NoteIn, String> {
         to: addressees(o.get("to")),
         cc: addressees(o.get("cc")),
         tags,
+        emojis: super::emoji::emojis_in(o.get("tag")),
         attachments,
         conversation: o
             .get("context")
@@ -287,6 +290,8 @@ pub struct NoteOut {
     pub cc: Vec<String>,
     /// (type, href, name): mentions and hashtags.
     pub tags: Vec<(String, String, String)>,
+    /// `Emoji` tags for the local custom emoji it uses.
+    pub emojis: Vec<super::emoji::EmojiOut>,
     pub conversation: Option<String>,
     /// `Document`s for the post's media.
     pub attachments: Vec<Value>,
@@ -324,6 +329,7 @@ impl NoteOut {
             .tags
             .iter()
             .map(|(kind, href, name)| json!({"type": kind, "href": href, "name": name}))
+            .chain(self.emojis.iter().map(super::emoji::EmojiOut::to_json))
             .collect();
         m.insert("tag".into(), json!(tags));
         m.insert("attachment".into(), json!(self.attachments));

@@ -14,7 +14,7 @@ use kith_core::CoreError;
 use serde_json::{json, Value};
 use std::io::Cursor;
 
-fn image(format: ImageFormat) -> Vec<u8> {
+pub(crate) fn image(format: ImageFormat) -> Vec<u8> {
     let img = RgbaImage::from_fn(16, 16, |x, y| {
         image::Rgba([(x * 9) as u8, (y * 9) as u8, 90, 255])
     });

@@ -33,6 +33,7 @@ mod params;
 mod polls;
 mod posting;
 mod rate_limits;
+mod remote_emojis;
 mod remote_moderation;
 mod rig;
 mod scopes;

@@ -1,0 +1,3 @@
+DROP TABLE account_emojis;
+DROP TABLE status_emojis;
+DROP TABLE remote_emojis;
