@@ -63,9 +63,8 @@ async fn search(
         resolve::split_handle(q).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
         match resolve::account_by_handle(q, resolve_remote, &data).await {
             Ok(Some(a)) => accounts.push(a),
-            Ok(None) => tracing::debug!(handle = q, resolve_remote, "no account for handle"),
-            // The client gets an empty result, as from Mastodon; the log says why.
-            Err(error) => tracing::warn!(handle = q, %error, "account lookup failed"),
+            // The client gets an empty result, as from Mastodon; `resolve` logs why.
+            Ok(None) | Err(_) => {}
         }
     }
     let urls = data.urls.clone();

@@ -4,7 +4,6 @@
 use crate::protocol::actor::{Actor, Endpoints, Image, PublicKey};
 use crate::protocol::values::{first_string, first_url, single_line, truncate_chars};
 use crate::{Data, FederationError, KithContext};
-use activitypub_federation::protocol::verification::verify_domains_match;
 use activitypub_federation::traits::{Actor as ApActor, Object};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -100,6 +99,18 @@ fn as_utc(t: NaiveDateTime) -> DateTime<Utc> {
     DateTime::from_naive_utc_and_offset(t, Utc)
 }
 
+/// Refuses two URLs on different servers (host and port). The library's
+/// `verify_domains_match` compares `Url::domain`, which ignores the port and is `None` for
+/// every IP host, so it would let `127.0.0.1:1` speak for `10.0.0.1:2`.
+pub fn same_authority(a: &Url, b: &Url) -> Result<(), FederationError> {
+    match (authority(a), authority(b)) {
+        (Some(x), Some(y)) if x == y => Ok(()),
+        _ => Err(FederationError::Invalid(format!(
+            "{a} and {b} are on different servers"
+        ))),
+    }
+}
+
 /// The `domain` column for an actor id: host, plus the port when it is not the default.
 pub fn authority(url: &Url) -> Option<String> {
     let host = url.host_str()?.to_lowercase();
@@ -157,7 +168,7 @@ impl Object for ApAccount {
     }
 
     async fn verify(json: &Actor, expected_domain: &Url, _data: &Data) -> Result<(), Self::Error> {
-        verify_domains_match(&json.id, expected_domain)?;
+        same_authority(&json.id, expected_domain)?;
         if json.kind.parse::<ActorType>().is_err() {
             return Err(FederationError::Invalid(format!(
                 "unsupported actor type {:?}",
@@ -170,7 +181,7 @@ impl Object for ApAccount {
             ));
         }
         let key_id = Url::parse(&json.public_key.id)?;
-        verify_domains_match(&key_id, &json.id)?;
+        same_authority(&key_id, &json.id)?;
         if json.public_key.public_key_pem.len() > MAX_PEM_BYTES {
             return Err(FederationError::Invalid("public key too large".into()));
         }
