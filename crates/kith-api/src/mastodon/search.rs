@@ -61,10 +61,9 @@ async fn search(
     {
         // A handle whose domain carries more than host[:port] is refused, not looked up.
         resolve::split_handle(q).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
-        match resolve::account_by_handle(q, resolve_remote, &data).await {
-            Ok(Some(a)) => accounts.push(a),
-            // The client gets an empty result, as from Mastodon; `resolve` logs why.
-            Ok(None) | Err(_) => {}
+        // Nothing found is an empty result, as from Mastodon; `resolve` logs why.
+        if let Ok(Some(a)) = resolve::account_by_handle(q, resolve_remote, &data).await {
+            accounts.push(a);
         }
     }
     let urls = data.urls.clone();
