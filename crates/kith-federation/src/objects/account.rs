@@ -323,3 +323,32 @@ impl ApActor for ApAccount {
         parse_opt_url(&self.account.shared_inbox_url)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::same_authority;
+    use url::Url;
+
+    #[test]
+    fn servers_are_told_apart_by_host_and_port_ip_hosts_too() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        assert!(same_authority(
+            &u("http://127.0.0.1:8081/users/a"),
+            &u("http://127.0.0.1:8081/x")
+        )
+        .is_ok());
+        assert!(same_authority(
+            &u("https://Social.example/a"),
+            &u("https://social.example/b")
+        )
+        .is_ok());
+        for (a, b) in [
+            ("http://127.0.0.1:8081/a", "http://10.0.0.1:8081/a"),
+            ("http://127.0.0.1:8081/a", "http://127.0.0.1:8082/a"),
+            ("http://[::1]:1/a", "http://127.0.0.1:1/a"),
+            ("http://localhost:1/a", "http://localhost:2/a"),
+        ] {
+            assert!(same_authority(&u(a), &u(b)).is_err(), "{a} {b}");
+        }
+    }
+}
