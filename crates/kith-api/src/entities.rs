@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod announcement;
 pub mod application;
 pub mod conversation;
 pub mod filter;

@@ -9,14 +9,16 @@
 //! once (its connection closes and its queue is freed), so a slow or dead client never holds
 //! the hub up nor grows memory.
 
+use crate::entities::announcement::announcement_to_api;
 use crate::entities::conversation::conversations_view;
 use crate::entities::status::{apply_filters, notifications_view, statuses_view};
 use kith_core::filters::FilterContext;
 use kith_core::urls::InstanceUrls;
 use kith_storage::stream_events::{self, Event};
 use kith_storage::{
-    activity, conversations, follows, lists, statuses, Db, OptionalExt, StorageError,
+    activity, announcements, conversations, follows, lists, statuses, Db, OptionalExt, StorageError,
 };
+use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -211,7 +213,7 @@ impl Hub {
         tokio::spawn(async move {
             while let Some(event) = events.recv().await {
                 let Some(hub) = weak.upgrade() else { return };
-                if let Err(e) = hub.dispatch(event).await {
+                if let Err(e) = hub.dispatch(event.clone()).await {
                     tracing::warn!(error = %e, ?event, "cannot stream an event");
                 }
             }
@@ -313,7 +315,73 @@ impl Hub {
                 Ok(())
             }
             Event::Conversation { id, account } => self.conversation(id, account, clients).await,
+            Event::Announcement(id) => self.announcement(id, clients).await,
+            Event::AnnouncementDelete(id) => {
+                self.to_every_user("announcement.delete", id.to_string().into(), clients);
+                Ok(())
+            }
+            Event::AnnouncementReaction { id, name } => {
+                self.announcement_reaction(id, name, clients).await
+            }
         }
+    }
+
+    /// A new announcement: its JSON (without `read`, as Mastodon sends it) to every `user`
+    /// stream. One that has ended since, or is gone, is not sent.
+    async fn announcement(
+        &self,
+        id: i64,
+        clients: Vec<(u64, Option<i64>, bool, Vec<Stream>)>,
+    ) -> Result<(), StorageError> {
+        let found = self
+            .db
+            .read(move |c| {
+                let Some(a) = announcements::current_by_id(c, id, kith_storage::now())? else {
+                    return Ok(None);
+                };
+                let reactions = announcements::reactions_of(c, &[id], 0)?
+                    .into_iter()
+                    .map(|(_, name, count, _)| json!({"name": name, "count": count, "me": false}))
+                    .collect();
+                Ok(Some(announcement_to_api(&a, None, reactions)))
+            })
+            .await?;
+        if let Some(json) = found {
+            self.to_every_user("announcement", json.to_string().into(), clients);
+        }
+        Ok(())
+    }
+
+    /// A reaction added or taken back: `{name, count, announcement_id}` to every `user` stream.
+    async fn announcement_reaction(
+        &self,
+        id: i64,
+        name: String,
+        clients: Vec<(u64, Option<i64>, bool, Vec<Stream>)>,
+    ) -> Result<(), StorageError> {
+        let n = name.clone();
+        let count = self
+            .db
+            .read(move |c| announcements::count_reactions_named(c, id, &n))
+            .await?;
+        let payload = json!({"name": name, "count": count, "announcement_id": id.to_string()});
+        self.to_every_user("announcement.reaction", payload.to_string().into(), clients);
+        Ok(())
+    }
+
+    /// One message to every signed-in client's `user` stream.
+    fn to_every_user(
+        &self,
+        event: &'static str,
+        payload: Arc<str>,
+        clients: Vec<(u64, Option<i64>, bool, Vec<Stream>)>,
+    ) {
+        let out = clients
+            .into_iter()
+            .filter(|(_, viewer, _, streams)| viewer.is_some() && streams.contains(&Stream::User))
+            .map(|(client, _, _, _)| (client, payload.clone(), Stream::User.names()))
+            .collect();
+        self.deliver(event, out);
     }
 
     /// A new or edited status: to the streams it belongs in, rendered per viewer and filter

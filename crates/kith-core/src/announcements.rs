@@ -70,6 +70,14 @@ pub fn add(
         updated_at: now,
     };
     store::insert(conn, &a)?;
+    // Apps hear of it at once when it is showing already (one that starts later is read from
+    // `GET /api/v1/announcements` when it does).
+    if a.starts_at.is_none_or(|s| s <= now) && a.ends_at.is_none_or(|e| e > now) {
+        kith_storage::stream_events::record(
+            conn,
+            kith_storage::stream_events::Event::Announcement(a.id),
+        )?;
+    }
     audit::record(
         conn,
         staff.account_id,
@@ -87,6 +95,10 @@ pub fn remove(conn: &mut DbConn, staff: Staff, id: i64) -> Result<(), CoreError>
     if !store::delete(conn, id)? {
         return Err(CoreError::NotFound);
     }
+    kith_storage::stream_events::record(
+        conn,
+        kith_storage::stream_events::Event::AnnouncementDelete(id),
+    )?;
     audit::record(
         conn,
         staff.account_id,

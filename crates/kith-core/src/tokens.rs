@@ -65,6 +65,47 @@ pub async fn issue(
     Ok((secret, token))
 }
 
+/// The application every `kith admin token` token belongs to, so that
+/// `GET /api/v1/apps/verify_credentials` names one.
+pub const CLI_APP_NAME: &str = "kith admin token";
+
+/// Issues a token for a local account from the command line: it belongs to the
+/// `CLI_APP_NAME` application, made on first use. That application has no redirect URI and a
+/// secret nobody is shown, so no OAuth flow can use it.
+pub async fn issue_for_cli(
+    db: &Db,
+    account_id: i64,
+    scopes: &Scopes,
+) -> Result<(String, Token), CoreError> {
+    let app_scopes = Scopes::parse("read write follow push admin:read admin:write")?.to_string();
+    let (secret, mut token) = new_token(None, Some(account_id), scopes, None);
+    let row = db
+        .write(move |c| {
+            let app = match oauth::app_without_redirect(c, CLI_APP_NAME)? {
+                Some(app) => app,
+                None => {
+                    let app = oauth::App {
+                        id: kith_storage::id::new_id(),
+                        client_id: random_secret(),
+                        client_secret: random_secret(),
+                        name: CLI_APP_NAME.into(),
+                        website: None,
+                        redirect_uris: String::new(),
+                        scopes: app_scopes,
+                        created_at: kith_storage::now(),
+                    };
+                    oauth::insert_app(c, &app)?;
+                    app
+                }
+            };
+            token.app_id = Some(app.id);
+            store(c, &token)?;
+            Ok(token)
+        })
+        .await?;
+    Ok((secret, row))
+}
+
 /// What a valid bearer token stands for.
 #[derive(Debug, Clone)]
 pub struct Authenticated {

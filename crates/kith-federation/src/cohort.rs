@@ -126,8 +126,7 @@ pub async fn invite(
             "an instance cannot invite itself".into(),
         ));
     }
-    let other = ObjectId::<ApAccount>::from(url)
-        .dereference(data)
+    let other = crate::fetch::dereference(&ObjectId::<ApAccount>::from(url), data)
         .await?
         .into_account();
     let urls = data.urls.clone();
@@ -653,7 +652,7 @@ async fn receive_decision(
         // The account must be known here to be acted on.
         let id = url::Url::parse(&entry.target)
             .map_err(|_| FederationError::Invalid("bad account id".into()))?;
-        if let Err(e) = ObjectId::<ApAccount>::from(id).dereference(data).await {
+        if let Err(e) = crate::fetch::dereference(&ObjectId::<ApAccount>::from(id), data).await {
             tracing::info!(error = %e, target = %entry.target, "cohort decision about an account that cannot be fetched");
             return Ok(());
         }
@@ -733,8 +732,7 @@ async fn receive_report(
         // About a local account: an ordinary report from that server.
         return None;
     }
-    let target = match ObjectId::<ApAccount>::from(first_url)
-        .dereference(data)
+    let target = match crate::fetch::dereference(&ObjectId::<ApAccount>::from(first_url), data)
         .await
     {
         Ok(a) => a.into_account(),

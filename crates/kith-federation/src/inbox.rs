@@ -96,8 +96,7 @@ async fn verified_signer(
     let id = ObjectId::<ApAccount>::from(actor.clone());
     let known = match stored {
         Some(a) => a,
-        None => id
-            .dereference(data)
+        None => crate::fetch::dereference(&id, data)
             .await
             .map_err(|e| unauthorized(format!("the actor could not be fetched: {e}")))?
             .into_account(),
@@ -123,8 +122,7 @@ async fn verify_or_refetch(
     if by(&known) {
         return Ok(known);
     }
-    let fresh = id
-        .dereference_forced(data)
+    let fresh = crate::fetch::dereference_forced(id, data)
         .await
         .map_err(|e| {
             InboxError::Unauthorized(format!("signature not verified; refetch failed: {e}"))
@@ -157,8 +155,7 @@ pub async fn signed_get(req: &HttpRequest, data: &Data) -> Result<Option<Account
         return Err(unauthorized("keyId claims a local actor".into()));
     }
     let id = ObjectId::<ApAccount>::from(owner);
-    let known = id
-        .dereference(data)
+    let known = crate::fetch::dereference(&id, data)
         .await
         .map_err(|e| unauthorized(format!("the signer could not be fetched: {e}")))?
         .into_account();

@@ -13,6 +13,7 @@ mod context;
 pub mod convert;
 pub mod delivery;
 mod error;
+pub mod fetch;
 pub mod flags;
 pub mod http_client;
 pub mod inbox;

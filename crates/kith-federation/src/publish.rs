@@ -344,18 +344,43 @@ pub async fn post_with_poll(
     Ok(stored)
 }
 
-/// Replaces a local post's text (an edit), and sends `Update` to its audience.
+/// What an edit of a local post sets.
+#[derive(Debug, Clone)]
+pub struct PostEdit {
+    /// The new text.
+    pub text: String,
+    /// The new content warning.
+    pub spoiler_text: String,
+    /// Whether the media are marked sensitive.
+    pub sensitive: bool,
+    /// The new media, or `None` to keep them.
+    pub media_ids: Option<Vec<i64>>,
+    /// The poll after the edit (already checked: `NewPoll::validate`); `None` removes it, as
+    /// Mastodon's edit does. The same options keep the votes; other options (or a change
+    /// between single and multiple choice) void them.
+    pub poll: Option<kith_core::polls::NewPoll>,
+}
+
+/// Replaces a local post's text and poll (an edit), and sends `Update` to its audience (a
+/// `Question` when it has a poll, with the counts as they now are).
 pub async fn edit(
     data: &Data,
     me: Account,
     status: Status,
-    text_: String,
-    spoiler_text: String,
-    sensitive: bool,
-    media_ids: Option<Vec<i64>>,
+    edit: PostEdit,
 ) -> Result<Status, FederationError> {
+    let PostEdit {
+        text: text_,
+        spoiler_text,
+        sensitive,
+        media_ids,
+        poll,
+    } = edit;
     if let Some(ids) = &media_ids {
         check_media(data, me.id, Some(status.id), ids).await?;
+    }
+    if let Some(p) = &poll {
+        p.validate()?;
     }
     let base = data.urls.base().clone();
     let mentioned_before = status.id;
@@ -392,7 +417,36 @@ pub async fn edit(
                 attachments: status.attachments.clone(),
                 edited_at: Some(kith_storage::now()),
             };
-            statuses::edit(c, status.id, &change)?;
+            let before = kith_storage::polls::of_status(c, status.id)?;
+            let now = kith_storage::now();
+            let revision = poll.as_ref().map(|p| {
+                let row = p.to_row(0, status.id, now);
+                kith_storage::polls::Revision {
+                    titles: row.titles(),
+                    multiple: row.multiple,
+                    hide_totals: row.hide_totals,
+                    expires_at: row.expires_at,
+                }
+            });
+            let poll_changed = match (&before, &revision) {
+                (Some(b), Some(r)) => r.voids_votes_of(b),
+                (None, None) => false,
+                _ => true,
+            };
+            statuses::edit(c, status.id, &change, poll_changed)?;
+            match (before, &poll) {
+                (Some(b), Some(_)) => {
+                    if let Some(r) = &revision {
+                        kith_storage::polls::revise(c, &b, r)?;
+                    }
+                }
+                (Some(b), None) => kith_storage::polls::remove(c, b.id)?,
+                (None, Some(p)) => kith_storage::polls::insert(
+                    c,
+                    &p.to_row(kith_storage::id::new_id(), status.id, now),
+                )?,
+                (None, None) => {}
+            }
             if let Some(ids) = &media_ids {
                 kith_storage::media::attach(c, me.id, status.id, ids)?;
             }

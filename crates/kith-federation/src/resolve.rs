@@ -84,7 +84,23 @@ fn check_authority(domain: &str) -> Result<(), String> {
 }
 
 /// An account by handle: local, already known, or found through WebFinger when `resolve`.
+/// A failed lookup is logged with its reason (the WebFinger answer, the fetch error, the
+/// verification or policy that refused it); callers answer as Mastodon does, with nothing.
 pub async fn account_by_handle(
+    handle: &str,
+    resolve: bool,
+    data: &Data,
+) -> Result<Option<Account>, FederationError> {
+    let found = account_by_handle_unlogged(handle, resolve, data).await;
+    match &found {
+        Err(reason) => tracing::info!(handle, %reason, "account lookup failed"),
+        Ok(None) if resolve => tracing::info!(handle, "account lookup found nothing"),
+        Ok(_) => {}
+    }
+    found
+}
+
+async fn account_by_handle_unlogged(
     handle: &str,
     resolve: bool,
     data: &Data,
@@ -110,8 +126,7 @@ pub async fn account_by_handle(
     };
     let actor_url = webfinger(&user, &domain, data).await?;
     Ok(Some(
-        ObjectId::<ApAccount>::from(actor_url)
-            .dereference(data)
+        crate::fetch::dereference(&ObjectId::<ApAccount>::from(actor_url), data)
             .await?
             .into_account(),
     ))
@@ -139,7 +154,10 @@ async fn webfinger(user: &str, domain: &str, data: &Data) -> Result<Url, Federat
             ))
         })?;
     if !res.status().is_success() {
-        return Err(FederationError::NotFound);
+        return Err(FederationError::Invalid(format!(
+            "WebFinger at {domain} answered {} for {user}",
+            res.status()
+        )));
     }
     let mut body = Vec::new();
     while let Some(chunk) = res
@@ -165,7 +183,9 @@ async fn webfinger(user: &str, domain: &str, data: &Data) -> Result<Url, Federat
                 .is_some_and(|k| k.contains("activity+json") || k.contains("ld+json"))
         })
         .find_map(|l| l.href.and_then(|h| Url::parse(&h).ok()))
-        .ok_or(FederationError::NotFound)
+        .ok_or_else(|| {
+            FederationError::Invalid("the WebFinger document links no ActivityPub actor".into())
+        })
 }
 
 /// What a URL turned out to be.
@@ -176,16 +196,21 @@ pub enum Resolved {
     Status(Status),
 }
 
-/// Fetches (or finds) whatever a URL names: an actor or a post.
+/// Fetches (or finds) whatever a URL names: an actor or a post. A failure is logged with
+/// both reasons (as an actor, as a post).
 pub async fn by_url(url: Url, data: &Data) -> Result<Resolved, FederationError> {
-    if let Ok(a) = ObjectId::<ApAccount>::from(url.clone())
-        .dereference(data)
-        .await
-    {
-        return Ok(Resolved::Account(a.into_account()));
+    let as_actor =
+        match crate::fetch::dereference(&ObjectId::<ApAccount>::from(url.clone()), data).await {
+            Ok(a) => return Ok(Resolved::Account(a.into_account())),
+            Err(e) => e,
+        };
+    match crate::fetch::dereference(&ObjectId::<ApStatus>::from(url.clone()), data).await {
+        Ok(s) => Ok(Resolved::Status(s.into_status())),
+        Err(as_post) => {
+            tracing::info!(%url, %as_actor, %as_post, "URL lookup failed");
+            Err(as_post)
+        }
     }
-    let s = ObjectId::<ApStatus>::from(url).dereference(data).await?;
-    Ok(Resolved::Status(s.into_status()))
 }
 
 #[cfg(test)]

@@ -109,11 +109,31 @@ pub fn react(conn: &mut DbConn, id: i64, account_id: i64, name: &str) -> Result<
             announcement_reactions::created_at.eq(crate::now()),
         ))
         .on_conflict_do_nothing();
-    match conn {
+    let added = match conn {
         DbConn::Postgresql(pg) => insert.execute(pg)?,
         DbConn::Sqlite(lite) => insert.execute(lite)?,
     };
+    if added > 0 {
+        reaction_changed(conn, id, name)?;
+    }
     Ok(())
+}
+
+fn reaction_changed(conn: &mut DbConn, id: i64, name: &str) -> Result<(), StorageError> {
+    let event = crate::stream_events::Event::AnnouncementReaction {
+        id,
+        name: name.to_owned(),
+    };
+    crate::stream_events::record(conn, event)
+}
+
+/// How many people reacted to an announcement with `name`.
+pub fn count_reactions_named(conn: &mut DbConn, id: i64, name: &str) -> Result<i64, StorageError> {
+    Ok(announcement_reactions::table
+        .filter(announcement_reactions::announcement_id.eq(id))
+        .filter(announcement_reactions::name.eq(name))
+        .count()
+        .get_result(conn)?)
 }
 
 /// Removes `account_id`'s reaction `name`, if there is one.
@@ -123,13 +143,16 @@ pub fn unreact(
     account_id: i64,
     name: &str,
 ) -> Result<(), StorageError> {
-    diesel::delete(
+    let removed = diesel::delete(
         announcement_reactions::table
             .filter(announcement_reactions::announcement_id.eq(id))
             .filter(announcement_reactions::account_id.eq(account_id))
             .filter(announcement_reactions::name.eq(name)),
     )
     .execute(conn)?;
+    if removed > 0 {
+        reaction_changed(conn, id, name)?;
+    }
     Ok(())
 }
 

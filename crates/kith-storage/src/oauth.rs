@@ -77,6 +77,18 @@ pub fn app_by_client_id(conn: &mut DbConn, client_id: &str) -> Result<App, Stora
         .first(conn)?)
 }
 
+/// The application named `name` that has no redirect URI (one no client could register:
+/// `POST /api/v1/apps` requires one), if any.
+pub fn app_without_redirect(conn: &mut DbConn, name: &str) -> Result<Option<App>, StorageError> {
+    Ok(oauth_apps::table
+        .filter(oauth_apps::name.eq(name))
+        .filter(oauth_apps::redirect_uris.eq(""))
+        .order(oauth_apps::id.asc())
+        .select(App::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 /// The application with this id.
 pub fn app_by_id(conn: &mut DbConn, id: i64) -> Result<App, StorageError> {
     Ok(oauth_apps::table

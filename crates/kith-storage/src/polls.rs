@@ -234,6 +234,64 @@ pub fn set_remote_state(
     Ok(())
 }
 
+/// A poll's options as an edit leaves them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Revision {
+    pub titles: Vec<String>,
+    pub multiple: bool,
+    pub hide_totals: bool,
+    pub expires_at: Option<NaiveDateTime>,
+}
+
+impl Revision {
+    /// Whether this revision changes what was voted on (the options or single/multiple
+    /// choice), which voids the votes, as Mastodon's edit does.
+    pub fn voids_votes_of(&self, poll: &Poll) -> bool {
+        self.titles != poll.titles() || self.multiple != poll.multiple
+    }
+}
+
+/// Applies an edit to a poll. When it voids the votes (`Revision::voids_votes_of`) they are
+/// deleted and the counts start again from zero (and the poll is open again); otherwise the
+/// votes and counts stay (and an ended poll keeps its end). Returns whether the votes were voided.
+pub fn revise(conn: &mut DbConn, poll: &Poll, to: &Revision) -> Result<bool, StorageError> {
+    let voided = to.voids_votes_of(poll);
+    // An ended poll whose votes stand stays ended where it ended.
+    let expires_at = if poll.closed && !voided {
+        poll.expires_at
+    } else {
+        to.expires_at
+    };
+    diesel::update(polls::table.find(poll.id))
+        .set((
+            polls::options.eq(Poll::encode_titles(&to.titles)),
+            polls::multiple.eq(to.multiple),
+            polls::hide_totals.eq(to.hide_totals),
+            polls::expires_at.eq(expires_at),
+            polls::updated_at.eq(crate::now()),
+        ))
+        .execute(conn)?;
+    if voided {
+        diesel::delete(poll_votes::table.filter(poll_votes::poll_id.eq(poll.id))).execute(conn)?;
+        diesel::update(polls::table.find(poll.id))
+            .set((
+                polls::counts.eq(Poll::encode_counts(&vec![0; to.titles.len()])),
+                polls::voters_count.eq(Some(0)),
+                polls::closed.eq(false),
+                polls::federate_at.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn)?;
+    }
+    Ok(voided)
+}
+
+/// Deletes a poll and its votes (an edit that removes it).
+pub fn remove(conn: &mut DbConn, id: i64) -> Result<(), StorageError> {
+    diesel::delete(poll_votes::table.filter(poll_votes::poll_id.eq(id))).execute(conn)?;
+    diesel::delete(polls::table.find(id)).execute(conn)?;
+    Ok(())
+}
+
 /// Open polls whose end has passed at `now`, oldest first, at most `limit`.
 pub fn due_to_close(
     conn: &mut DbConn,

@@ -306,6 +306,7 @@ diesel::table! {
         sensitive -> Bool,
         attachments -> Text,
         created_at -> Timestamp,
+        poll_options -> Nullable<Text>,
     }
 }
 

@@ -148,15 +148,24 @@ pub fn by_ids(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<Status>, StorageErro
 }
 
 /// Applies an edit, first keeping the version it replaces in `status_edits` (unless the edit
-/// changes nothing shown), so that the history holds every version. Local and remote edits
-/// both come through here.
-pub fn edit(conn: &mut DbConn, id: i64, edit: &StatusEdit) -> Result<(), StorageError> {
+/// changes nothing shown; `poll_changed` says the caller is about to change its poll), so that
+/// the history holds every version. Local and remote edits both come through here, before
+/// `polls::revise` / `polls::remove` when the poll changes too.
+pub fn edit(
+    conn: &mut DbConn,
+    id: i64,
+    edit: &StatusEdit,
+    poll_changed: bool,
+) -> Result<(), StorageError> {
     let old = by_id(conn, id)?;
-    let changed = old.content != edit.content
+    let changed = poll_changed
+        || old.content != edit.content
         || old.spoiler_text != edit.spoiler_text
         || old.sensitive != edit.sensitive
         || old.attachments != edit.attachments;
     if changed {
+        // Called before the poll changes: the version kept shows the poll as it was.
+        let poll_options = crate::polls::of_status(conn, id)?.map(|p| p.options);
         diesel::insert_into(status_edits::table)
             .values(&PastVersion {
                 id: crate::id::new_id(),
@@ -167,6 +176,7 @@ pub fn edit(conn: &mut DbConn, id: i64, edit: &StatusEdit) -> Result<(), Storage
                 sensitive: old.sensitive,
                 attachments: old.attachments,
                 created_at: old.edited_at.unwrap_or(old.created_at),
+                poll_options,
             })
             .execute(conn)?;
     }
@@ -190,6 +200,8 @@ pub struct PastVersion {
     pub attachments: String,
     /// When this version was made.
     pub created_at: NaiveDateTime,
+    /// Its poll's option titles (as `Poll::options`), if it had a poll.
+    pub poll_options: Option<String>,
 }
 
 /// The earlier versions of a status, oldest first (the current one is the status row).

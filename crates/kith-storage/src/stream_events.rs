@@ -5,9 +5,10 @@
 //!   PostgreSQL delivers it at commit, in commit order, to every listening process, so a
 //!   client connected to any Kith process sharing the database hears of it. Each process
 //!   has one listening connection ([`subscribe`], on `tokio-postgres`).
-//! - SQLite (one process): [`record`] inserts a row into `stream_events`; the hub reads new
-//!   rows after each commit of the writer (`Db::commits`) and deletes what it has read (in
-//!   batches, and at start).
+//! - SQLite (one server process): [`record`] inserts a row into `stream_events`; the hub reads
+//!   new rows after each commit of the writer (`Db::commits`), and every second for what other
+//!   processes (`kith admin` commands) wrote, and deletes what it has read (in batches, and at
+//!   start).
 //!
 //! An event names only ids; the hub loads and renders what it names per recipient, so the
 //! visibility rule is applied to each viewer as for any read.
@@ -22,7 +23,7 @@ use tokio::sync::mpsc;
 const CHANNEL: &str = "kith_stream";
 
 /// Something clients may be told about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// A status was distributed (a new post or boost).
     Status(i64),
@@ -40,22 +41,32 @@ pub enum Event {
     FiltersChanged { account: i64 },
     /// A (local) account's direct-message conversation got a new message.
     Conversation { id: i64, account: i64 },
+    /// An announcement began to show (`announcement` on every `user` stream).
+    Announcement(i64),
+    /// An announcement was withdrawn (`announcement.delete`).
+    AnnouncementDelete(i64),
+    /// Someone reacted to an announcement, or took a reaction back
+    /// (`announcement.reaction`, with the name's new count). `name` is an emoji: no spaces.
+    AnnouncementReaction { id: i64, name: String },
 }
 
 impl Event {
     /// The compact text form sent through the database.
     pub fn encode(&self) -> String {
-        match *self {
+        match self {
             Event::Status(id) => format!("s {id}"),
             Event::Edit(id) => format!("e {id}"),
             Event::Delete {
                 status,
                 author,
                 public,
-            } => format!("d {status} {author} {}", u8::from(public)),
+            } => format!("d {status} {author} {}", u8::from(*public)),
             Event::Notification { id, account } => format!("n {id} {account}"),
             Event::FiltersChanged { account } => format!("f {account}"),
             Event::Conversation { id, account } => format!("c {id} {account}"),
+            Event::Announcement(id) => format!("an {id}"),
+            Event::AnnouncementDelete(id) => format!("ad {id}"),
+            Event::AnnouncementReaction { id, name } => format!("ar {id} {name}"),
         }
     }
 
@@ -63,6 +74,14 @@ impl Event {
     pub fn decode(text: &str) -> Option<Event> {
         let mut parts = text.split(' ');
         let kind = parts.next()?;
+        if kind == "ar" {
+            let id = parts.next()?.parse::<i64>().ok()?;
+            let name = parts.next().filter(|n| !n.is_empty())?.to_owned();
+            return parts
+                .next()
+                .is_none()
+                .then_some(Event::AnnouncementReaction { id, name });
+        }
         let mut num = || parts.next()?.parse::<i64>().ok();
         let event = match kind {
             "s" => Event::Status(num()?),
@@ -81,6 +100,8 @@ impl Event {
                 id: num()?,
                 account: num()?,
             },
+            "an" => Event::Announcement(num()?),
+            "ad" => Event::AnnouncementDelete(num()?),
             _ => return None,
         };
         Some(event)
@@ -153,7 +174,15 @@ pub async fn subscribe(db: &Db) -> Result<mpsc::Receiver<Event>, StorageError> {
             db.write(move |c| prune(c, cursor)).await?;
             tokio::spawn(async move {
                 let mut unpruned = 0;
-                while commits.changed().await.is_ok() {
+                // Another process (a `kith admin` command) may write too: its commits are
+                // not this writer's, so the table is also read every `FOREIGN_POLL`.
+                let mut tick = tokio::time::interval(FOREIGN_POLL);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tokio::select! {
+                        changed = commits.changed() => if changed.is_err() { return },
+                        _ = tick.tick() => if tx.is_closed() { return },
+                    }
                     let after = cursor;
                     let rows: Vec<(i64, String)> = match db
                         .read(move |c| {
@@ -200,6 +229,9 @@ pub async fn subscribe(db: &Db) -> Result<mpsc::Receiver<Event>, StorageError> {
 
 /// How many events the SQLite reader reads between deletions of read rows.
 const PRUNE_EVERY: usize = 256;
+
+/// How often the SQLite hub looks for events written by other processes.
+const FOREIGN_POLL: Duration = Duration::from_secs(1);
 
 /// Deletes the SQLite events up to `last` (read already).
 fn prune(c: &mut DbConn, last: i64) -> Result<(), StorageError> {
@@ -271,10 +303,29 @@ mod tests {
             },
             Event::Notification { id: 5, account: 6 },
             Event::Conversation { id: 7, account: 8 },
+            Event::Announcement(9),
+            Event::AnnouncementDelete(10),
+            Event::AnnouncementReaction {
+                id: 11,
+                name: "👩‍💻".into(),
+            },
         ] {
             assert_eq!(Event::decode(&e.encode()), Some(e));
         }
-        for bad in ["", "s", "s x", "x 1", "d 1 2", "n 1", "c 1"] {
+        for bad in [
+            "",
+            "s",
+            "s x",
+            "x 1",
+            "d 1 2",
+            "n 1",
+            "c 1",
+            "an",
+            "ar 1",
+            "ar 1 ",
+            "ar x 👍",
+            "ar 1 a b",
+        ] {
             assert_eq!(Event::decode(bad), None, "{bad}");
         }
     }

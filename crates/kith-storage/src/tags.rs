@@ -98,3 +98,32 @@ pub fn local_followers_of(conn: &mut DbConn, names: &[String]) -> Result<Vec<i64
     ids.dedup();
     Ok(ids)
 }
+
+/// Most posts read for the usage history of the tags asked for at once: beyond it the counts
+/// stop growing.
+pub const MAX_HISTORY_POSTS: i64 = 10_000;
+
+/// When, and by whom, public posts (not boosts) carrying one of `names` were made since
+/// `since`, as (tag, time, author), newest first, at most `MAX_HISTORY_POSTS`: one query, for
+/// the tags' day-by-day history.
+pub fn uses_since(
+    conn: &mut DbConn,
+    names: &[String],
+    since: chrono::NaiveDateTime,
+) -> Result<Vec<(String, chrono::NaiveDateTime, i64)>, StorageError> {
+    use crate::schema::{status_tags, statuses};
+    Ok(status_tags::table
+        .inner_join(statuses::table.on(statuses::id.eq(status_tags::status_id)))
+        .filter(status_tags::name.eq_any(names))
+        .filter(statuses::created_at.ge(since))
+        .filter(statuses::visibility.eq("public"))
+        .filter(statuses::reblog_of_id.is_null())
+        .order(statuses::created_at.desc())
+        .limit(MAX_HISTORY_POSTS)
+        .select((
+            status_tags::name,
+            statuses::created_at,
+            statuses::account_id,
+        ))
+        .load(conn)?)
+}

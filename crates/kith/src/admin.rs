@@ -423,7 +423,7 @@ pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
                 .read(move |c| users::by_username(c, &name).optional())
                 .await?
                 .with_context(|| format!("no local user named {username:?}"))?;
-            let (token, _) = kith_core::tokens::issue(&db, None, Some(account.id), &scopes).await?;
+            let (token, _) = kith_core::tokens::issue_for_cli(&db, account.id, &scopes).await?;
             println!("{token}");
         }
         AdminCommand::DomainBlocks { cmd } => {

@@ -77,9 +77,9 @@ function kithCommand(env, cwd, args) {
   });
 }
 
-function startPeer(port) {
+function startPeer(port, { host = "localhost", args = [] } = {}) {
   const extra = (process.env.FEDIFY_PEER_ARGS ?? "").split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, [path.join(here, "peer.mjs"), "--port", String(port), ...extra], {
+  const child = spawn(process.execPath, [path.join(here, "peer.mjs"), "--port", String(port), "--host", host, ...args, ...extra], {
     cwd: here,
     stdio: ["pipe", "pipe", "pipe"],
     env: { ...process.env, FEDIFY_PEER_EXIT_ON_STDIN_EOF: "1" },
@@ -89,7 +89,7 @@ function startPeer(port) {
     stderr += d;
     if (stderr.length > 200_000) stderr = stderr.slice(-100_000);
   });
-  const ready = `fedify peer listening on http://localhost:${port}\n`;
+  const ready = `fedify peer listening on http://${host}:${port}\n`;
   return new Promise((resolve, reject) => {
     let out = "";
     const timer = setTimeout(() => {
@@ -869,6 +869,22 @@ test("11. custom emoji both ways: Fedify's Emoji tag shows in Kith's `emojis`; K
   const doc = await fetch(sent.id, { headers: { Accept: "application/activity+json" } }).then((r) => r.json());
   assert.equal(doc.type, "Emoji");
   assert.equal(doc.icon?.url, waveUrl);
+});
+
+test("12. in dev mode Kith finds a Fedify actor whose server is named by its IP address", async () => {
+  let port;
+  do port = await freePort(); while (port === KITH_PORT || port === PEER_PORT);
+  const ip = await startPeer(port, { host: "127.0.0.1", args: ["--username", "ipa", "--name", "Ipa"] });
+  try {
+    const actor = `http://127.0.0.1:${port}/users/ipa`;
+    const found = await kithOk("GET", `/api/v2/search?q=${encodeURIComponent(actor)}&resolve=true&type=accounts`, { token: anaToken });
+    assert.equal(found.accounts?.length, 1, `search for ${actor}: ${JSON.stringify(found)}`);
+    assert.equal(found.accounts[0].acct, `ipa@127.0.0.1:${port}`);
+    assert.equal(found.accounts[0].display_name, "Ipa");
+    assert.equal(found.accounts[0].url, actor);
+  } finally {
+    await stopChild(ip.child, 3000);
+  }
 });
 
 // ---------------------------------------------------------------------------

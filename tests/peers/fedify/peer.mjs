@@ -52,7 +52,7 @@ if (!Number.isInteger(PORT) || PORT <= 0 || PORT > 65535) {
   process.stderr.write(`bad --port ${args.port}\n`);
   process.exit(2);
 }
-const HOST = args.host; // host name used in ids; never an IP address
+const HOST = args.host; // the host in ids: a name, or in the IP-host test 127.0.0.1
 const ORIGIN = `http://${HOST}:${PORT}`;
 const USERNAME = args.username;
 const FIRST_KNOCK = args["first-knock"];

@@ -292,6 +292,19 @@ pub struct StatusEdit {
     pub account: Account,
     pub media_attachments: Vec<serde_json::Value>,
     pub emojis: Vec<serde_json::Value>,
+    /// The poll's options in this version (`{"options": [{"title": …}]}`), absent without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub poll: Option<serde_json::Value>,
+}
+
+/// A version's poll as Mastodon's `StatusEdit` shows it, from encoded titles.
+fn edit_poll(titles: Option<&str>) -> Option<serde_json::Value> {
+    let titles: Vec<String> = serde_json::from_str(titles?).unwrap_or_default();
+    let options: Vec<_> = titles
+        .into_iter()
+        .map(|t| serde_json::json!({ "title": t }))
+        .collect();
+    Some(serde_json::json!({ "options": options }))
 }
 
 /// Mastodon's `StatusSource`: what the author wrote, for editing.
@@ -311,15 +324,19 @@ pub fn history_view(
 ) -> Result<Vec<StatusEdit>, StorageError> {
     let author_row = accounts::by_id(c, row.account_id)?;
     let author = account_view(c, &author_row, urls)?;
-    let version = |content: &str, spoiler: &str, sensitive, at, stored: &str| StatusEdit {
-        content: content.to_owned(),
-        spoiler_text: spoiler.to_owned(),
-        sensitive,
-        created_at: timestamp(at),
-        account: author.clone(),
-        media_attachments: attachments_of(row.id, stored),
-        emojis: Vec::new(),
-    };
+    let version =
+        |content: &str, spoiler: &str, sensitive, at, stored: &str, poll: Option<&str>| {
+            StatusEdit {
+                content: content.to_owned(),
+                spoiler_text: spoiler.to_owned(),
+                sensitive,
+                created_at: timestamp(at),
+                account: author.clone(),
+                media_attachments: attachments_of(row.id, stored),
+                emojis: Vec::new(),
+                poll: edit_poll(poll),
+            }
+        };
     let mut out: Vec<StatusEdit> = statuses::past_versions(c, row.id)?
         .iter()
         .map(|v| {
@@ -329,15 +346,18 @@ pub fn history_view(
                 v.sensitive,
                 v.created_at,
                 &v.attachments,
+                v.poll_options.as_deref(),
             )
         })
         .collect();
+    let current = kith_storage::polls::of_status(c, row.id)?;
     out.push(version(
         &row.content,
         &row.spoiler_text,
         row.sensitive,
         row.edited_at.unwrap_or(row.created_at),
         &row.attachments,
+        current.as_ref().map(|p| p.options.as_str()),
     ));
     Ok(out)
 }

@@ -146,6 +146,14 @@ async fn lookup(query: web::Query<LookupQuery>, data: Data) -> ApiResult<HttpRes
         })
         .await?
         .filter(|a| ActorType::of(a) != ActorType::Application || a.domain.is_some())
-        .ok_or(ApiError::NotFound)?;
+        .ok_or_else(|| {
+            // As on Mastodon, lookup reads what is known and fetches nothing; say so.
+            tracing::info!(
+                acct,
+                "account lookup found nothing: no such account is known here \
+                 (search with resolve=true fetches remote ones)"
+            );
+            ApiError::NotFound
+        })?;
     account_response(account, &data).await
 }

@@ -3,13 +3,13 @@
 //! Admins write them with `kith admin announcement` (`kith_core::announcements`).
 
 use crate::auth::Auth;
-use crate::entities::timestamp;
+use crate::entities::announcement::announcement_to_api;
 use crate::error::{ApiError, ApiResult};
 use actix_web::{web, HttpResponse};
 use kith_core::announcements as core;
 use kith_federation::Data;
-use kith_storage::announcements::{self as store, Announcement};
-use serde_json::{json, Value};
+use kith_storage::announcements as store;
+use serde_json::json;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/announcements", web::get().to(index))
@@ -22,25 +22,6 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
             "/v1/announcements/{id}/reactions/{name}",
             web::delete().to(unreact),
         );
-}
-
-/// Mastodon's `Announcement` for a reader: `read` and the reactions (`me`: theirs).
-fn announcement_json(a: &Announcement, read: bool, reactions: Vec<Value>) -> Value {
-    json!({
-        "id": a.id.to_string(),
-        "content": a.content,
-        "starts_at": a.starts_at.map(timestamp),
-        "ends_at": a.ends_at.map(timestamp),
-        "all_day": a.all_day,
-        "published_at": timestamp(a.published_at),
-        "updated_at": timestamp(a.updated_at),
-        "read": read,
-        "mentions": [],
-        "statuses": [],
-        "tags": [],
-        "emojis": [],
-        "reactions": reactions,
-    })
 }
 
 /// The current announcements, newest first.
@@ -61,7 +42,7 @@ async fn index(auth: Auth, data: Data) -> ApiResult<HttpResponse> {
                         .filter(|(id, ..)| *id == a.id)
                         .map(|(_, name, count, me)| json!({ "name": name, "count": count, "me": me }))
                         .collect();
-                    announcement_json(a, read.contains(&a.id), mine)
+                    announcement_to_api(a, Some(read.contains(&a.id)), mine)
                 })
                 .collect::<Vec<_>>())
         })

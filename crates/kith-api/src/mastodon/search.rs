@@ -61,11 +61,9 @@ async fn search(
     {
         // A handle whose domain carries more than host[:port] is refused, not looked up.
         resolve::split_handle(q).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
-        match resolve::account_by_handle(q, resolve_remote, &data).await {
-            Ok(Some(a)) => accounts.push(a),
-            Ok(None) => tracing::debug!(handle = q, resolve_remote, "no account for handle"),
-            // The client gets an empty result, as from Mastodon; the log says why.
-            Err(error) => tracing::warn!(handle = q, %error, "account lookup failed"),
+        // Nothing found is an empty result, as from Mastodon; `resolve` logs why.
+        if let Ok(Some(a)) = resolve::account_by_handle(q, resolve_remote, &data).await {
+            accounts.push(a);
         }
     }
     let urls = data.urls.clone();

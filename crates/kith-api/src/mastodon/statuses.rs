@@ -320,16 +320,21 @@ async fn edit(
         }
     };
     check_text(&text, &spoiler, has_media)?;
-    let updated = publish::edit(
-        &data,
-        me.clone(),
-        status,
+    // As on Mastodon, the edit carries the poll the post is to have: without `poll` it has none.
+    let poll = poll_of(form.poll.as_ref())?;
+    if poll.is_some() && has_media {
+        return Err(ApiError::Unprocessable(
+            "Validation failed: a post cannot have both media and a poll".into(),
+        ));
+    }
+    let change = publish::PostEdit {
         text,
-        spoiler,
-        form.sensitive.unwrap_or(false),
+        spoiler_text: spoiler,
+        sensitive: form.sensitive.unwrap_or(false),
         media_ids,
-    )
-    .await?;
+        poll,
+    };
+    let updated = publish::edit(&data, me.clone(), status, change).await?;
     respond_with(&data, updated, Some(me.id)).await
 }
 

@@ -6,7 +6,7 @@ use super::notifications::query_list;
 use super::timelines::page_response;
 use crate::auth::{Auth, MaybeAuth};
 use crate::body::lenient_bool;
-use crate::entities::tag::{tag_to_api, Tag};
+use crate::entities::tag::{history_since, tag_history, tag_to_api, Tag, TagDay};
 use crate::error::{ApiError, ApiResult};
 use crate::paging::{paged_json, PageQuery};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -16,6 +16,7 @@ use kith_federation::Data;
 use kith_storage::statuses::{self, TagFilter};
 use kith_storage::tags;
 use serde::Deserialize;
+use std::collections::HashMap;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/tags/{name}", web::get().to(show))
@@ -35,6 +36,29 @@ fn tag_name(path: &str) -> ApiResult<String> {
     }
 }
 
+/// The last seven days of each of `names` (`tag_history`), read in one query.
+async fn histories(data: &Data, names: Vec<String>) -> ApiResult<HashMap<String, Vec<TagDay>>> {
+    let today = chrono::Utc::now().date_naive();
+    let since = history_since(today);
+    let wanted = names.clone();
+    let rows = data
+        .db
+        .read(move |c| tags::uses_since(c, &wanted, since))
+        .await?;
+    let mut per_tag: HashMap<String, Vec<(chrono::NaiveDateTime, i64)>> = HashMap::new();
+    for (name, at, author) in rows {
+        per_tag.entry(name).or_default().push((at, author));
+    }
+    Ok(names
+        .into_iter()
+        .map(|n| {
+            let uses = per_tag.get(&n).map(Vec::as_slice).unwrap_or_default();
+            let history = tag_history(today, uses);
+            (n, history)
+        })
+        .collect())
+}
+
 /// Tag `name` as `viewer` sees it.
 async fn tag_for(data: &Data, name: String, viewer: Option<i64>) -> ApiResult<Tag> {
     let following = match viewer {
@@ -50,7 +74,11 @@ async fn tag_for(data: &Data, name: String, viewer: Option<i64>) -> ApiResult<Ta
         }
         None => None,
     };
-    Ok(tag_to_api(&name, following, &data.urls))
+    let history = histories(data, vec![name.clone()])
+        .await?
+        .remove(&name)
+        .unwrap_or_default();
+    Ok(tag_to_api(&name, following, history, &data.urls))
 }
 
 /// Any valid name answers, used or not (Mastodon shows a tag nobody used yet the same way).
@@ -90,9 +118,13 @@ async fn followed(
     let page = query.page(100, 200);
     let rows = data.db.read(move |c| tags::followed(c, me, page)).await?;
     let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
+    let mut history = histories(&data, rows.iter().map(|(_, n)| n.clone()).collect()).await?;
     let body: Vec<Tag> = rows
         .iter()
-        .map(|(_, name)| tag_to_api(name, Some(true), &data.urls))
+        .map(|(_, name)| {
+            let days = history.remove(name).unwrap_or_default();
+            tag_to_api(name, Some(true), days, &data.urls)
+        })
         .collect();
     Ok(paged_json(&req, data.urls.base(), &ids, body))
 }

@@ -26,7 +26,7 @@ pub(super) async fn receive(
     }
     let object = Url::parse(&super::object_id(activity).ok_or(FederationError::NotFound)?)?;
     // Fetch by id, never trusting an embedded copy; what cannot be fetched is ignored.
-    let target = match ObjectId::<ApStatus>::from(object).dereference(data).await {
+    let target = match crate::fetch::dereference(&ObjectId::<ApStatus>::from(object), data).await {
         Ok(s) => s.into_status(),
         Err(e) => {
             tracing::debug!(error = %e, "boosted post could not be fetched");

@@ -76,22 +76,44 @@ pub(super) async fn receive(
             let Some(s) = status else {
                 return Err(kith_storage::StorageError::NotFound);
             };
-            if let Some(poll) = &poll {
-                match polls::of_status(c, s.id)? {
-                    Some(p) => polls::set_remote_state(c, p.id, &poll.state)?,
-                    None => store_remote_poll(c, s.id, poll)?,
-                }
-            }
+            // New options (or single/multiple choice) void the votes, as on Mastodon; a
+            // Note without a poll removes it.
+            let before = polls::of_status(c, s.id)?;
+            let revision = poll.as_ref().map(|p| polls::Revision {
+                titles: p.titles.clone(),
+                multiple: p.multiple,
+                hide_totals: before.as_ref().is_some_and(|b| b.hide_totals),
+                expires_at: p.state.expires_at,
+            });
+            let poll_changed = match (&before, &revision) {
+                (Some(b), Some(r)) => r.voids_votes_of(b),
+                (None, None) => false,
+                _ => true,
+            };
             link_emojis(c, s.id, &actor, &emojis)?;
             // A Question's Update usually carries new counts only: that is no edit.
             let changed = edit.content != s.content
                 || edit.spoiler_text != s.spoiler_text
                 || edit.sensitive != s.sensitive
                 || edit.attachments != s.attachments;
-            if poll.is_some() && !changed {
+            let counts_only = poll.is_some() && !changed && !poll_changed;
+            if !counts_only {
+                statuses::edit(c, s.id, &edit, poll_changed)?;
+            }
+            match (before, &poll, &revision) {
+                (Some(b), Some(p), Some(r)) => {
+                    if poll_changed {
+                        polls::revise(c, &b, r)?;
+                    }
+                    polls::set_remote_state(c, b.id, &p.state)?;
+                }
+                (Some(b), None, _) => polls::remove(c, b.id)?,
+                (None, Some(p), _) => store_remote_poll(c, s.id, p)?,
+                _ => {}
+            }
+            if counts_only {
                 return Ok(());
             }
-            statuses::edit(c, s.id, &edit)?;
             // Tell the local people who boosted it, as Mastodon does.
             for booster in statuses::local_reblogger_ids(c, s.id)? {
                 notify(c, booster, actor.id, NotificationKind::Update, Some(s.id))?;

@@ -6,7 +6,6 @@ use crate::protocol::actor::{Actor, Endpoints, Image, PublicKey};
 use crate::protocol::emoji::{emojis_in, EmojiOut};
 use crate::protocol::values::{first_string, first_url, single_line, truncate_chars};
 use crate::{Data, FederationError, KithContext};
-use activitypub_federation::protocol::verification::verify_domains_match;
 use activitypub_federation::traits::{Actor as ApActor, Object};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -119,6 +118,18 @@ fn as_utc(t: NaiveDateTime) -> DateTime<Utc> {
     DateTime::from_naive_utc_and_offset(t, Utc)
 }
 
+/// Refuses two URLs on different servers (host and port). The library's
+/// `verify_domains_match` compares `Url::domain`, which ignores the port and is `None` for
+/// every IP host, so it would let `127.0.0.1:1` speak for `10.0.0.1:2`.
+pub fn same_authority(a: &Url, b: &Url) -> Result<(), FederationError> {
+    match (authority(a), authority(b)) {
+        (Some(x), Some(y)) if x == y => Ok(()),
+        _ => Err(FederationError::Invalid(format!(
+            "{a} and {b} are on different servers"
+        ))),
+    }
+}
+
 /// The `domain` column for an actor id: host, plus the port when it is not the default.
 pub fn authority(url: &Url) -> Option<String> {
     let host = url.host_str()?.to_lowercase();
@@ -179,7 +190,7 @@ impl Object for ApAccount {
     }
 
     async fn verify(json: &Actor, expected_domain: &Url, _data: &Data) -> Result<(), Self::Error> {
-        verify_domains_match(&json.id, expected_domain)?;
+        same_authority(&json.id, expected_domain)?;
         if json.kind.parse::<ActorType>().is_err() {
             return Err(FederationError::Invalid(format!(
                 "unsupported actor type {:?}",
@@ -192,7 +203,7 @@ impl Object for ApAccount {
             ));
         }
         let key_id = Url::parse(&json.public_key.id)?;
-        verify_domains_match(&key_id, &json.id)?;
+        same_authority(&key_id, &json.id)?;
         if json.public_key.public_key_pem.len() > MAX_PEM_BYTES {
             return Err(FederationError::Invalid("public key too large".into()));
         }
@@ -344,5 +355,34 @@ impl ApActor for ApAccount {
 
     fn shared_inbox(&self) -> Option<Url> {
         parse_opt_url(&self.account.shared_inbox_url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_authority;
+    use url::Url;
+
+    #[test]
+    fn servers_are_told_apart_by_host_and_port_ip_hosts_too() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        assert!(same_authority(
+            &u("http://127.0.0.1:8081/users/a"),
+            &u("http://127.0.0.1:8081/x")
+        )
+        .is_ok());
+        assert!(same_authority(
+            &u("https://Social.example/a"),
+            &u("https://social.example/b")
+        )
+        .is_ok());
+        for (a, b) in [
+            ("http://127.0.0.1:8081/a", "http://10.0.0.1:8081/a"),
+            ("http://127.0.0.1:8081/a", "http://127.0.0.1:8082/a"),
+            ("http://[::1]:1/a", "http://127.0.0.1:1/a"),
+            ("http://localhost:1/a", "http://localhost:2/a"),
+        ] {
+            assert!(same_authority(&u(a), &u(b)).is_err(), "{a} {b}");
+        }
     }
 }

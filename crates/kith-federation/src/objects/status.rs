@@ -340,7 +340,7 @@ pub async fn fetch_parents(mut parent: Option<String>, data: &Data, depth: usize
     for _ in 0..depth {
         let Some(ap) = parent.take() else { return };
         let Ok(url) = Url::parse(&ap) else { return };
-        match ObjectId::<ApStatus>::from(url).dereference(data).await {
+        match crate::fetch::dereference(&ObjectId::<ApStatus>::from(url), data).await {
             Ok(s) => {
                 parent = s
                     .status
@@ -405,10 +405,12 @@ impl Object for ApStatus {
     async fn from_json(mut json: Value, data: &Data) -> Result<Self, Self::Error> {
         crate::protocol::values::strip_nul(&mut json);
         let note = parse_note(&json).map_err(FederationError::Invalid)?;
-        let author = ObjectId::<ApAccount>::from(note.attributed_to.clone())
-            .dereference(data)
-            .await?
-            .into_account();
+        let author = crate::fetch::dereference(
+            &ObjectId::<ApAccount>::from(note.attributed_to.clone()),
+            data,
+        )
+        .await?
+        .into_account();
         let stored = store_remote_note(note, author, data, None).await?;
         ApStatus::new(stored.status)
     }

@@ -1,14 +1,17 @@
 //! Announcements: admins write them with `kith admin announcement` (audited; moderators may
 //! not), people see the current ones through `GET /api/v1/announcements`, dismiss them and
-//! react with emoji, each on their own.
+//! react with emoji, each on their own; apps' `user` streams hear of new and withdrawn
+//! announcements and of reactions, also when another process (the command) made them.
 
 use crate::on_each_backend;
 use crate::rig::{client, urlencode, Instance, User};
+use crate::streaming::{next, ws, ws_url};
 use kith::announcements_cli::{run, AnnouncementCommand};
 use kith_core::accounts::Role;
 use kith_storage::announcements as store;
+use kith_storage::testing::TestDatabase;
 use reqwest::Method;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 fn add(text: &str, actor: &str, starts: Option<&str>, ends: Option<&str>) -> AnnouncementCommand {
     AnnouncementCommand::Add {
@@ -181,4 +184,80 @@ async fn admins_announce_and_people_dismiss_and_react() {
         );
         assert_eq!(log[0]["target_id"], current_id.to_string());
     });
+}
+
+/// Runs `kith admin announcement ARGS` as its own process on `i`'s database; its stdout.
+fn announcement_command(db: &TestDatabase, i: &Instance, args: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let mut full = vec!["admin", "announcement"];
+    full.extend_from_slice(args);
+    let out = crate::delivery::kith(db, dir.path(), 0, &i.domain, &full)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_streams_hear_of_announcements_from_another_process() {
+    for db in TestDatabase::each_backend() {
+        eprintln!("--- backend {:?}", db.backend);
+        let i = Instance::start(&db).await;
+        User::with_role(&i, "root", Role::Admin, "read").await;
+        let ana = User::new(&i, "ana").await;
+        let mut user = ws(ws_url(
+            &i,
+            &format!("stream=user&access_token={}", ana.token),
+        ))
+        .await;
+        let mut public = ws(ws_url(&i, "stream=public")).await;
+
+        // Published by `kith admin announcement add`, another process.
+        let id = announcement_command(&db, &i, &["add", "Tea at five", "--as", "root"]);
+        let heard = next(&mut user).await;
+        assert_eq!(heard["event"], "announcement", "{heard}");
+        assert_eq!(heard["stream"], json!(["user"]));
+        assert_eq!(heard["payload"]["id"], id.as_str(), "{heard}");
+        assert!(
+            heard["payload"]["content"]
+                .as_str()
+                .unwrap()
+                .contains("Tea at five"),
+            "{heard}"
+        );
+        assert_eq!(heard["payload"]["reactions"], json!([]));
+        assert!(heard["payload"].get("read").is_none(), "{heard}");
+
+        // A reaction, with its new count.
+        let path = format!("/api/v1/announcements/{id}/reactions/{}", urlencode("🍵"));
+        assert_eq!(send(&ana, Method::PUT, &path).await.0, 200);
+        let heard = next(&mut user).await;
+        assert_eq!(heard["event"], "announcement.reaction", "{heard}");
+        assert_eq!(
+            heard["payload"],
+            json!({"name": "🍵", "count": 1, "announcement_id": id}),
+        );
+        assert_eq!(send(&ana, Method::DELETE, &path).await.0, 200);
+        let heard = next(&mut user).await;
+        assert_eq!(heard["payload"]["count"], 0, "{heard}");
+
+        // Withdrawn, again from another process.
+        announcement_command(&db, &i, &["remove", &id, "--as", "root"]);
+        let heard = next(&mut user).await;
+        assert_eq!(heard["event"], "announcement.delete", "{heard}");
+        assert_eq!(heard["payload"], id.as_str());
+
+        // The public stream heard none of it: the next thing on it is a public post.
+        let post = ana
+            .post("/api/v1/statuses", json!({"status": "after the tea"}))
+            .await;
+        let seen = next(&mut public).await;
+        assert_eq!(seen["event"], "update", "{seen}");
+        assert_eq!(seen["payload"]["id"], post["id"]);
+        i.stop().await;
+    }
 }

@@ -70,6 +70,37 @@ fn admin_commands_create_users_and_tokens() {
         assert_eq!(auth.account.unwrap().username, "ana");
         assert!(auth.scopes.allows("write:statuses"));
 
+        // The token belongs to the one "kith admin token" application, which
+        // verify_credentials shows; a second token shares it.
+        let out = kith(&db, dir.path(), &["admin", "token", "ana"], &[]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let second = text(&out.stdout).trim().to_owned();
+        let second_auth = rt
+            .block_on(kith_core::tokens::authenticate(&store, &second))
+            .unwrap()
+            .expect("second token valid");
+        assert!(auth.token.app_id.is_some());
+        assert_eq!(second_auth.token.app_id, auth.token.app_id);
+        rt.block_on(async {
+            let i = crate::rig::Instance::start_with(&db, |c| {
+                c.domain = "social.example".into();
+                c.dev_mode = false;
+            })
+            .await;
+            for t in [token, second.as_str()] {
+                let res = crate::rig::client()
+                    .get(i.url("/api/v1/apps/verify_credentials"))
+                    .bearer_auth(t)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), 200);
+                let app: serde_json::Value = res.json().await.unwrap();
+                assert_eq!(app["name"], "kith admin token", "{app}");
+            }
+            i.stop().await;
+        });
+
         // Bad input: clear message, non-zero exit, nothing written.
         let count = || {
             let store = db.open();

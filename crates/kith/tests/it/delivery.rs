@@ -133,7 +133,7 @@ pub(crate) struct Server {
     pub(crate) base: String,
 }
 
-fn kith(
+pub(crate) fn kith(
     db: &TestDatabase,
     dir: &std::path::Path,
     port: u16,

@@ -39,7 +39,20 @@ async fn followed_tags_fill_the_home_feed_and_tag_timelines_filter() {
         let tag = ana.json("/api/v1/tags/Caf%C3%A9").await;
         assert_eq!(tag["name"], "cafe", "{tag}");
         assert_eq!(tag["following"], false);
-        assert_eq!(tag["history"], json!([]));
+        // Nobody used it yet: seven days of nothing, today first.
+        let days = tag["history"].as_array().unwrap();
+        assert_eq!(days.len(), 7, "{tag}");
+        assert!(days
+            .iter()
+            .all(|d| d["uses"] == "0" && d["accounts"] == "0"));
+        let today = chrono::Utc::now()
+            .date_naive()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp();
+        assert_eq!(days[0]["day"], today.to_string());
+        assert_eq!(days[1]["day"], (today - 86_400).to_string());
         assert!(tag["url"].as_str().unwrap().ends_with("/tags/cafe"));
         assert_eq!(ana.status_code(Method::GET, "/api/v1/tags/123").await, 404);
         let anonymous = crate::rig::client()
@@ -133,6 +146,28 @@ async fn followed_tags_fill_the_home_feed_and_tag_timelines_filter() {
         let res = bob.get("/api/v1/timelines/tag/cafe?limit=1").await;
         let link = res.headers()["link"].to_str().unwrap().to_owned();
         assert!(link.contains(&format!("max_id={blocked}")), "{link}");
+
+        // The tag's history counts the public posts and their authors (summed over the week,
+        // so that a run across midnight counts the same).
+        let total = |tag: &Value, key: &str| -> u64 {
+            tag["history"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d[key].as_str().unwrap().parse::<u64>().unwrap())
+                .sum()
+        };
+        let cafe = bob.json("/api/v1/tags/cafe").await;
+        assert_eq!(total(&cafe, "uses"), 3, "{cafe}");
+        assert!((2..=3).contains(&total(&cafe, "accounts")), "{cafe}");
+        let followed = ana.json("/api/v1/followed_tags").await;
+        let tea = followed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == "tea")
+            .unwrap_or_else(|| panic!("{followed}"));
+        assert_eq!(total(tea, "uses"), 1, "{tea}");
 
         // Unfollowed, the tag brings nothing new.
         let unfollowed = ana.post("/api/v1/tags/Cafe/unfollow", json!({})).await;

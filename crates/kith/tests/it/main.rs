@@ -21,6 +21,7 @@ mod followed_tags;
 mod grouped_notifications;
 mod inbound;
 mod inbox;
+mod ip_hosts;
 mod lists;
 mod mastodon;
 mod media;

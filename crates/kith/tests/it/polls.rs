@@ -215,16 +215,50 @@ async fn polls_are_made_voted_in_and_closed() {
         })
         .await;
         assert_eq!(shown["options"][0]["votes_count"], 1);
-        // An edit keeps the poll.
+        // An edit that sends the same options keeps the poll and its votes; as on Mastodon,
+        // an edit without `poll` removes it.
+        let path = format!("/api/v1/statuses/{status_id}");
+        let before = ana.json(&format!("/api/v1/polls/{poll_id}")).await;
         let (code, edited) = send(
             &ana,
             reqwest::Method::PUT,
-            &format!("/api/v1/statuses/{status_id}"),
-            json!({"status": "edited"}),
+            &path,
+            json!({"status": "edited", "poll": {"options": ["tea", "coffee", "water"], "expires_in": 600}}),
+        )
+        .await;
+        assert_eq!(code, 200, "{edited}");
+        assert_eq!(edited["poll"]["id"], poll_id.as_str(), "{edited}");
+        assert_eq!(edited["poll"]["options"], before["options"], "{edited}");
+        assert_eq!(edited["poll"]["votes_count"], 1, "{edited}");
+        assert_eq!(
+            edited["poll"]["expired"], true,
+            "an ended poll stays ended: {edited}"
+        );
+        let (code, _) = send(
+            &ana,
+            reqwest::Method::PUT,
+            &path,
+            json!({"status": "edited", "media_ids": [], "poll": {"options": ["a"], "expires_in": 600}}),
+        )
+        .await;
+        assert_eq!(code, 422, "an edited poll keeps the limits");
+        let (code, edited) = send(
+            &ana,
+            reqwest::Method::PUT,
+            &path,
+            json!({"status": "no poll"}),
         )
         .await;
         assert_eq!(code, 200);
-        assert_eq!(edited["poll"]["id"], poll_id.as_str(), "{edited}");
+        assert_eq!(edited["poll"], Value::Null, "{edited}");
+        let (code, _) = send(
+            &cy,
+            reqwest::Method::POST,
+            &format!("/api/v1/polls/{poll_id}/votes"),
+            json!({"choices": [0]}),
+        )
+        .await;
+        assert_eq!(code, 404, "the removed poll is gone");
     });
 }
 
@@ -357,7 +391,165 @@ async fn polls_federate_both_ways() {
     // A poll on a, voted from b; then one on b, voted from a.
     poll_across(&a, &b, &ana, &cy, &bo).await;
     poll_across(&b, &a, &bo, &di, &ana).await;
+    // Edited polls, both ways.
+    poll_edited_across(&ana, &bo).await;
+    poll_edited_across(&bo, &ana).await;
 
     a.stop().await;
     b.stop().await;
+}
+
+/// The post with this uri on `viewer`'s instance once `check` holds for it.
+async fn copy_where(viewer: &User, id: &str, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+    eventually(what, || async {
+        let st = viewer.json(&format!("/api/v1/statuses/{id}")).await;
+        check(&st).then_some(st)
+    })
+    .await
+}
+
+/// `author` edits a poll that `voter` (a follower on the other instance) voted in: the same
+/// options keep the votes, new options reset them on both instances, the history shows each
+/// version's options, and polls can be removed and added by an edit.
+async fn poll_edited_across(author: &User, voter: &User) {
+    let status = author
+        .post("/api/v1/statuses", poll_body(&["red", "blue"], 600))
+        .await;
+    let id = status["id"].as_str().unwrap().to_owned();
+    let poll = status["poll"]["id"].as_str().unwrap().to_owned();
+    let there = arrives_home(voter, status["uri"].as_str().unwrap()).await;
+    let there_id = there["id"].as_str().unwrap().to_owned();
+    let there_poll = there["poll"]["id"].as_str().unwrap().to_owned();
+    voter
+        .post(
+            &format!("/api/v1/polls/{there_poll}/votes"),
+            json!({"choices": [0]}),
+        )
+        .await;
+    eventually("the vote counted at the author's", || async {
+        let p = author.json(&format!("/api/v1/polls/{poll}")).await;
+        (p["options"][0]["votes_count"] == 1).then_some(())
+    })
+    .await;
+    let path = format!("/api/v1/statuses/{id}");
+    let edit = |text: &str, options: &[&str]| json!({"status": text, "poll": {"options": options, "expires_in": 900}});
+
+    // The same options: the vote stays, here and there.
+    let (code, kept) = send(
+        author,
+        reqwest::Method::PUT,
+        &path,
+        edit("which colour?", &["red", "blue"]),
+    )
+    .await;
+    assert_eq!(code, 200, "{kept}");
+    assert_eq!(kept["poll"]["options"][0]["votes_count"], 1, "{kept}");
+    let st = copy_where(voter, &there_id, "the text edit arrives", |s| {
+        s["content"]
+            .as_str()
+            .unwrap_or("")
+            .contains("which colour?")
+    })
+    .await;
+    assert_eq!(st["poll"]["options"][0]["votes_count"], 1, "{st}");
+    assert_eq!(st["poll"]["own_votes"], json!([0]), "{st}");
+
+    // New options: the votes are void, here and there, and the voter may vote again.
+    let (code, reset) = send(
+        author,
+        reqwest::Method::PUT,
+        &path,
+        edit("which colour?", &["red", "green", "blue"]),
+    )
+    .await;
+    assert_eq!(code, 200, "{reset}");
+    assert_eq!(reset["poll"]["id"], poll.as_str());
+    assert_eq!(reset["poll"]["votes_count"], 0, "{reset}");
+    assert_eq!(reset["poll"]["options"].as_array().unwrap().len(), 3);
+    let st = copy_where(voter, &there_id, "the new options arrive", |s| {
+        s["poll"]["options"]
+            .as_array()
+            .is_some_and(|o| o.len() == 3)
+    })
+    .await;
+    assert_eq!(st["poll"]["options"][1]["title"], "green", "{st}");
+    for n in 0..3 {
+        assert_eq!(st["poll"]["options"][n]["votes_count"], 0, "{st}");
+    }
+    assert_eq!(st["poll"]["voted"], false, "{st}");
+    assert_eq!(st["poll"]["own_votes"], json!([]), "{st}");
+    voter
+        .post(
+            &format!("/api/v1/polls/{there_poll}/votes"),
+            json!({"choices": [1]}),
+        )
+        .await;
+
+    // The history shows each version's options, on both instances.
+    let titles = |version: &Value| -> Vec<String> {
+        version["poll"]["options"]
+            .as_array()
+            .map(|o| {
+                o.iter()
+                    .map(|t| t["title"].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let history = author.json(&format!("{path}/history")).await;
+    let versions = history.as_array().unwrap();
+    assert_eq!(versions.len(), 3, "{history}");
+    assert_eq!(titles(&versions[0]), ["red", "blue"], "{history}");
+    assert_eq!(titles(&versions[1]), ["red", "blue"], "{history}");
+    assert_eq!(titles(&versions[2]), ["red", "green", "blue"], "{history}");
+    let history = voter
+        .json(&format!("/api/v1/statuses/{there_id}/history"))
+        .await;
+    let versions = history.as_array().unwrap();
+    assert_eq!(
+        titles(versions.last().unwrap()),
+        ["red", "green", "blue"],
+        "{history}"
+    );
+    assert_eq!(titles(&versions[0]), ["red", "blue"], "{history}");
+
+    // Removed by an edit, then added again.
+    let (code, removed) = send(
+        author,
+        reqwest::Method::PUT,
+        &path,
+        json!({"status": "no more poll"}),
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert_eq!(removed["poll"], Value::Null, "{removed}");
+    copy_where(voter, &there_id, "the removal arrives", |s| {
+        s["poll"].is_null()
+    })
+    .await;
+    let history = author.json(&format!("{path}/history")).await;
+    assert!(
+        history
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .get("poll")
+            .is_none(),
+        "{history}"
+    );
+    let (code, added) = send(
+        author,
+        reqwest::Method::PUT,
+        &path,
+        edit("a poll again", &["yes", "no"]),
+    )
+    .await;
+    assert_eq!(code, 200, "{added}");
+    assert_eq!(added["poll"]["options"][0]["title"], "yes", "{added}");
+    let st = copy_where(voter, &there_id, "the new poll arrives", |s| {
+        s["poll"]["options"][0]["title"] == "yes"
+    })
+    .await;
+    assert_eq!(st["poll"]["votes_count"], 0, "{st}");
 }

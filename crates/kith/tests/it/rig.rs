@@ -26,6 +26,16 @@ impl Instance {
         Instance::start_with(db, |c| c.dev_mode = false).await
     }
 
+    /// Starts an instance named by its IP address (`127.0.0.1:PORT`, not `localhost:PORT`),
+    /// in development mode unless `tweak` turns it off.
+    pub async fn start_on_ip(db: &TestDatabase, tweak: impl FnOnce(&mut Config)) -> Instance {
+        Instance::start_with(db, |c| {
+            c.domain = c.domain.replace("localhost", "127.0.0.1");
+            tweak(c)
+        })
+        .await
+    }
+
     /// Starts an instance with a configuration tweak.
     pub async fn start_with(db: &TestDatabase, tweak: impl FnOnce(&mut Config)) -> Instance {
         Instance::try_start_with(db, tweak)
@@ -60,11 +70,18 @@ impl Instance {
             ..Config::default()
         };
         tweak(&mut config);
+        let domain = config.domain.clone();
+        // Reached on the port it listens on, by the host its domain names.
+        let host = if domain.starts_with("127.0.0.1") {
+            "127.0.0.1"
+        } else {
+            "localhost"
+        };
         let started = kith::serve::start(config, Some(listener)).await?;
         tokio::spawn(started.server);
         Ok(Instance {
-            base: format!("http://localhost:{port}"),
-            domain: format!("localhost:{port}"),
+            base: format!("http://{host}:{port}"),
+            domain,
             context: started.context,
             handle: started.handle,
             worker: started.worker,

@@ -1,0 +1,1 @@
+ALTER TABLE status_edits DROP COLUMN poll_options;
