@@ -63,6 +63,9 @@ async fn submit(
     (status, res.text().await.unwrap(), headers)
 }
 
+/// A form's fields, as sent.
+type Fields<'a> = Vec<(&'a str, &'a str)>;
+
 /// The fields of a complete sign-up of `name`.
 fn filled<'a>(signed: &'a FormToken, name: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
@@ -281,7 +284,8 @@ async fn refusals_show_the_form_again_and_make_nothing() {
         let before = people(i).await;
         let signed = FormToken::fetch(&i.url("/auth/sign_up")).await;
         let base = || filled(&signed, "newbie");
-        let cases: Vec<(Vec<(&str, &str)>, &str, &str)> = vec![
+        // (fields sent, the id of the message's element, what it says)
+        let cases: Vec<(Fields, &str, &str)> = vec![
             (
                 with(base(), "username", Some("ana")),
                 "username-error",
