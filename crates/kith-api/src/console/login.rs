@@ -165,8 +165,15 @@ async fn submit(req: HttpRequest, form: Body<LoginForm>, data: Data) -> ApiResul
             .await;
         }
         Err(CoreError::Invalid(msg)) => {
-            return login_page(&req, &data, StatusCode::FORBIDDEN, Some(&msg), &username, &next)
-                .await
+            return login_page(
+                &req,
+                &data,
+                StatusCode::FORBIDDEN,
+                Some(&msg),
+                &username,
+                &next,
+            )
+            .await
         }
         Err(e) => return Err(e.into()),
     };
