@@ -534,3 +534,63 @@ async fn the_page_shares_the_sign_up_limit_with_the_api() {
         i.stop().await;
     }
 }
+
+/// A form token is the instance's, not one process's: a page shown by one `kith serve`
+/// process is accepted by another on the same database (and the key made by whichever asked
+/// first).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_from_one_process_is_accepted_by_another() {
+    if !std::env::var("KITH_TEST_BACKENDS")
+        .unwrap_or_else(|_| "postgres".into())
+        .contains("postgres")
+    {
+        return;
+    }
+    let db = TestDatabase::postgres();
+    let first = Instance::start(&db).await;
+    set_mode(&first, "open").await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = crate::delivery::free_port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kith"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("KITH_DATABASE_URL", &db.url)
+        .env("KITH_DOMAIN", &first.domain)
+        .env("KITH_BIND", format!("127.0.0.1:{port}"))
+        .env("KITH_DEV_MODE", "true")
+        .env("KITH_LOG", "warn")
+        .env_remove("KITH_CONFIG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let second = format!("http://127.0.0.1:{port}");
+    crate::rig::eventually("the second process answers", || {
+        let url = format!("{second}/health");
+        async move {
+            reqwest::get(url)
+                .await
+                .ok()
+                .filter(|r| r.status().is_success())
+        }
+    })
+    .await;
+    // The second process shows the form first (and so makes the key); the first takes it.
+    let signed = FormToken::fetch(&format!("{second}/auth/sign_up")).await;
+    let (status, html, _) = submit(&first, &signed, &filled(&signed, "wren")).await;
+    assert_eq!(status, 200, "{html}");
+    // And the other way round.
+    let signed = FormToken::fetch(&first.url("/auth/sign_up")).await;
+    let fields = with(filled(&signed, "finch"), "email", None);
+    let res = signed
+        .on(client().post(format!("{second}/auth/sign_up")))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(exists(&first, "wren").await && exists(&first, "finch").await);
+    child.kill().unwrap();
+    let _ = child.wait();
+    first.stop().await;
+}
