@@ -20,6 +20,7 @@ mod reports;
 
 use crate::body::Body;
 use crate::error::{ApiError, ApiResult};
+use crate::form_guard::cross_origin;
 use actix_web::dev::Payload;
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
@@ -128,35 +129,6 @@ pub(crate) fn error_page(
 /// Why a request is not let in, as the response that says so.
 fn refusal(res: HttpResponse) -> actix_web::Error {
     actix_web::error::InternalError::from_response("console refusal", res).into()
-}
-
-/// Whether a state-changing request plainly came from another site: an `Origin` that is not
-/// this instance (as configured, or as the request's own `Host` names it), or
-/// `Sec-Fetch-Site: cross-site`. Requests without either header (not from a browser) are
-/// left to the CSRF token.
-fn cross_origin(req: &HttpRequest, data: &Data) -> bool {
-    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-    if header("sec-fetch-site") == Some("cross-site") {
-        return true;
-    }
-    let Some(origin) = req.headers().get(header::ORIGIN) else {
-        return false;
-    };
-    let Some(origin) = origin.to_str().ok().and_then(|o| url::Url::parse(o).ok()) else {
-        // `Origin: null` (sandboxed frames, some redirects) or garbage.
-        return true;
-    };
-    let base = data.urls.base();
-    let same_as_base = origin.scheme() == base.scheme()
-        && origin.host_str() == base.host_str()
-        && origin.port_or_known_default() == base.port_or_known_default();
-    let authority = match (origin.host_str(), origin.port()) {
-        (Some(h), Some(p)) => format!("{h}:{p}"),
-        (Some(h), None) => h.to_owned(),
-        (None, _) => return true,
-    };
-    let same_as_host = header("host").is_some_and(|h| h.eq_ignore_ascii_case(&authority));
-    !(same_as_base || same_as_host)
 }
 
 /// The path a signed-out visitor is sent back to after signing in: only console paths.

@@ -11,6 +11,7 @@ pub mod body;
 mod console;
 pub mod entities;
 pub mod error;
+mod form_guard;
 mod languages;
 mod mastodon;
 mod media_files;

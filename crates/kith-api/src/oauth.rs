@@ -3,10 +3,13 @@
 //! (RFC 8414). Errors in an authorization request are shown to the person on a page, never
 //! redirected (anyone can register a redirect URI); only the person's refusal is sent back to
 //! the client. Password attempts are throttled per account name and per address
-//! (`login_failures`, in the database).
+//! (`login_failures`, in the database). The sign-in form carries a signed double-submit token
+//! (`form_guard::OAUTH_LOGIN`), so another site cannot sign a browser in to an account of its
+//! choosing (login CSRF): a POST without it is a 403 and signs nobody in.
 
 use crate::body::Body;
 use crate::error::{ApiError, ApiResult};
+use crate::form_guard::OAUTH_LOGIN;
 use crate::pages::{html, ErrorPage};
 use crate::throttle;
 use actix_web::http::{header, StatusCode};
@@ -56,6 +59,7 @@ struct AuthorizeSubmission {
     username: Option<String>,
     password: Option<String>,
     decision: Option<String>,
+    csrf: Option<String>,
 }
 
 /// An authorization request that names a known client and one of its redirect URIs.
@@ -203,6 +207,9 @@ struct AuthorizePage<'a> {
     code_challenge: &'a str,
     code_challenge_method: &'a str,
     username: &'a str,
+    csrf: &'a str,
+    /// The sign-up page, coming back here afterwards, when people may join.
+    sign_up: Option<String>,
 }
 
 fn refusal_response(r: Refusal, data: &Data) -> ApiResult<HttpResponse> {
@@ -219,7 +226,8 @@ fn refusal_response(r: Refusal, data: &Data) -> ApiResult<HttpResponse> {
     }
 }
 
-fn authorize_page(
+async fn authorize_page(
+    req: &HttpRequest,
     v: &Valid,
     data: &Data,
     status: StatusCode,
@@ -227,7 +235,29 @@ fn authorize_page(
     username: &str,
 ) -> ApiResult<HttpResponse> {
     let scope = v.scopes.to_string();
-    let res = html(
+    let issued = OAUTH_LOGIN.issue(req, data).await?;
+    let code_challenge_method = if v.challenge.is_some() { "S256" } else { "" };
+    let mode = data.db.read(kith_core::registrations::mode).await?;
+    let sign_up = matches!(
+        mode,
+        kith_core::registrations::Mode::Open | kith_core::registrations::Mode::Approval
+    )
+    .then(|| {
+        let here: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &v.app.client_id)
+            .append_pair("redirect_uri", &v.redirect_uri)
+            .append_pair("scope", &scope)
+            .append_pair("state", v.state.as_deref().unwrap_or(""))
+            .append_pair("code_challenge", v.challenge.as_deref().unwrap_or(""))
+            .append_pair("code_challenge_method", code_challenge_method)
+            .finish();
+        let next: String =
+            url::form_urlencoded::byte_serialize(format!("/oauth/authorize?{here}").as_bytes())
+                .collect();
+        format!("/auth/sign_up?next={next}")
+    });
+    let mut res = html(
         status,
         &AuthorizePage {
             instance_title: &data.instance.title,
@@ -239,22 +269,30 @@ fn authorize_page(
             scope: scope.clone(),
             state: v.state.as_deref().unwrap_or(""),
             code_challenge: v.challenge.as_deref().unwrap_or(""),
-            code_challenge_method: if v.challenge.is_some() { "S256" } else { "" },
+            code_challenge_method,
             username,
+            csrf: &issued.token,
+            sign_up,
         },
     )?;
+    issued.set_on(&mut res)?;
     Ok(res)
 }
 
-async fn authorize_form(query: web::Query<AuthorizeParams>, data: Data) -> ApiResult<HttpResponse> {
+async fn authorize_form(
+    req: HttpRequest,
+    query: web::Query<AuthorizeParams>,
+    data: Data,
+) -> ApiResult<HttpResponse> {
     match validate(&query, &data).await {
-        Ok(v) => authorize_page(&v, &data, StatusCode::OK, None, ""),
+        Ok(v) => authorize_page(&req, &v, &data, StatusCode::OK, None, "").await,
         Err(r) => refusal_response(r, &data),
     }
 }
 
 /// 429: too many failed logins for this name or from this address; says when to retry.
-fn throttled_page(
+async fn throttled_page(
+    req: &HttpRequest,
     v: &Valid,
     data: &Data,
     until: chrono::NaiveDateTime,
@@ -268,12 +306,14 @@ fn throttled_page(
         if wait > 60 { "s" } else { "" },
     );
     let mut res = authorize_page(
+        req,
         v,
         data,
         StatusCode::TOO_MANY_REQUESTS,
         Some(&message),
         username,
-    )?;
+    )
+    .await?;
     res.headers_mut()
         .insert(header::RETRY_AFTER, header::HeaderValue::from(wait as u64));
     Ok(res)
@@ -297,6 +337,18 @@ async fn authorize_submit(
         Ok(v) => v,
         Err(r) => return refusal_response(r, &data),
     };
+    let username = form.username.unwrap_or_default();
+    if !OAUTH_LOGIN.check(&req, &data, form.csrf.as_deref()).await? {
+        return authorize_page(
+            &req,
+            &v,
+            &data,
+            StatusCode::FORBIDDEN,
+            Some("The sign-in form was out of date or not sent from this site. Try again."),
+            &username,
+        )
+        .await;
+    }
     if form.decision.as_deref() == Some("deny") {
         return Ok(
             match error_redirect(
@@ -306,36 +358,41 @@ async fn authorize_submit(
                 "the user denied the request",
             ) {
                 Refusal::Redirect(res) => res,
-                Refusal::Page(_) => authorize_page(
-                    &v,
-                    &data,
-                    StatusCode::OK,
-                    Some("You denied the request."),
-                    "",
-                )?,
+                Refusal::Page(_) => {
+                    authorize_page(
+                        &req,
+                        &v,
+                        &data,
+                        StatusCode::OK,
+                        Some("You denied the request."),
+                        "",
+                    )
+                    .await?
+                }
             },
         );
     }
-    let username = form.username.unwrap_or_default();
     let password = form.password.unwrap_or_default();
     let account_key = throttle::account_key(&username);
     let address_key = throttle::address_key(throttle::client_ip(&req));
     if let Some(until) =
         throttle::throttled_until(&data.db, account_key.clone(), address_key.clone()).await?
     {
-        return throttled_page(&v, &data, until, &username);
+        return throttled_page(&req, &v, &data, until, &username).await;
     }
     let account = match core_accounts::check_password(&data.db, &username, &password).await {
         Ok(a) => a,
         Err(CoreError::BadCredentials) => {
             throttle::record_failure(&data.db, account_key, address_key).await?;
             return authorize_page(
+                &req,
                 &v,
                 &data,
                 StatusCode::UNAUTHORIZED,
                 Some("Wrong username or password."),
                 &username,
-            );
+            )
+            .await;
         }
         Err(e) => return Err(e.into()),
     };

@@ -1,7 +1,8 @@
 //! HTML pages for people: the public pages (`public`: the instance's home page, profiles,
-//! threads, tags), error pages, and the static files they use. Templates are askama's, which
-//! escapes every value unless marked `safe` (only HTML Kith made or sanitized is). Every page
-//! goes out through `html`, with a Content-Security-Policy that allows no script at all.
+//! threads, tags), the sign-up page (`sign_up`), error pages, and the static files they use.
+//! Templates are askama's, which escapes every value unless marked `safe` (only HTML Kith
+//! made or sanitized is). Every page goes out through `html`, with a Content-Security-Policy
+//! that allows no script at all.
 
 use crate::body::UnreadBody;
 use crate::error::{ApiError, ApiResult};
@@ -15,12 +16,14 @@ use askama::Template;
 use kith_federation::Data;
 
 mod public;
+mod sign_up;
 mod view;
 
 pub(crate) use public::profile_page;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     public::configure(cfg);
+    sign_up::configure(cfg);
     cfg.route("/static/{file}", web::get().to(static_file));
 }
 

@@ -80,7 +80,7 @@ pub struct RateLimits {
     pub deletes: Option<Limit>,
     /// Follows, per account: 400 per 24 hours.
     pub follows: Option<Limit>,
-    /// Sign-ups (`POST /api/v1/accounts`), per address: 5 per 30 minutes.
+    /// Sign-ups (`POST /api/v1/accounts` and the sign-up page), per address: 5 per 30 minutes.
     pub sign_ups: Option<Limit>,
     /// Requests made on this machine itself (a loopback peer, with no forwarding header) are
     /// not counted, as Mastodon safelists localhost: local tools, scripts and health checks.
@@ -200,6 +200,31 @@ pub(crate) async fn count(
         };
         buckets.push((format!("{name}:{who}"), limit));
     }
+    hit(db, buckets).await
+}
+
+/// Counts a sign-up made on the web page (`/auth/sign_up`) against the same per-address
+/// bucket as `POST /api/v1/accounts`, so both ways in share one limit.
+pub(crate) async fn count_sign_up(
+    req: &HttpRequest,
+    db: &Db,
+) -> Result<Option<Verdict>, StorageError> {
+    let limits = req
+        .app_data::<actix_web::web::Data<RateLimits>>()
+        .map(|d| *d.get_ref())
+        .unwrap_or(RateLimits::OFF);
+    let Some((name, limit, _)) = limits.family(&Method::POST, "/api/v1/accounts") else {
+        return Ok(None);
+    };
+    if limits.exempt_loopback && from_this_machine(req) {
+        return Ok(None);
+    }
+    let address = throttle::address_key(throttle::client_ip(req));
+    hit(db, vec![(format!("{name}:ip:{address}"), limit)]).await
+}
+
+/// Adds one hit to each bucket; the verdict of the most constrained.
+async fn hit(db: &Db, buckets: Vec<(String, Limit)>) -> Result<Option<Verdict>, StorageError> {
     if buckets.is_empty() {
         return Ok(None);
     }

@@ -855,6 +855,7 @@ mod tests {
         include_str!("oauth.rs"),
         include_str!("pages.rs"),
         include_str!("pages/public.rs"),
+        include_str!("pages/sign_up.rs"),
         include_str!("media_files.rs"),
         include_str!("console.rs"),
         include_str!("console/login.rs"),

@@ -13,6 +13,7 @@ pub mod custom_emojis;
 pub mod domain_policy;
 mod error;
 pub mod filters;
+pub mod form_tokens;
 pub mod html;
 pub mod instance;
 pub mod keys;

@@ -138,9 +138,52 @@ pub struct SignUp {
     pub reason: Option<String>,
     /// An invite code (needed in invite mode; in other modes it is ignored).
     pub invite_code: Option<String>,
+    /// Whether they accepted the rules (required).
+    pub agreement: bool,
 }
 
-/// Signs someone up as the mode allows: refused when closed, or invite-only without a usable
+/// The part of a sign-up that a refusal of [`sign_up`] is about, so that a form can show the
+/// message beside its field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Username,
+    Email,
+    Password,
+    Reason,
+    InviteCode,
+    Agreement,
+}
+
+impl Field {
+    /// What a refusal of [`sign_up`] is about; `None` for the sign-up as a whole (registrations
+    /// closed, server errors).
+    pub fn of(error: &CoreError) -> Option<Field> {
+        let msg = match error {
+            CoreError::Taken("username") => return Some(Field::Username),
+            CoreError::Taken("email") => return Some(Field::Email),
+            CoreError::Invalid(msg) => msg.as_str(),
+            CoreError::Forbidden(msg) if msg.contains("invite") => return Some(Field::InviteCode),
+            _ => return None,
+        };
+        if msg.ends_with("is not an email address") {
+            return Some(Field::Email);
+        }
+        // The messages of `accounts::create_local_user_then` and `sign_up` begin with what
+        // they are about (a username is quoted after its word, so it cannot mislead).
+        [
+            ("username", Field::Username),
+            ("password", Field::Password),
+            ("reason", Field::Reason),
+            ("the invite code", Field::InviteCode),
+            ("agreement", Field::Agreement),
+        ]
+        .into_iter()
+        .find(|(word, _)| msg.starts_with(word))
+        .map(|(_, field)| field)
+    }
+}
+
+/// Signs someone up as the mode allows: refused without accepting the rules, when closed, or invite-only without a usable
 /// invite; in approval mode the account waits for approval. Returns the account and whether
 /// it may sign in now.
 pub async fn sign_up(
@@ -148,6 +191,9 @@ pub async fn sign_up(
     urls: &InstanceUrls,
     form: SignUp,
 ) -> Result<(Account, bool), CoreError> {
+    if !form.agreement {
+        return Err(CoreError::Invalid("agreement must be accepted".into()));
+    }
     let mode = db.read(mode).await?;
     let reason: Option<String> = form
         .reason
@@ -196,4 +242,47 @@ pub async fn sign_up(
     })
     .await?;
     Ok((account, approved))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_name_their_field() {
+        let urls = InstanceUrls::new("kith.example", false).unwrap();
+        let field = |e: CoreError| Field::of(&e);
+        let bad_name = crate::accounts::validate_username("a reason", &urls).unwrap_err();
+        assert_eq!(field(bad_name), Some(Field::Username));
+        assert_eq!(field(CoreError::Taken("username")), Some(Field::Username));
+        assert_eq!(field(CoreError::Taken("email")), Some(Field::Email));
+        assert_eq!(
+            field(CoreError::Invalid(
+                "\"a password\" is not an email address".into()
+            )),
+            Some(Field::Email)
+        );
+        assert_eq!(
+            field(CoreError::Invalid(
+                "password must be at least 8 characters".into()
+            )),
+            Some(Field::Password)
+        );
+        assert_eq!(
+            field(CoreError::Invalid(
+                "the invite code is invalid, expired or used up".into()
+            )),
+            Some(Field::InviteCode)
+        );
+        assert_eq!(
+            field(CoreError::Forbidden(
+                "Registrations need an invite code".into()
+            )),
+            Some(Field::InviteCode)
+        );
+        assert_eq!(
+            field(CoreError::Forbidden("Registrations are closed".into())),
+            None
+        );
+    }
 }

@@ -80,7 +80,7 @@ pub struct Config {
     pub rate_limit_deletes: String,
     /// Follows per account.
     pub rate_limit_follows: String,
-    /// Sign-ups (`POST /api/v1/accounts`) per client address.
+    /// Sign-ups (`POST /api/v1/accounts` and the sign-up page, together) per client address.
     pub rate_limit_sign_ups: String,
     /// Leave requests from this machine itself uncounted (a loopback peer with no forwarding
     /// header), as Mastodon safelists localhost.

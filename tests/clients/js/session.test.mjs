@@ -185,18 +185,27 @@ describe('Kith + masto: a scripted session across two instances', { timeout: 20 
     const anon = createRestAPIClient({ url: ctx.a.base, timeout: STEP_MS });
     const app = await anon.v1.apps.create({ clientName: 'session test', redirectUris: REDIRECT_URI, scopes: SCOPES });
     assert.ok(app.clientId && app.clientSecret);
-    // The sign-in form is what a browser posts; masto has no method for it.
-    const form = new URLSearchParams({
+    // The sign-in form is what a browser posts; masto has no method for it. As a browser
+    // does, open the page first: its form carries a token that must match its cookie.
+    const request = {
       response_type: 'code',
       client_id: app.clientId,
       redirect_uri: REDIRECT_URI,
       scope: SCOPES,
       state: 'xyz',
-      username: 'ana',
-      password: PASSWORD,
-      decision: 'approve',
+    };
+    const shown = await fetch(`${ctx.a.base}/oauth/authorize?${new URLSearchParams(request)}`);
+    assert.equal(shown.status, 200, `GET /oauth/authorize answered ${shown.status}`);
+    const cookie = shown.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const csrf = (await shown.text()).match(/name="csrf" value="([^"]+)"/)?.[1];
+    assert.ok(cookie && csrf, 'the sign-in page sets its form token');
+    const form = new URLSearchParams({ ...request, username: 'ana', password: PASSWORD, decision: 'approve', csrf });
+    const res = await fetch(`${ctx.a.base}/oauth/authorize`, {
+      method: 'POST',
+      body: form,
+      headers: { cookie },
+      redirect: 'manual',
     });
-    const res = await fetch(`${ctx.a.base}/oauth/authorize`, { method: 'POST', body: form, redirect: 'manual' });
     assert.equal(res.status, 302, `POST /oauth/authorize answered ${res.status}`);
     const location = new URL(res.headers.get('location'));
     assert.equal(`${location.origin}${location.pathname}`, REDIRECT_URI);

@@ -1,8 +1,10 @@
 // End-to-end: a real browser (Debian's headless Chromium, driven by playwright-core) with
 // JavaScript turned off reads Kith's public pages as someone without an account would:
 // the home page, a profile, a post with its thread and a tag, following the links between
-// them. Each page must render without script, carry no <script> at all, send a CSP that
-// allows none, and show only public posts. Screenshots are kept as test artifacts.
+// them; then signs up on the sign-up page linked from the home page and signs in with the
+// new account through the OAuth page. Each page must render without script, carry no
+// <script> at all, send a CSP that allows none, and show only public posts. Screenshots are
+// kept as test artifacts.
 //
 // Environment:
 //   KITH_BIN                 path to the kith binary (required)
@@ -185,6 +187,12 @@ describe('Kith public web pages in headless Chromium, without JavaScript', { tim
     ctx.base = `http://localhost:${port}`;
     await createUser('ana');
     await createUser('bo');
+    // Registrations open, so the home page links to the sign-up page.
+    await run(KITH_BIN, ['admin', 'create-user', 'root', '--password', 'correct horse battery', '--role', 'admin'], {
+      cwd: ctx.tmp,
+      env: ctx.env,
+    });
+    await run(KITH_BIN, ['admin', 'registrations', 'open', '--as', 'root'], { cwd: ctx.tmp, env: ctx.env });
 
     ctx.server = spawn(KITH_BIN, ['serve'], { cwd: ctx.tmp, env: ctx.env, stdio: ['ignore', 'pipe', 'pipe'] });
     ctx.server.stdout.on('data', (d) => ctx.serverLog.push(d.toString()));
@@ -277,6 +285,90 @@ describe('Kith public web pages in headless Chromium, without JavaScript', { tim
       await visit(page, `${ctx.base}/@ana/${ctx.posts.hello.id}`, 'thread-phone');
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 1, `the page scrolls sideways by ${overflow}px on a phone`);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('sign up on a phone without JavaScript, then sign in through the OAuth page', { timeout: TEST_MS }, async () => {
+    const context = await ctx.browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 } });
+    context.setDefaultTimeout(STEP_MS);
+    const page = await context.newPage();
+    const PASSWORD = 'a password for wren';
+    try {
+      await visit(page, `${ctx.base}/`, 'home-open');
+      let nav = page.waitForNavigation();
+      await page.locator('main a.sign-up').click();
+      await checkPage(page, await nav, 'sign-up');
+      assert.equal(new URL(page.url()).pathname, '/auth/sign_up');
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 1, `the sign-up page scrolls sideways by ${overflow}px on a phone`);
+
+      // Every field is found by its label. First the passwords disagree: the form comes back
+      // (422) with the message beside the field, what was typed kept, the passwords not.
+      await page.getByLabel('Username').fill('wren');
+      await page.getByLabel('Email address').fill('wren@mail.example');
+      await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+      await page.getByLabel('Password again').fill('something else entirely');
+      await page.getByLabel(/I agree to/).check();
+      nav = page.waitForNavigation();
+      await page.getByRole('button', { name: 'Sign up' }).click();
+      let response = await nav;
+      assert.equal(response.status(), 422);
+      assert.equal(await page.locator('#confirmation-error').innerText(), 'The two passwords are not the same.');
+      assert.equal(await page.getByLabel('Password again').getAttribute('aria-invalid'), 'true');
+      assert.equal(await page.getByLabel('Username').inputValue(), 'wren');
+      assert.equal(await page.getByLabel('Email address').inputValue(), 'wren@mail.example');
+      assert.equal(await page.getByLabel('Password', { exact: true }).inputValue(), '');
+      assert.ok(!(await page.content()).includes(PASSWORD), 'the password came back in the page');
+      assert.equal(await page.locator('script').count(), 0);
+      await screenshot(page, 'sign-up-error');
+
+      // Then right: the account exists.
+      await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+      await page.getByLabel('Password again').fill(PASSWORD);
+      assert.ok(await page.getByLabel(/I agree to/).isChecked(), 'the agreement was kept');
+      nav = page.waitForNavigation();
+      await page.getByRole('button', { name: 'Sign up' }).click();
+      await checkPage(page, await nav, 'signed-up');
+      assert.equal(await page.locator('h1').innerText(), 'Your account exists');
+      assert.ok((await page.locator('main').innerText()).includes('@wren@'));
+
+      // Signing in through the OAuth page, as an app sends people there.
+      const app = await (await fetch(`${ctx.api}/api/v1/apps`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ client_name: 'Web test app', redirect_uris: 'http://127.0.0.1:9/callback', scopes: 'read' }),
+      })).json();
+      await page.route('http://127.0.0.1:9/**', (route) => route.fulfill({ status: 200, contentType: 'text/plain', body: 'signed in' }));
+      const authorize = new URL('/oauth/authorize', ctx.base);
+      authorize.search = new URLSearchParams({
+        response_type: 'code', client_id: app.client_id, redirect_uri: 'http://127.0.0.1:9/callback', scope: 'read', state: 'web',
+      }).toString();
+      await visit(page, authorize.href, 'sign-in');
+      assert.equal(await page.locator('input[name=csrf]').count(), 1, 'the sign-in form carries its token');
+      await page.getByLabel('Username or email').fill('wren');
+      await page.getByLabel('Password').fill(PASSWORD);
+      const posted = page.waitForResponse(
+        (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/oauth/authorize',
+      );
+      await page.getByRole('button', { name: 'Authorize' }).click();
+      response = await posted;
+      assert.equal(response.status(), 302, `POST /oauth/authorize answered ${response.status()}`);
+      const back = new URL(response.headers().location);
+      assert.equal(back.searchParams.get('state'), 'web');
+      const token = await (await fetch(`${ctx.api}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          grant_type: 'authorization_code', code: back.searchParams.get('code'), client_id: app.client_id,
+          client_secret: app.client_secret, redirect_uri: 'http://127.0.0.1:9/callback',
+        }),
+      })).json();
+      const me = await (await fetch(`${ctx.api}/api/v1/accounts/verify_credentials`, {
+        headers: { authorization: `Bearer ${token.access_token}` },
+      })).json();
+      assert.equal(me.username, 'wren');
     } finally {
       await context.close();
     }

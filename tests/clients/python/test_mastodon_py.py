@@ -3,7 +3,7 @@ authorization-code flow and reads and edits the account, and Kith's entities mat
 Mastodon API schema."""
 
 from html.parser import HTMLParser
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urljoin, urlparse
 
 import pytest
 import requests
@@ -31,14 +31,19 @@ class FormReader(HTMLParser):
             self.fields[a["name"]] = a.get("value", "")
 
 
-def authorize_in_form(url: str, base: str, username: str, password: str) -> requests.Response:
-    page = requests.get(url, timeout=30)
+def authorize_in_form(url: str, username: str, password: str) -> requests.Response:
+    # One session, as one browser: the form's hidden token must match the cookie set with it.
+    browser = requests.Session()
+    page = browser.get(url, timeout=30)
     assert page.status_code == 200, page.text
     form = FormReader()
     form.feed(page.text)
     assert form.action == "/oauth/authorize"
+    assert form.fields.get("csrf"), "the sign-in form carries its token"
     fields = {**form.fields, "username": username, "password": password, "decision": "approve"}
-    return requests.post(base + form.action, data=fields, allow_redirects=False, timeout=30)
+    # Posted where a browser would: relative to the page (Mastodon.py opens the page at the
+    # instance's own name, which the cookie belongs to).
+    return browser.post(urljoin(page.url, form.action), data=fields, allow_redirects=False, timeout=30)
 
 
 def test_mastodon_py_logs_in_and_reads_credentials(kith, conformance):
@@ -49,11 +54,11 @@ def test_mastodon_py_logs_in_and_reads_credentials(kith, conformance):
     url = api.auth_request_url(redirect_uris=REDIRECT, scopes=SCOPES, state="s1", allow_http=True)
 
     # A wrong password brings the form back and issues no code.
-    wrong = authorize_in_form(url, kith.base, "ana", "not the password")
+    wrong = authorize_in_form(url, "ana", "not the password")
     assert wrong.status_code == 401
     assert "Wrong username or password" in wrong.text
 
-    res = authorize_in_form(url, kith.base, "ana", PASSWORD)
+    res = authorize_in_form(url, "ana", PASSWORD)
     assert res.status_code == 302, res.text
     location = urlparse(res.headers["Location"])
     assert f"{location.scheme}://{location.netloc}{location.path}" == REDIRECT
@@ -89,7 +94,7 @@ def test_mastodon_py_logs_in_and_reads_credentials(kith, conformance):
 
     # A fresh login; revoking its token through the library ends it.
     url = api.auth_request_url(redirect_uris=REDIRECT, scopes=SCOPES, state="s2", allow_http=True)
-    res = authorize_in_form(url, kith.base, "ana", PASSWORD)
+    res = authorize_in_form(url, "ana", PASSWORD)
     assert res.status_code == 302, res.text
     code = parse_qs(urlparse(res.headers["Location"]).query)["code"][0]
     api.log_in(code=code, redirect_uri=REDIRECT, scopes=SCOPES, allow_http=True)

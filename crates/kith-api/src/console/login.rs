@@ -1,14 +1,13 @@
 //! Signing in to and out of the console. The password check and the login throttle are the
 //! OAuth sign-in page's (`kith_core::accounts::check_password`, `crate::throttle`); only staff
-//! get a session. The login form itself is guarded by a double-submit token (a short-lived
-//! cookie and the same value in the form), so another site cannot sign a browser in to an
-//! account of its choosing.
+//! get a session. The login form itself is guarded by the signed double-submit token of every
+//! form filled in signed out (`form_guard::CONSOLE_LOGIN`), so another site cannot sign a
+//! browser in to an account of its choosing.
 
-use super::{
-    cross_origin, error_page, page, safe_next, see_other, Posted, COOKIE_PATH, SESSION_COOKIE,
-};
+use super::{error_page, page, safe_next, see_other, Posted, COOKIE_PATH, SESSION_COOKIE};
 use crate::body::Body;
 use crate::error::ApiResult;
+use crate::form_guard::CONSOLE_LOGIN;
 use crate::throttle;
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::http::{header, StatusCode};
@@ -16,14 +15,11 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use kith_core::console_sessions::{self, LIFETIME};
 use kith_core::moderation::Staff;
-use kith_core::tokens::{digest, random_secret};
+use kith_core::tokens::digest;
 use kith_core::{accounts as core_accounts, CoreError};
 use kith_federation::Data;
 use kith_storage::users;
 use serde::Deserialize;
-
-/// The cookie holding the login form's double-submit token.
-const LOGIN_COOKIE: &str = "kith_console_login";
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/login", web::get().to(form))
@@ -60,15 +56,16 @@ fn removal(name: &'static str, data: &Data) -> Cookie<'static> {
     cookie(name, String::new(), data, CookieDuration::ZERO)
 }
 
-/// The login form, with a fresh double-submit token (also set as a cookie).
-fn login_page(
+/// The login form, with its double-submit token (also set as a cookie).
+async fn login_page(
+    req: &HttpRequest,
     data: &Data,
     status: StatusCode,
     error: Option<&str>,
     username: &str,
     next: &str,
 ) -> ApiResult<HttpResponse> {
-    let token = random_secret();
+    let issued = CONSOLE_LOGIN.issue(req, data).await?;
     let mut res = page(
         status,
         &LoginPage {
@@ -76,11 +73,10 @@ fn login_page(
             error,
             username,
             next,
-            token: &token,
+            token: &issued.token,
         },
     )?;
-    res.add_cookie(&cookie(LOGIN_COOKIE, token, data, CookieDuration::hours(1)))
-        .map_err(|e| crate::error::ApiError::Internal(format!("cookie: {e}")))?;
+    issued.set_on(&mut res)?;
     Ok(res)
 }
 
@@ -101,7 +97,7 @@ async fn form(req: HttpRequest, q: web::Query<NextQuery>, data: Data) -> ApiResu
             return Ok(see_other(next));
         }
     }
-    login_page(&data, StatusCode::OK, None, "", next)
+    login_page(&req, &data, StatusCode::OK, None, "", next).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -117,22 +113,19 @@ async fn submit(req: HttpRequest, form: Body<LoginForm>, data: Data) -> ApiResul
     let next = safe_next(form.next.as_deref()).to_owned();
     let username = form.username.unwrap_or_default();
     let password = form.password.unwrap_or_default();
-    let cookie_token = req
-        .cookie(LOGIN_COOKIE)
-        .map(|c| c.value().to_owned())
-        .unwrap_or_default();
-    let form_token = form.token.unwrap_or_default();
-    if cross_origin(&req, &data)
-        || cookie_token.is_empty()
-        || digest(&cookie_token) != digest(&form_token)
+    if !CONSOLE_LOGIN
+        .check(&req, &data, form.token.as_deref())
+        .await?
     {
         return login_page(
+            &req,
             &data,
             StatusCode::FORBIDDEN,
             Some("The sign-in form was out of date or not sent from this site. Try again."),
             &username,
             &next,
-        );
+        )
+        .await;
     }
     let account_key = throttle::account_key(&username);
     let address_key = throttle::address_key(throttle::client_ip(&req));
@@ -145,12 +138,14 @@ async fn submit(req: HttpRequest, form: Body<LoginForm>, data: Data) -> ApiResul
             until.format("%H:%M")
         );
         let mut res = login_page(
+            &req,
             &data,
             StatusCode::TOO_MANY_REQUESTS,
             Some(&message),
             &username,
             &next,
-        )?;
+        )
+        .await?;
         res.headers_mut()
             .insert(header::RETRY_AFTER, header::HeaderValue::from(wait as u64));
         return Ok(res);
@@ -160,15 +155,25 @@ async fn submit(req: HttpRequest, form: Body<LoginForm>, data: Data) -> ApiResul
         Err(CoreError::BadCredentials) => {
             throttle::record_failure(&data.db, account_key, address_key).await?;
             return login_page(
+                &req,
                 &data,
                 StatusCode::UNAUTHORIZED,
                 Some("Wrong username or password."),
                 &username,
                 &next,
-            );
+            )
+            .await;
         }
         Err(CoreError::Invalid(msg)) => {
-            return login_page(&data, StatusCode::FORBIDDEN, Some(&msg), &username, &next)
+            return login_page(
+                &req,
+                &data,
+                StatusCode::FORBIDDEN,
+                Some(&msg),
+                &username,
+                &next,
+            )
+            .await
         }
         Err(e) => return Err(e.into()),
     };
@@ -200,7 +205,7 @@ async fn submit(req: HttpRequest, form: Body<LoginForm>, data: Data) -> ApiResul
     let lifetime = CookieDuration::seconds(LIFETIME.num_seconds());
     let mut res = see_other(&next);
     res.add_cookie(&cookie(SESSION_COOKIE, secret, &data, lifetime))
-        .and_then(|()| res.add_cookie(&removal(LOGIN_COOKIE, &data)))
+        .and_then(|()| res.add_cookie(&removal(CONSOLE_LOGIN.cookie_name(), &data)))
         .map_err(|e| crate::error::ApiError::Internal(format!("cookie: {e}")))?;
     Ok(res)
 }

@@ -6,7 +6,7 @@
 
 use crate::auth::Auth;
 use crate::body::{lenient_bool, Body};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use kith_core::registrations::{self, SignUp};
@@ -32,11 +32,6 @@ struct SignUpForm {
 
 async fn create(auth: Auth, form: Body<SignUpForm>, data: Data) -> ApiResult<HttpResponse> {
     let form = form.0;
-    if form.agreement != Some(true) {
-        return Err(ApiError::Unprocessable(
-            "Validation failed: agreement must be accepted".into(),
-        ));
-    }
     // `locale` is accepted and not kept: Kith has no per-user interface language yet.
     let _ = form.locale;
     let sign_up = SignUp {
@@ -45,6 +40,7 @@ async fn create(auth: Auth, form: Body<SignUpForm>, data: Data) -> ApiResult<Htt
         email: form.email,
         reason: form.reason,
         invite_code: form.invite_code,
+        agreement: form.agreement == Some(true),
     };
     let (account, _approved) = registrations::sign_up(&data.db, &data.urls, sign_up).await?;
     let scopes = auth.0.scopes.clone();

@@ -87,6 +87,8 @@ struct HomePage<'a> {
     rules: &'a [String],
     contact: &'a str,
     registrations: &'static str,
+    /// The words of the link to the sign-up page, when people may join without an invite.
+    sign_up: Option<&'static str>,
     list: Listing,
 }
 
@@ -105,10 +107,15 @@ async fn index(query: web::Query<PageParams>, data: Data) -> ApiResult<HttpRespo
         .await?;
     use kith_core::registrations::Mode;
     let registrations = match mode {
-        Mode::Open => "Anyone may sign up, from any Mastodon app.",
+        Mode::Open => "Anyone may sign up, here or from any Mastodon app.",
         Mode::Approval => "Anyone may apply for an account; the moderators approve each one.",
         Mode::Invite => "Joining needs an invitation from someone here.",
         Mode::Closed => "Sign-ups are closed; the admins make accounts.",
+    };
+    let sign_up = match mode {
+        Mode::Open => Some("Sign up"),
+        Mode::Approval => Some("Apply for an account"),
+        Mode::Invite | Mode::Closed => None,
     };
     let here = Here::of(&data.urls);
     let info = &data.instance;
@@ -131,6 +138,7 @@ async fn index(query: web::Query<PageParams>, data: Data) -> ApiResult<HttpRespo
             rules: &info.rules,
             contact: &info.contact_email,
             registrations,
+            sign_up,
             list: Listing::new("/", page, &ids, &rendered, &here),
         },
     )

@@ -962,6 +962,7 @@ async fn registration_forms_and_invites() {
             email: None,
             reason: Some("I knit <b>socks</b>".into()),
             invite_code: None,
+            agreement: true,
         };
         let (eve, _) =
             kith_core::registrations::sign_up(&i.context.db, &i.context.urls, sign_up("eve"))

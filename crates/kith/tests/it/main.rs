@@ -40,6 +40,7 @@ mod rig;
 mod scopes;
 mod sharing;
 mod shields;
+mod sign_up;
 mod slow_clients;
 mod ssrf;
 mod streaming;

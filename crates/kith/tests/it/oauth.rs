@@ -2,7 +2,7 @@
 //! the RFC 6749 error codes for everything that can go wrong.
 
 use crate::on_each_backend;
-use crate::rig::{client, Instance};
+use crate::rig::{client, FormToken, Instance};
 use base64::Engine;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -67,20 +67,32 @@ async fn login(
         ("redirect_uri", REDIRECT),
         ("scope", scope),
         ("state", "xyz"),
-        ("username", user),
-        ("password", password),
-        ("decision", "approve"),
     ];
     if let Some(c) = challenge {
         form.push(("code_challenge", c));
         form.push(("code_challenge_method", "S256"));
     }
-    client()
-        .post(i.url("/oauth/authorize"))
+    let signed = login_page(i, &form).await;
+    form.extend([
+        ("username", user),
+        ("password", password),
+        ("decision", "approve"),
+        ("csrf", &signed.token),
+    ]);
+    signed
+        .on(client().post(i.url("/oauth/authorize")))
         .form(&form)
         .send()
         .await
         .unwrap()
+}
+
+/// Opens the sign-in page for an authorization request, as a browser does before posting it.
+async fn login_page(i: &Instance, query: &[(&str, &str)]) -> FormToken {
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(query)
+        .finish();
+    FormToken::fetch(&i.url(&format!("/oauth/authorize?{query}"))).await
 }
 
 fn code_from(res: &reqwest::Response) -> String {
@@ -424,13 +436,20 @@ async fn oauth_refusals_use_rfc_6749_codes_and_write_nothing() {
         assert_eq!(res.status(), 400);
         assert!(res.headers().get("location").is_none());
         // Denying sends access_denied back.
-        let res = c
-            .post(i.url("/oauth/authorize"))
+        let request = [
+            ("response_type", "code"),
+            ("client_id", app.client_id.as_str()),
+            ("redirect_uri", REDIRECT),
+        ];
+        let signed = login_page(i, &request).await;
+        let res = signed
+            .on(c.post(i.url("/oauth/authorize")))
             .form(&[
                 ("response_type", "code"),
                 ("client_id", app.client_id.as_str()),
                 ("redirect_uri", REDIRECT),
                 ("decision", "deny"),
+                ("csrf", &signed.token),
             ])
             .send()
             .await
@@ -721,6 +740,117 @@ async fn authorization_errors_are_shown_not_redirected() {
     });
 }
 
+/// Login CSRF: the sign-in form is a signed double submit; a POST without its token, with a
+/// token not the cookie's, with the sign-up page's token, or from another site signs nobody in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sign_in_form_refuses_a_post_without_its_token() {
+    on_each_backend!(async |i: &Instance| {
+        i.create_user("ana", "correct horse").await;
+        let app = register(i, "read").await;
+        let request = [
+            ("response_type", "code"),
+            ("client_id", app.client_id.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("scope", "read"),
+            ("state", "xyz"),
+        ];
+        let signed = login_page(i, &request).await;
+        let other = login_page(i, &request).await;
+        let cookie = signed.cookie.clone();
+        assert!(cookie.starts_with("kith_oauth_login="));
+        let post = |token: Option<&str>, cookie: Option<&str>, headers: &[(&str, &str)]| {
+            let mut form = request.to_vec();
+            form.extend([
+                ("username", "ana"),
+                ("password", "correct horse"),
+                ("decision", "approve"),
+            ]);
+            if let Some(t) = token {
+                form.push(("csrf", t));
+            }
+            let mut req = client().post(i.url("/oauth/authorize")).form(&form);
+            if let Some(c) = cookie {
+                req = req.header("cookie", c);
+            }
+            for (name, value) in headers {
+                req = req.header(*name, *value);
+            }
+            async move { req.send().await.unwrap() }
+        };
+        let sign_up = {
+            i.context
+                .db
+                .write(|c| {
+                    kith_storage::settings::set(c, kith_core::registrations::MODE_SETTING, "open")
+                })
+                .await
+                .unwrap();
+            FormToken::fetch(&i.url("/auth/sign_up")).await
+        };
+        let moved = sign_up
+            .cookie
+            .replacen("kith_sign_up", "kith_oauth_login", 1);
+        for (what, res) in [
+            ("no token", post(None, Some(&cookie), &[]).await),
+            ("no cookie", post(Some(&signed.token), None, &[]).await),
+            (
+                "another token",
+                post(Some(&other.token), Some(&cookie), &[]).await,
+            ),
+            (
+                "the sign-up token",
+                post(Some(&sign_up.token), Some(&moved), &[]).await,
+            ),
+            (
+                "another site",
+                post(
+                    Some(&signed.token),
+                    Some(&cookie),
+                    &[("origin", "https://evil.example")],
+                )
+                .await,
+            ),
+            (
+                "cross-site fetch",
+                post(
+                    Some(&signed.token),
+                    Some(&cookie),
+                    &[("sec-fetch-site", "cross-site")],
+                )
+                .await,
+            ),
+        ] {
+            assert_eq!(res.status(), 403, "{what}");
+            assert!(res.headers().get("location").is_none(), "{what}");
+            let page = res.text().await.unwrap();
+            assert!(page.contains("not sent from this site"), "{what}");
+            assert!(page.contains(r#"name="csrf" value=""#), "{what}");
+        }
+        assert_eq!(codes(i).await, 0);
+        // The page, open for registrations, links to the sign-up page and back.
+        let page = client()
+            .get(i.url("/oauth/authorize"))
+            .query(&request)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains(
+            r#"<a href="/auth/sign_up?next=%2Foauth%2Fauthorize%3Fresponse_type%3Dcode"#
+        ));
+        // With the token, from this site, the same sign-in works.
+        let res = post(
+            Some(&signed.token),
+            Some(&cookie),
+            &[("origin", i.base.as_str())],
+        )
+        .await;
+        code_from(&res);
+    });
+}
+
 /// Moves every recorded failed login `minutes` into the past, as if that time had gone by.
 async fn age_login_failures(i: &Instance, minutes: i64) {
     use diesel::prelude::*;
@@ -748,13 +878,21 @@ async fn login_from(
     password: &str,
     forwarded_for: Option<&str>,
 ) -> reqwest::Response {
-    let mut req = client().post(i.url("/oauth/authorize")).form(&[
+    let request = [
+        ("response_type", "code"),
+        ("client_id", app.client_id.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("scope", "read"),
+    ];
+    let signed = login_page(i, &request).await;
+    let mut req = signed.on(client().post(i.url("/oauth/authorize"))).form(&[
         ("response_type", "code"),
         ("client_id", app.client_id.as_str()),
         ("redirect_uri", REDIRECT),
         ("scope", "read"),
         ("username", user),
         ("password", password),
+        ("csrf", &signed.token),
     ]);
     if let Some(f) = forwarded_for {
         req = req.header("x-forwarded-for", f);

@@ -316,3 +316,41 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// What a browser holds after showing a signed-out form (the sign-up or OAuth sign-in page):
+/// the form-token cookie and the token in the form's hidden `csrf` field.
+#[derive(Debug, Clone)]
+pub struct FormToken {
+    /// `name=value`, as a `Cookie` header carries it.
+    pub cookie: String,
+    pub token: String,
+}
+
+impl FormToken {
+    /// Reads the page at `url` as a browser would, keeping its form token.
+    pub async fn fetch(url: &str) -> FormToken {
+        let res = client().get(url).send().await.unwrap();
+        assert_eq!(res.status(), 200, "GET {url}");
+        let cookie = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .find(|c| c.starts_with("kith_"))
+            .unwrap_or_else(|| panic!("GET {url} set no form cookie"));
+        let cookie = cookie.split(';').next().unwrap().to_owned();
+        let html = res.text().await.unwrap();
+        let token = html
+            .split(r#"name="csrf" value=""#)
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("GET {url} has no csrf field"))
+            .to_owned();
+        FormToken { cookie, token }
+    }
+
+    /// `req` sent as the browser would send the form: with the cookie.
+    pub fn on(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        req.header("cookie", &self.cookie)
+    }
+}
