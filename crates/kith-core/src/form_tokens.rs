@@ -1,20 +1,19 @@
 //! Anti-forgery tokens for forms that people fill in before they have any session: the
 //! sign-up page and the OAuth sign-in page. A token is `EXPIRY.NONCE.MAC`, where MAC is
-//! HMAC-SHA256 (RFC 2104) over the form's purpose, the expiry and the nonce, keyed with a
+//! HMAC-SHA256 (aws-lc-rs) over the form's purpose, the expiry and the nonce, keyed with a
 //! random secret kept in `instance_settings` (made once, on first use, by whichever process
 //! gets there first), so any Kith process sharing the database can check a token another one
 //! issued, and nothing is kept per visitor. The HTTP side (a cookie holding the token and the
 //! same token in the form: a signed double submit) is `kith_api::form_guard`.
 
-use crate::tokens::{digest, random_secret};
+use crate::tokens::random_secret;
+use aws_lc_rs::hmac;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use kith_storage::{settings, Db, StorageError};
-use sha2::{Digest, Sha256};
 
 /// The setting that holds the key.
 pub const KEY_SETTING: &str = "form_token_key";
-
-/// SHA-256's block size, which HMAC pads its key to.
-const BLOCK: usize = 64;
 
 /// The instance's key for form tokens.
 #[derive(Clone)]
@@ -40,34 +39,18 @@ pub async fn key(db: &Db) -> Result<FormKey, StorageError> {
     Ok(FormKey(value.into_bytes()))
 }
 
-/// HMAC-SHA256 of `message` under `key` (RFC 2104).
-fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
-    let mut block = [0u8; BLOCK];
-    if key.len() > BLOCK {
-        block[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        block[..key.len()].copy_from_slice(key);
-    }
-    let pad = |byte: u8| block.map(|b| b ^ byte);
-    let inner = Sha256::new()
-        .chain_update(pad(0x36))
-        .chain_update(message)
-        .finalize();
-    Sha256::new()
-        .chain_update(pad(0x5c))
-        .chain_update(inner)
-        .finalize()
-        .into()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 impl FormKey {
+    fn hmac_key(&self) -> hmac::Key {
+        hmac::Key::new(hmac::HMAC_SHA256, &self.0)
+    }
+
+    fn message(purpose: &str, expires: i64, nonce: &str) -> String {
+        format!("kith form token\0{purpose}\0{expires}\0{nonce}")
+    }
+
     fn mac(&self, purpose: &str, expires: i64, nonce: &str) -> String {
-        let message = format!("kith form token\0{purpose}\0{expires}\0{nonce}");
-        hex(&hmac_sha256(&self.0, message.as_bytes()))
+        let message = Self::message(purpose, expires, nonce);
+        URL_SAFE_NO_PAD.encode(hmac::sign(&self.hmac_key(), message.as_bytes()))
     }
 
     /// A new token for the form `purpose`, valid until `expires` (Unix seconds).
@@ -82,9 +65,11 @@ impl FormKey {
         let mut parts = token.splitn(3, '.');
         let (expires, nonce, mac) = (parts.next()?, parts.next()?, parts.next()?);
         let expires: i64 = expires.parse().ok()?;
-        let expected = self.mac(purpose, expires, nonce);
-        // Compare digests, so the comparison's timing says nothing about the expected MAC.
-        (expires > now && digest(&expected) == digest(mac)).then_some(expires)
+        let mac = URL_SAFE_NO_PAD.decode(mac).ok()?;
+        let message = Self::message(purpose, expires, nonce);
+        // `hmac::verify` compares in constant time.
+        let genuine = hmac::verify(&self.hmac_key(), message.as_bytes(), &mac).is_ok();
+        (expires > now && genuine).then_some(expires)
     }
 }
 
@@ -93,24 +78,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hmac_matches_rfc_4231() {
-        // Test case 1.
+    fn the_mac_is_hmac_sha256_of_the_message() {
+        // RFC 4231, test case 2, through the token's own encoding.
+        let key = FormKey(b"Jefe".to_vec());
+        let tag = hmac::sign(&key.hmac_key(), b"what do ya want for nothing?");
         assert_eq!(
-            hex(&hmac_sha256(&[0x0b; 20], b"Hi There")),
-            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
-        );
-        // Test case 2.
-        assert_eq!(
-            hex(&hmac_sha256(b"Jefe", b"what do ya want for nothing?")),
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
-        // Test case 6: a key longer than a block is hashed first.
-        assert_eq!(
-            hex(&hmac_sha256(
-                &[0xaa; 131],
-                b"Test Using Larger Than Block-Size Key - Hash Key First"
-            )),
-            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+            URL_SAFE_NO_PAD.encode(tag),
+            URL_SAFE_NO_PAD.encode([
+                0x5b, 0xdc, 0xc1, 0x46, 0xbf, 0x60, 0x75, 0x4e, 0x6a, 0x04, 0x24, 0x26, 0x08, 0x95,
+                0x75, 0xc7, 0x5a, 0x00, 0x3f, 0x08, 0x9d, 0x27, 0x39, 0x83, 0x9d, 0xec, 0x58, 0xb9,
+                0x64, 0xec, 0x38, 0x43
+            ])
         );
     }
 
