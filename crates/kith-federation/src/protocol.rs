@@ -19,7 +19,10 @@ pub fn federation_context() -> serde_json::Value {
             "toot": "http://joinmastodon.org/ns#",
             "discoverable": "toot:discoverable",
             "indexable": "toot:indexable",
-            "votersCount": "toot:votersCount"
+            "votersCount": "toot:votersCount",
+            "schema": "http://schema.org#",
+            "PropertyValue": "schema:PropertyValue",
+            "value": "schema:value"
         }
     ])
 }

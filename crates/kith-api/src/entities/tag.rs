@@ -3,7 +3,7 @@
 use kith_core::InstanceUrls;
 use serde::Serialize;
 
-/// A hashtag, with whether the viewer follows it. Kith keeps no per-day usage counts, so
+/// A hashtag, with whether the viewer follows and features it. Kith keeps no per-day usage counts, so
 /// `history` is empty. The id is the normalized name (tags have no row of their own).
 #[derive(Debug, Clone, Serialize)]
 pub struct Tag {
@@ -13,6 +13,9 @@ pub struct Tag {
     pub history: Vec<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub following: Option<bool>,
+    /// Whether the viewer features it on their profile (signed-in viewers only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub featuring: Option<bool>,
 }
 
 /// Tag `name` (normalized) as `viewer` sees it: `following` only for a signed-in viewer.
@@ -23,5 +26,6 @@ pub fn tag_to_api(name: &str, following: Option<bool>, urls: &InstanceUrls) -> T
         url: format!("{}tags/{name}", urls.base()),
         history: Vec::new(),
         following,
+        featuring: None,
     }
 }

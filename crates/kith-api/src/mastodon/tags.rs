@@ -50,7 +50,31 @@ async fn tag_for(data: &Data, name: String, viewer: Option<i64>) -> ApiResult<Ta
         }
         None => None,
     };
-    Ok(tag_to_api(&name, following, &data.urls))
+    let featuring = match viewer {
+        Some(v) => {
+            let n = name.clone();
+            Some(
+                data.db
+                    .read(move |c| kith_storage::profiles::featured_named(c, v, &n))
+                    .await?
+                    .is_some(),
+            )
+        }
+        None => None,
+    };
+    let mut tag = tag_to_api(&name, following, &data.urls);
+    tag.featuring = featuring;
+    Ok(tag)
+}
+
+/// Tag `name` as `viewer` sees it, as a response.
+pub(super) async fn tag_response(
+    data: &Data,
+    name: String,
+    viewer: i64,
+) -> ApiResult<HttpResponse> {
+    let tag = tag_for(data, name, Some(viewer)).await?;
+    Ok(HttpResponse::Ok().json(tag))
 }
 
 /// Any valid name answers, used or not (Mastodon shows a tag nobody used yet the same way).

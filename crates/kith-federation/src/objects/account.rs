@@ -1,14 +1,16 @@
 //! Accounts as ActivityPub actors: local rows become `Person`/`Application` documents; remote
 //! documents are checked and upserted into rows.
 
-use crate::protocol::actor::{Actor, Endpoints, Image, PublicKey};
+use crate::protocol::actor::{attachment_of, property_values, Actor, Endpoints, Image, PublicKey};
 use crate::protocol::values::{first_string, first_url, single_line, truncate_chars};
 use crate::{Data, FederationError, KithContext};
 use activitypub_federation::protocol::verification::verify_domains_match;
 use activitypub_federation::traits::{Actor as ApActor, Object};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
-use kith_core::limits::{MAX_BIO_CHARS, MAX_DISPLAY_NAME_CHARS, MAX_URL_BYTES};
+use kith_core::limits::{
+    MAX_BIO_CHARS, MAX_DISPLAY_NAME_CHARS, MAX_REMOTE_PROFILE_FIELDS, MAX_URL_BYTES,
+};
 use kith_core::types::ActorType;
 use kith_storage::accounts::{self, Account};
 use kith_storage::OptionalExt;
@@ -91,6 +93,12 @@ impl ApAccount {
             manually_approves_followers: Some(a.locked),
             discoverable: Some(ActorType::of(&a) != ActorType::Application),
             published: Some(as_utc(a.created_at)),
+            attachment: attachment_of(
+                &a.profile_fields()
+                    .into_iter()
+                    .map(|f| (f.name, f.value))
+                    .collect::<Vec<_>>(),
+            ),
             id,
         }
     }
@@ -249,6 +257,11 @@ impl Object for ApAccount {
                 .min(now),
             updated_at: now,
             fetched_at: Some(now),
+            // Hostile servers send hundreds: only the first few are read, each capped.
+            fields: accounts::encode_fields(&kith_core::profile::remote_fields(property_values(
+                &json.attachment,
+                4 * MAX_REMOTE_PROFILE_FIELDS,
+            ))),
         };
         // Two tasks can meet the same new actor at once (a fetch and a delivery): the one that
         // loses the insert tries again, and then finds the row to update.

@@ -32,6 +32,7 @@ mod pages;
 mod params;
 mod polls;
 mod posting;
+mod profiles;
 mod rate_limits;
 mod remote_moderation;
 mod rig;
