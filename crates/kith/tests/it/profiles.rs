@@ -118,7 +118,7 @@ async fn notes_and_endorsements_show_in_relationships() {
         let res = ana.get("/api/v1/endorsements?limit=1").await;
         let link = res.headers()["link"].to_str().unwrap().to_owned();
         assert!(link.contains("max_id="), "{link}");
-        assert_eq!(ids(&res.json::<Value>().await.unwrap()), [cat.id.clone()]);
+        assert_eq!(ids(&res.json::<Value>().await.unwrap()), [cat.id.as_str()]);
         // Anyone may see whom someone features.
         let public: Value = client()
             .get(i.url(&format!("/api/v1/accounts/{}/endorsements", ana.id)))
