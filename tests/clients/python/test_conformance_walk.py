@@ -229,6 +229,7 @@ def test_every_endpoint_answers_in_the_mastodon_schema(kith_factory, request):
         "/api/v1/featured_tags/": featured["id"],
         ("GET", "/api/v1/accounts/{id}/endorsements"): ids["ana"],
         ("GET", "/api/v1/accounts/{id}/featured_tags"): ids["ana"],
+        ("POST", "/api/v1/tags/{name}/feature"): "stroll", ("POST", "/api/v1/tags/{name}/unfeature"): "stroll",
         ("DELETE", "/api/v1/statuses/{id}"): spare, ("DELETE", "/api/v1/admin/statuses/{id}"): bobs[1],
     }
     params = {  # form parameters of the routes that need some
