@@ -836,6 +836,7 @@ mod tests {
     /// Every file that mounts routes, to find each route it mounts.
     const SOURCES: &[(&str, &str)] = &[
         ("mastodon/apps.rs", include_str!("mastodon/apps.rs")),
+        ("mastodon/profiles.rs", include_str!("mastodon/profiles.rs")),
         ("mastodon/admin.rs", include_str!("mastodon/admin.rs")),
         ("mastodon/reports.rs", include_str!("mastodon/reports.rs")),
         ("mastodon/sharing.rs", include_str!("mastodon/sharing.rs")),

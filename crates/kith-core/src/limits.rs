@@ -41,6 +41,9 @@ pub const MAX_FIELD_NAME_CHARS: usize = 255;
 /// The longest profile field value, in characters (Mastodon's 2,047); a remote one is cut
 /// to it (its HTML, before sanitizing).
 pub const MAX_FIELD_VALUE_CHARS: usize = 2_047;
+/// The most of a page a profile field links to that is read to verify the link
+/// (`rel="me"`), in bytes.
+pub const MAX_LINK_PAGE_BYTES: usize = 1024 * 1024;
 /// The longest private note on an account, in characters (Mastodon's 2,000).
 pub const MAX_ACCOUNT_NOTE_CHARS: usize = 2_000;
 /// Hashtags one person may feature on their profile (Mastodon's 10).

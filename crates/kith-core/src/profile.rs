@@ -5,12 +5,14 @@
 
 use crate::limits::{
     MAX_ACCOUNT_NOTE_CHARS, MAX_FEATURED_TAGS, MAX_FIELD_NAME_CHARS, MAX_FIELD_VALUE_CHARS,
-    MAX_PROFILE_FIELDS, MAX_REMOTE_PROFILE_FIELDS,
+    MAX_PROFILE_FIELDS, MAX_REMOTE_PROFILE_FIELDS, MAX_URL_BYTES,
 };
 use crate::CoreError;
 use kith_storage::accounts::StoredField;
 use kith_storage::profiles::{self, FeaturedTag};
 use kith_storage::{follows, DbConn};
+use regex::Regex;
+use std::sync::OnceLock;
 
 /// Cuts `text` to at most `max` characters.
 fn cut(text: &str, max: usize) -> String {
@@ -90,6 +92,49 @@ pub fn remote_fields(items: impl IntoIterator<Item = (String, String)>) -> Vec<S
         })
         .take(MAX_REMOTE_PROFILE_FIELDS)
         .collect()
+}
+
+/// The URL a local field's value (as typed) is, if it is one link that can be verified: a
+/// single `http(s)` URL of at most `MAX_URL_BYTES`.
+pub fn verifiable_url(raw: &str) -> Option<&str> {
+    let raw = raw.trim();
+    let ok = (raw.starts_with("https://") || raw.starts_with("http://"))
+        && raw.len() <= MAX_URL_BYTES
+        && !raw.contains(char::is_whitespace)
+        && url::Url::parse(raw).is_ok();
+    ok.then_some(raw)
+}
+
+/// Whether a page links back to a profile, as Mastodon verifies a field's link: an `<a>` or
+/// `<link>` whose `rel` includes `me` and whose `href` is one of `targets` (a trailing `/`
+/// aside).
+pub fn links_back(html: &str, targets: &[&str]) -> bool {
+    static TAG: OnceLock<Regex> = OnceLock::new();
+    static ATTR: OnceLock<Regex> = OnceLock::new();
+    let tag = TAG.get_or_init(|| Regex::new(r"(?is)<(?:a|link)\s[^>]*>").expect("a valid pattern"));
+    let attr = ATTR.get_or_init(|| {
+        Regex::new(r#"(?is)(?:^|\s)(rel|href)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))"#)
+            .expect("a valid pattern")
+    });
+    let same = |a: &str, b: &str| a.trim_end_matches('/') == b.trim_end_matches('/');
+    tag.find_iter(html).any(|t| {
+        let (mut rel_me, mut href) = (false, None);
+        for c in attr.captures_iter(t.as_str()) {
+            let value = c
+                .get(2)
+                .or_else(|| c.get(3))
+                .or_else(|| c.get(4))
+                .map_or("", |m| m.as_str());
+            if c[1].eq_ignore_ascii_case("rel") {
+                rel_me |= value
+                    .split_whitespace()
+                    .any(|r| r.eq_ignore_ascii_case("me"));
+            } else {
+                href = Some(value.replace("&amp;", "&"));
+            }
+        }
+        rel_me && href.is_some_and(|h| targets.iter().any(|t| same(&h, t)))
+    })
 }
 
 /// Sets `me`'s private note on `target` (empty clears it); at most `MAX_ACCOUNT_NOTE_CHARS`.
@@ -191,6 +236,32 @@ mod tests {
         assert!(local_fields(&[pair(&"n".repeat(256), "v")]).is_err());
         assert!(local_fields(&[pair("n", &"v".repeat(2_048))]).is_err());
         assert!(local_fields(&[pair(&"n".repeat(255), &"v".repeat(2_047))]).is_ok());
+    }
+
+    #[test]
+    fn links_back_finds_rel_me() {
+        let me = "https://kith.example/@ana";
+        for page in [
+            r#"<a href="https://kith.example/@ana" rel="me nofollow">me</a>"#,
+            r#"<link rel='me' href='https://kith.example/@ana/'>"#,
+            "<A REL=me HREF=https://kith.example/@ana>",
+        ] {
+            assert!(links_back(page, &[me]), "{page}");
+        }
+        for page in [
+            r#"<a href="https://kith.example/@ana">no rel</a>"#,
+            r#"<a rel="me" href="https://kith.example/@bob">other</a>"#,
+            r#"<a rel="nome" href="https://kith.example/@ana">x</a>"#,
+            r#"<p rel="me" href="https://kith.example/@ana">x</p>"#,
+        ] {
+            assert!(!links_back(page, &[me]), "{page}");
+        }
+        assert_eq!(
+            verifiable_url(" https://a.example/x "),
+            Some("https://a.example/x")
+        );
+        assert_eq!(verifiable_url("see https://a.example"), None);
+        assert_eq!(verifiable_url("ftp://a.example"), None);
     }
 
     #[test]

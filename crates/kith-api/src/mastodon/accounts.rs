@@ -125,6 +125,22 @@ fn field_pairs(raw: &Value) -> ApiResult<Vec<(String, String)>> {
         .collect()
 }
 
+/// The posting defaults `source[…]` sets, checked (422 for a visibility or language that is
+/// not one).
+fn preference_changes(source: SourceForm) -> ApiResult<PreferenceChanges> {
+    if let Some(word) = &source.privacy {
+        kith_core::preferences::default_visibility(word)?;
+    }
+    Ok(PreferenceChanges {
+        language: match &source.language {
+            Some(l) => Some(crate::languages::language_param(Some(l))?),
+            None => None,
+        },
+        visibility: source.privacy,
+        sensitive: source.sensitive,
+    })
+}
+
 fn validate_profile(form: &CredentialsForm) -> Result<(), ApiError> {
     if let Some(name) = &form.display_name {
         if name.chars().count() > MAX_DISPLAY_NAME_CHARS {
@@ -156,24 +172,18 @@ async fn update_credentials(
         Some(raw) => Some(kith_core::profile::local_fields(&field_pairs(raw)?)?),
         None => None,
     };
-    let source = form.source.unwrap_or_default();
-    if let Some(word) = &source.privacy {
-        kith_core::preferences::default_visibility(word)?;
-    }
-    let prefs = PreferenceChanges {
-        visibility: source.privacy,
-        sensitive: source.sensitive,
-        language: match &source.language {
-            Some(l) => Some(crate::languages::language_param(Some(l))?),
-            None => None,
-        },
-    };
+    let prefs = preference_changes(form.source.unwrap_or_default())?;
     if prefs.visibility.is_some() || prefs.sensitive.is_some() || prefs.language.is_some() {
         let me = account.id;
         data.db
             .write(move |c| settle(kith_core::preferences::update(c, me, &prefs)))
             .await??;
     }
+    let links = fields.as_ref().is_some_and(|f| {
+        kith_federation::profile_links::has_links(
+            &f.iter().map(|f| f.raw.clone()).collect::<Vec<_>>(),
+        )
+    });
     let changes = ProfileChanges {
         display_name: form
             .display_name
@@ -186,6 +196,16 @@ async fn update_credentials(
         ..Default::default()
     };
     let updated = kith_federation::publish::update_profile(&data, account, changes).await?;
+    if links {
+        // Link verification fetches other sites: never while this request waits.
+        let ctx = (*data).clone();
+        let id = updated.id;
+        tokio::spawn(async move {
+            if let Err(e) = kith_federation::profile_links::verify(&ctx, id).await {
+                tracing::warn!(account_id = id, error = %e, "verifying profile links failed");
+            }
+        });
+    }
     credential_response(updated, &data).await
 }
 

@@ -559,3 +559,46 @@ async fn hostile_actor_fields_are_capped_and_sanitized() {
         fake.stop().await;
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profile_links_are_verified_in_the_background() {
+    on_each_backend!(async |i: &Instance| {
+        let fake = Fake::start().await;
+        let ana = User::new(i, "ana").await;
+        let profile = i.url("/@ana");
+        // A page that links back with rel=me, one that links back without it, and none.
+        let good = format!("{}/good", fake.base);
+        let plain = format!("{}/plain", fake.base);
+        let missing = format!("{}/missing", fake.base);
+        fake.serve(
+            &good,
+            json!(format!("<p><a rel=me href={profile}>me</a></p>")),
+        );
+        fake.serve(&plain, json!(format!("<p><a href={profile}>me</a></p>")));
+        let form = format!(
+            "fields_attributes[0][name]=Good&fields_attributes[0][value]={}\
+             &fields_attributes[1][name]=Plain&fields_attributes[1][value]={}\
+             &fields_attributes[2][name]=Missing&fields_attributes[2][value]={}\
+             &fields_attributes[3][name]=Text&fields_attributes[3][value]=hello",
+            crate::rig::urlencode(&good),
+            crate::rig::urlencode(&plain),
+            crate::rig::urlencode(&missing),
+        );
+        let (status, me) = update_form(&ana, &form).await;
+        assert_eq!(status, 200, "{me}");
+        // The answer does not wait for the check.
+        assert!(me["fields"][0]["verified_at"].is_null(), "{me}");
+        let fields = eventually("the link is verified", || async {
+            let me = ana.json("/api/v1/accounts/verify_credentials").await;
+            me["fields"][0]["verified_at"]
+                .is_string()
+                .then(|| me["fields"].clone())
+        })
+        .await;
+        for n in 1..4 {
+            assert!(fields[n]["verified_at"].is_null(), "{fields}");
+        }
+        assert_eq!(fields[0]["value"].as_str().unwrap().contains(&good), true);
+        fake.stop().await;
+    });
+}
