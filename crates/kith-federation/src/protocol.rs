@@ -20,6 +20,7 @@ pub fn federation_context() -> serde_json::Value {
             "discoverable": "toot:discoverable",
             "indexable": "toot:indexable",
             "votersCount": "toot:votersCount",
+            "featuredTags": { "@id": "toot:featuredTags", "@type": "@id" },
             "schema": "http://schema.org#",
             "PropertyValue": "schema:PropertyValue",
             "value": "schema:value"

@@ -93,6 +93,10 @@ impl ApAccount {
             manually_approves_followers: Some(a.locked),
             discoverable: Some(ActorType::of(&a) != ActorType::Application),
             published: Some(as_utc(a.created_at)),
+            // Local people's featured hashtags (`/users/NAME/collections/tags`).
+            featured_tags: (a.is_local() && ActorType::of(&a) != ActorType::Application)
+                .then(|| Url::parse(&format!("{}/collections/tags", a.ap_id)).ok())
+                .flatten(),
             attachment: attachment_of(
                 &a.profile_fields()
                     .into_iter()

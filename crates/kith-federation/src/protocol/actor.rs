@@ -91,6 +91,10 @@ pub struct Actor {
     /// When the account was made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published: Option<chrono::DateTime<chrono::Utc>>,
+    /// The collection of hashtags the actor features (Mastodon's `toot:featuredTags`); Kith
+    /// serves its own and does not read other servers'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub featured_tags: Option<Url>,
     /// Profile fields as `PropertyValue`s (and whatever else a server attaches, which Kith
     /// passes over); read by [`property_values`].
     #[serde(default, skip_serializing_if = "Value::is_null")]

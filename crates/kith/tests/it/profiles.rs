@@ -241,6 +241,26 @@ async fn featured_tags_and_preferences() {
                 .len(),
             9
         );
+        // The actor names its featured tags collection, as Mastodon's does.
+        let activity_json = |url: String| async move {
+            client()
+                .get(url)
+                .header("accept", "application/activity+json")
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        };
+        let actor = activity_json(i.url("/users/ana")).await;
+        let collection = actor["featuredTags"].as_str().unwrap().to_owned();
+        assert!(actor["@context"].to_string().contains("toot:featuredTags"));
+        let tags = activity_json(collection).await;
+        assert_eq!(tags["type"], "Collection");
+        assert_eq!(tags["totalItems"], 9);
+        assert_eq!(tags["items"][0]["type"], "Hashtag");
+        assert!(tags["items"][0]["name"].as_str().unwrap().starts_with('#'));
 
         // Preferences: the defaults, then set through `source[…]`.
         let prefs = ana.json("/api/v1/preferences").await;
@@ -367,6 +387,18 @@ async fn profile_fields_in_every_form() {
         let context = actor["@context"].to_string();
         assert!(context.contains("schema:PropertyValue"), "{context}");
         assert!(context.contains("schema:value"), "{context}");
+        // And so does the public profile page.
+        let page = client()
+            .get(i.url("/@ana"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("<dt>Site</dt>"), "{page}");
+        assert!(page.contains("href=\"https://example.com/ana\""), "{page}");
+        assert!(page.contains("she/her &lt;b&gt;"), "{page}");
 
         // JSON: an array, or an object keyed by index.
         let (status, me) = call(
@@ -599,6 +631,15 @@ async fn profile_links_are_verified_in_the_background() {
             assert!(fields[n]["verified_at"].is_null(), "{fields}");
         }
         assert!(fields[0]["value"].as_str().unwrap().contains(&good));
+        let page = client()
+            .get(i.url("/@ana"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(page.matches("class=\"verified\"").count(), 1, "{page}");
         fake.stop().await;
     });
 }
