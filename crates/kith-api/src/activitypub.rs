@@ -25,7 +25,11 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/emojis/{id}", web::get().to(emoji))
         .route("/users/{username}/outbox", web::get().to(outbox))
         .route("/users/{username}/followers", web::get().to(followers))
-        .route("/users/{username}/following", web::get().to(following));
+        .route("/users/{username}/following", web::get().to(following))
+        .route(
+            "/users/{username}/collections/tags",
+            web::get().to(featured_tags),
+        );
 }
 
 /// An inbox POST. The body is read first (at most 1 MiB, within the body deadline: a slow
@@ -315,4 +319,37 @@ async fn following(
 ) -> ApiResult<HttpResponse> {
     check_fetch(&req, &data).await?;
     people(data, path.into_inner(), query, follows::Side::Following).await
+}
+
+/// The hashtags a person features (Mastodon's `featuredTags`): a `Collection` of `Hashtag`s,
+/// at most `MAX_FEATURED_TAGS`, so never paged.
+async fn featured_tags(
+    req: HttpRequest,
+    path: web::Path<String>,
+    data: Data,
+) -> ApiResult<HttpResponse> {
+    check_fetch(&req, &data).await?;
+    let owner = local_person(&data, path.into_inner()).await?;
+    let id = format!("{}/collections/tags", owner.ap_id);
+    let urls = data.urls.clone();
+    let tags = data
+        .db
+        .read(move |c| kith_storage::profiles::featured(c, owner.id))
+        .await?;
+    let items: Vec<Value> = tags
+        .iter()
+        .map(|t| {
+            json!({
+                "type": "Hashtag",
+                "href": format!("{}tags/{}", urls.base(), t.name),
+                "name": format!("#{}", t.name),
+            })
+        })
+        .collect();
+    Ok(activity_json(with_context(json!({
+        "id": id,
+        "type": "Collection",
+        "totalItems": items.len(),
+        "items": items,
+    }))))
 }

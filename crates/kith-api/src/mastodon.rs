@@ -18,6 +18,7 @@ mod media;
 mod notifications;
 mod people;
 mod polls;
+mod profiles;
 mod registrations;
 mod reports;
 pub(crate) mod scheduled;
@@ -46,6 +47,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .configure(directory::configure)
             .configure(announcements::configure)
             .configure(people::configure)
+            .configure(profiles::configure)
             .configure(lists::configure)
             .configure(filters::configure)
             .configure(follows::configure)

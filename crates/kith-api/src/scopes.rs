@@ -145,6 +145,51 @@ pub const ENDPOINTS: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/domain_blocks", User("write:blocks")),
     ("DELETE", "/api/v1/domain_blocks", User("write:blocks")),
     ("GET", "/api/v1/endorsements", User("read:accounts")),
+    // Profiles: private notes, endorsements, featured tags (Mastodon's `write:accounts`).
+    ("POST", "/api/v1/accounts/{id}/note", User("write:accounts")),
+    (
+        "POST",
+        "/api/v1/accounts/{id}/endorse",
+        User("write:accounts"),
+    ),
+    ("POST", "/api/v1/accounts/{id}/pin", User("write:accounts")),
+    (
+        "POST",
+        "/api/v1/accounts/{id}/unendorse",
+        User("write:accounts"),
+    ),
+    (
+        "POST",
+        "/api/v1/accounts/{id}/unpin",
+        User("write:accounts"),
+    ),
+    (
+        "GET",
+        "/api/v1/accounts/{id}/endorsements",
+        Optional("read:accounts"),
+    ),
+    ("GET", "/api/v1/featured_tags", User("read:accounts")),
+    ("POST", "/api/v1/featured_tags", User("write:accounts")),
+    (
+        "GET",
+        "/api/v1/featured_tags/suggestions",
+        User("read:accounts"),
+    ),
+    (
+        "DELETE",
+        "/api/v1/featured_tags/{id}",
+        User("write:accounts"),
+    ),
+    (
+        "POST",
+        "/api/v1/tags/{name}/feature",
+        User("write:accounts"),
+    ),
+    (
+        "POST",
+        "/api/v1/tags/{name}/unfeature",
+        User("write:accounts"),
+    ),
     (
         "GET",
         "/api/v1/accounts/verify_credentials",
@@ -791,6 +836,7 @@ mod tests {
     /// Every file that mounts routes, to find each route it mounts.
     const SOURCES: &[(&str, &str)] = &[
         ("mastodon/apps.rs", include_str!("mastodon/apps.rs")),
+        ("mastodon/profiles.rs", include_str!("mastodon/profiles.rs")),
         ("mastodon/admin.rs", include_str!("mastodon/admin.rs")),
         ("mastodon/reports.rs", include_str!("mastodon/reports.rs")),
         ("mastodon/sharing.rs", include_str!("mastodon/sharing.rs")),

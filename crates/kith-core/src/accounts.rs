@@ -189,6 +189,7 @@ fn new_local_account(
         created_at: now,
         updated_at: now,
         fetched_at: None,
+        fields: "[]".into(),
     }
 }
 

@@ -100,6 +100,33 @@ pub fn plain_text_to_html(text: &str) -> String {
     paragraphs.concat()
 }
 
+/// Turns one line of plain text typed here (a profile field's value) into HTML: escaped, with
+/// each `http(s)://` link made an anchor as Mastodon makes them (`rel="nofollow noopener me"`,
+/// the scheme in an invisible span).
+pub fn text_with_links(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (n, word) in text.split(' ').enumerate() {
+        if n > 0 {
+            out.push(' ');
+        }
+        let scheme = ["https://", "http://"]
+            .into_iter()
+            .find(|s| word.starts_with(s) && word.len() > s.len());
+        match scheme.filter(|_| url::Url::parse(word).is_ok()) {
+            Some(scheme) => out.push_str(&format!(
+                "<a href=\"{}\" target=\"_blank\" rel=\"nofollow noopener me\" translate=\"no\">\
+                 <span class=\"invisible\">{}</span><span class=\"\">{}</span>\
+                 <span class=\"invisible\"></span></a>",
+                escape(word),
+                escape(scheme),
+                escape(&word[scheme.len()..])
+            )),
+            None => out.push_str(&escape(word)),
+        }
+    }
+    out
+}
+
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

@@ -25,6 +25,8 @@ pub mod moderation;
 pub mod notification_groups;
 pub mod notifications;
 pub mod polls;
+pub mod preferences;
+pub mod profile;
 pub mod registrations;
 pub mod reports;
 pub mod scopes;

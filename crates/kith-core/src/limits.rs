@@ -35,6 +35,23 @@ pub const MAX_DISPLAY_NAME_CHARS: usize = 200;
 /// The longest bio kept from a remote actor, in characters of HTML before sanitizing.
 pub const MAX_BIO_CHARS: usize = 20_000;
 
+/// Profile fields a local account may have (Mastodon's `DEFAULT_FIELDS_SIZE`).
+pub const MAX_PROFILE_FIELDS: usize = 4;
+/// Profile fields kept of a remote actor's `attachment`; later ones are dropped.
+pub const MAX_REMOTE_PROFILE_FIELDS: usize = 16;
+/// The longest profile field name, in characters (Mastodon's 255); a remote one is cut to it.
+pub const MAX_FIELD_NAME_CHARS: usize = 255;
+/// The longest profile field value, in characters (Mastodon's 2,047); a remote one is cut
+/// to it (its HTML, before sanitizing).
+pub const MAX_FIELD_VALUE_CHARS: usize = 2_047;
+/// The most of a page a profile field links to that is read to verify the link
+/// (`rel="me"`), in bytes.
+pub const MAX_LINK_PAGE_BYTES: usize = 1024 * 1024;
+/// The longest private note on an account, in characters (Mastodon's 2,000).
+pub const MAX_ACCOUNT_NOTE_CHARS: usize = 2_000;
+/// Hashtags one person may feature on their profile (Mastodon's 10).
+pub const MAX_FEATURED_TAGS: i64 = 10;
+
 /// Lists one person may have (Mastodon's limit).
 pub const MAX_LISTS: i64 = 50;
 /// Members one list may have.

@@ -309,6 +309,7 @@ mod tests {
             created_at: now,
             updated_at: now,
             fetched_at: None,
+            fields: "[]".into(),
         }
     }
 

@@ -23,6 +23,7 @@ pub mod nodeinfo;
 pub mod objects;
 pub mod outbound;
 pub mod polls;
+pub mod profile_links;
 pub mod protocol;
 pub mod publish;
 pub mod resolve;

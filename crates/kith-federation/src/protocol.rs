@@ -21,7 +21,11 @@ pub fn federation_context() -> serde_json::Value {
             "discoverable": "toot:discoverable",
             "indexable": "toot:indexable",
             "votersCount": "toot:votersCount",
-            "Emoji": "toot:Emoji"
+            "Emoji": "toot:Emoji",
+            "featuredTags": { "@id": "toot:featuredTags", "@type": "@id" },
+            "schema": "http://schema.org#",
+            "PropertyValue": "schema:PropertyValue",
+            "value": "schema:value"
         }
     ])
 }

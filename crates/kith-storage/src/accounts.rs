@@ -34,6 +34,8 @@ pub struct Account {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub fetched_at: Option<NaiveDateTime>,
+    /// Profile fields, JSON as [`encode_fields`] writes it (`[]` for none).
+    pub fields: String,
 }
 
 impl Account {
@@ -62,6 +64,68 @@ pub struct ProfileChanges {
     pub locked: Option<bool>,
     pub bot: Option<bool>,
     pub updated_at: Option<NaiveDateTime>,
+    /// Profile fields, as [`encode_fields`] writes them.
+    pub fields: Option<String>,
+}
+
+/// One profile field as stored: `name` is plain text, `value` HTML (sanitized, or made here
+/// from what a local owner typed, which `raw` keeps).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredField {
+    pub name: String,
+    pub value: String,
+    pub raw: Option<String>,
+    pub verified_at: Option<String>,
+}
+
+/// The `fields` column for these fields.
+pub fn encode_fields(fields: &[StoredField]) -> String {
+    let items: Vec<serde_json::Value> = fields
+        .iter()
+        .map(|f| {
+            let mut item = serde_json::Map::new();
+            item.insert("name".into(), f.name.clone().into());
+            item.insert("value".into(), f.value.clone().into());
+            if let Some(raw) = &f.raw {
+                item.insert("raw".into(), raw.clone().into());
+            }
+            if let Some(at) = &f.verified_at {
+                item.insert("verified_at".into(), at.clone().into());
+            }
+            serde_json::Value::Object(item)
+        })
+        .collect();
+    serde_json::Value::Array(items).to_string()
+}
+
+/// The fields a `fields` column holds; anything unreadable reads as none.
+pub fn decode_fields(column: &str) -> Vec<StoredField> {
+    let Ok(serde_json::Value::Array(items)) = serde_json::from_str(column) else {
+        return Vec::new();
+    };
+    let text = |item: &serde_json::Value, key: &str| {
+        item.get(key)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+    };
+    items
+        .iter()
+        .filter_map(|item| {
+            Some(StoredField {
+                name: text(item, "name")?,
+                value: text(item, "value")?,
+                raw: text(item, "raw"),
+                verified_at: text(item, "verified_at"),
+            })
+        })
+        .collect()
+}
+
+impl Account {
+    /// This account's profile fields.
+    pub fn profile_fields(&self) -> Vec<StoredField> {
+        decode_fields(&self.fields)
+    }
 }
 
 /// Inserts a new account.

@@ -30,6 +30,7 @@ pub mod oauth;
 pub mod outbox;
 pub mod polls;
 mod pool;
+pub mod profiles;
 pub mod rate_limits;
 pub mod received_flags;
 pub mod remote_emojis;

@@ -401,12 +401,13 @@ pub fn staff_ids(conn: &mut DbConn) -> Result<Vec<i64>, StorageError> {
 
 /// Removes what a deleted account had and did here: its statuses (with their mentions, tags,
 /// favourites and feed entries), follows and blocks both ways, favourites, notifications to and
-/// from it, its feed, tokens, codes and credentials. The account row itself stays (see
+/// from it, its feed, tokens, codes and credentials, its profile fields, featured tags and
+/// preferences, and notes by or about it. The account row itself stays (see
 /// `account_moderation.deleted_at`).
 pub fn purge_account_data(conn: &mut DbConn, id: i64) -> Result<(), StorageError> {
     use crate::schema::{
-        blocks, favourites, follows, home_feed, notifications, oauth_codes, oauth_tokens, statuses,
-        users,
+        account_notes, account_preferences, accounts, blocks, favourites, featured_tags, follows,
+        home_feed, notifications, oauth_codes, oauth_tokens, statuses, users,
     };
     let own: Vec<i64> = statuses::table
         .filter(statuses::account_id.eq(id))
@@ -444,6 +445,20 @@ pub fn purge_account_data(conn: &mut DbConn, id: i64) -> Result<(), StorageError
     diesel::delete(oauth_tokens::table.filter(oauth_tokens::account_id.eq(id))).execute(conn)?;
     diesel::delete(oauth_codes::table.filter(oauth_codes::account_id.eq(id))).execute(conn)?;
     diesel::delete(users::table.filter(users::account_id.eq(id))).execute(conn)?;
+    // Its profile fields, featured tags, preferences, and private notes by it or about it.
+    diesel::update(accounts::table.find(id))
+        .set(accounts::fields.eq("[]"))
+        .execute(conn)?;
+    diesel::delete(featured_tags::table.filter(featured_tags::account_id.eq(id))).execute(conn)?;
+    diesel::delete(account_preferences::table.find(id)).execute(conn)?;
+    diesel::delete(
+        account_notes::table.filter(
+            account_notes::account_id
+                .eq(id)
+                .or(account_notes::target_account_id.eq(id)),
+        ),
+    )
+    .execute(conn)?;
     Ok(())
 }
 

@@ -26,6 +26,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         fetched_at -> Nullable<Timestamp>,
+        fields -> Text,
     }
 }
 
@@ -905,3 +906,45 @@ diesel::table! {
         emoji_id -> BigInt,
     }
 }
+
+diesel::table! {
+    account_notes (account_id, target_account_id) {
+        account_id -> BigInt,
+        target_account_id -> BigInt,
+        comment -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    endorsements (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        target_account_id -> BigInt,
+        follow_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    featured_tags (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    account_preferences (account_id) {
+        account_id -> BigInt,
+        posting_visibility -> Text,
+        posting_sensitive -> Bool,
+        posting_language -> Nullable<Text>,
+        expand_media -> Text,
+        expand_spoilers -> Bool,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(endorsements, accounts);
+diesel::allow_tables_to_appear_in_same_query!(featured_tags, statuses);

@@ -37,6 +37,7 @@ fn account(username: &str, domain: Option<&str>) -> Account {
         created_at: now(),
         updated_at: now(),
         fetched_at: domain.map(|_| now()),
+        fields: "[]".into(),
     }
 }
 

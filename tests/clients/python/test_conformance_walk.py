@@ -128,7 +128,12 @@ def test_every_endpoint_answers_in_the_mastodon_schema(kith_factory, request):
     # A local custom emoji in ana's name and posts, so Status and Account carry `emojis`.
     (kith.workdir / "walk_tea.png").write_bytes(png(8, 8))
     kith.cli("admin", "emoji", "add", "walk_tea", str(kith.workdir / "walk_tea.png"), "--as", "ana")
-    call("PATCH", "/api/v1/accounts/update_credentials", data={"locked": "true", "display_name": "Ana :walk_tea:"})
+    call("PATCH", "/api/v1/accounts/update_credentials", data={
+        "locked": "true", "display_name": "Ana :walk_tea:",
+        "fields_attributes[0][name]": "Site", "fields_attributes[0][value]": "https://example.com/ana",
+        "source[language]": "en"})
+    call("POST", f"/api/v1/accounts/{ids['bob']}/endorse")
+    call("POST", f"/api/v1/accounts/{ids['bob']}/note", data={"comment": "met at the walk"})
     call("POST", f"/api/v1/accounts/{ids['ana']}/follow", "cat")
     call("POST", f"/api/v1/accounts/{ids['ana']}/follow", "dan")
     media = call("POST", "/api/v1/media", files={"file": ("a.png", png(8, 6), "image/png")},
@@ -136,6 +141,7 @@ def test_every_endpoint_answers_in_the_mastodon_schema(kith_factory, request):
     post = call("POST", "/api/v1/statuses", data={"status": "hello :walk_tea: #walk @bob", "media_ids[]": media["id"]})
     assert [e["shortcode"] for e in post["emojis"]] == ["walk_tea"], post
     assert [e["shortcode"] for e in post["account"]["emojis"]] == ["walk_tea"], post["account"]
+    featured = call("POST", "/api/v1/featured_tags", data={"name": "walk"})
     loose = call("POST", "/api/v1/media", files={"file": ("b.png", png(6, 6), "image/png")})  # attached to nothing
     spare = call("POST", "/api/v1/statuses", data={"status": "spare"})["id"]
     bobs = [call("POST", "/api/v1/statuses", "bob", data={"status": f"bob's {k}"})["id"] for k in range(2)]
@@ -226,6 +232,10 @@ def test_every_endpoint_answers_in_the_mastodon_schema(kith_factory, request):
         "/api/v1/notifications/requests/": held[0], ("POST", "/api/v1/notifications/requests/{id}/dismiss"): held[1],
         ("POST", "/api/v1/admin/accounts/{id}/approve"): pending[0],
         ("POST", "/api/v1/admin/accounts/{id}/reject"): pending[1],
+        "/api/v1/featured_tags/": featured["id"],
+        ("GET", "/api/v1/accounts/{id}/endorsements"): ids["ana"],
+        ("GET", "/api/v1/accounts/{id}/featured_tags"): ids["ana"],
+        ("POST", "/api/v1/tags/{name}/feature"): "stroll", ("POST", "/api/v1/tags/{name}/unfeature"): "stroll",
         ("DELETE", "/api/v1/statuses/{id}"): spare, ("DELETE", "/api/v1/admin/statuses/{id}"): bobs[1],
     }
     params = {  # form parameters of the routes that need some
@@ -239,6 +249,8 @@ def test_every_endpoint_answers_in_the_mastodon_schema(kith_factory, request):
         ("DELETE", "/api/v1/domain_blocks"): {"domain": "spam.example"},
         ("PATCH", "/api/v1/accounts/update_credentials"): {"note": "walking"},
         ("POST", "/api/v1/statuses"): {"status": "walked"},
+        ("POST", "/api/v1/accounts/{id}/note"): {"comment": "walked by"},
+        ("POST", "/api/v1/featured_tags"): {"name": "walked"},
         ("POST", "/api/v1/polls/{id}/votes"): {"choices[]": "0"},
         ("PUT", "/api/v1/scheduled_statuses/{id}"): {"scheduled_at": "2099-02-01T00:00:00Z"},
         ("PUT", "/api/v1/statuses/{id}"): {"status": "hello again #walk @bob"},

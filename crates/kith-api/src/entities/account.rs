@@ -1,6 +1,7 @@
 //! `Account` and `CredentialAccount`.
 
 use super::timestamp;
+use kith_core::preferences::Preferences;
 use kith_core::types::ActorType;
 use kith_core::InstanceUrls;
 use kith_storage::accounts::Account as AccountRow;
@@ -28,7 +29,7 @@ impl From<&kith_storage::accounts::Stats> for Counts {
     }
 }
 
-/// A profile field (Kith 0.1 stores none yet).
+/// A profile field: `value` is HTML on an `Account`, the text as typed in `source.fields`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Field {
     /// Label.
@@ -153,7 +154,15 @@ pub fn account_to_api(row: &AccountRow, counts: Counts, urls: &InstanceUrls) -> 
         statuses_count: counts.statuses,
         followers_count: counts.followers,
         following_count: counts.following,
-        fields: Vec::new(),
+        fields: row
+            .profile_fields()
+            .into_iter()
+            .map(|f| Field {
+                name: f.name,
+                value: f.value,
+                verified_at: f.verified_at,
+            })
+            .collect(),
         emojis: Vec::new(),
         roles: Vec::new(),
     }
@@ -181,16 +190,27 @@ pub fn credential_account_to_api(
     user: &User,
     counts: Counts,
     follow_requests: i64,
+    prefs: &Preferences,
     urls: &InstanceUrls,
 ) -> CredentialAccount {
     CredentialAccount {
         account: account_to_api(row, counts, urls),
         source: Source {
             note: kith_core::html::html_to_text(&row.note),
-            fields: Vec::new(),
-            privacy: "public".into(),
-            sensitive: false,
-            language: None,
+            fields: row
+                .profile_fields()
+                .into_iter()
+                .map(|f| Field {
+                    name: f.name,
+                    value: f
+                        .raw
+                        .unwrap_or_else(|| kith_core::html::html_to_text(&f.value)),
+                    verified_at: f.verified_at,
+                })
+                .collect(),
+            privacy: prefs.visibility.as_str().into(),
+            sensitive: prefs.sensitive,
+            language: prefs.language.clone(),
             follow_requests_count: follow_requests,
             hide_collections: false,
             discoverable: true,

@@ -50,10 +50,10 @@ fn media_limits() -> Value {
 /// makes it optional; clients read its absence as no push).
 fn limits(v2: bool, streaming: &str) -> Value {
     let mut c = json!({
-        "accounts": { "max_featured_tags": 0,
+        "accounts": { "max_featured_tags": kith_core::limits::MAX_FEATURED_TAGS,
                       "max_pinned_statuses": kith_storage::marks::PIN_LIMIT,
                       "max_display_name_length": MAX_DISPLAY_NAME_CHARS, "max_note_length": MAX_NOTE_CHARS,
-                      "max_profile_fields": 0 },
+                      "max_profile_fields": kith_core::limits::MAX_PROFILE_FIELDS },
         "statuses": { "max_characters": MAX_STATUS_CHARS,
                       "max_media_attachments": kith_federation::publish::MAX_MEDIA,
                       "characters_reserved_per_url": kith_core::limits::CHARS_PER_URL },

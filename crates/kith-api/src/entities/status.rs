@@ -815,8 +815,8 @@ pub fn relationship(c: &mut DbConn, me: i64, other: i64) -> Result<Relationship,
             Some(d) => kith_storage::mutes::blocks_domain(c, me, d)?,
             None => false,
         },
-        endorsed: false,
-        note: String::new(),
+        endorsed: kith_storage::profiles::endorses(c, me, other)?,
+        note: kith_storage::profiles::note_of(c, me, other)?.unwrap_or_default(),
     })
 }
 

@@ -8,8 +8,8 @@ use std::collections::{HashMap, HashSet};
 /// Days of history a tag shows (Mastodon's week).
 pub const HISTORY_DAYS: i64 = 7;
 
-/// A hashtag, with whether the viewer follows it and its use on each of the last seven days.
-/// The id is the normalized name (tags have no row of their own).
+/// A hashtag, with whether the viewer follows and features it, and its use on each of the last
+/// seven days. The id is the normalized name (tags have no row of their own).
 #[derive(Debug, Clone, Serialize)]
 pub struct Tag {
     pub id: String,
@@ -18,6 +18,9 @@ pub struct Tag {
     pub history: Vec<TagDay>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub following: Option<bool>,
+    /// Whether the viewer features it on their profile (signed-in viewers only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub featuring: Option<bool>,
 }
 
 /// One day of a tag's use, as Mastodon renders it: numbers as strings, `day` the UTC midnight
@@ -79,6 +82,7 @@ pub fn tag_to_api(
         url: format!("{}tags/{name}", urls.base()),
         history,
         following,
+        featuring: None,
     }
 }
 

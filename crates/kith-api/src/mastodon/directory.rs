@@ -1,8 +1,7 @@
 //! What apps read at start-up about the instance and the signed-in person: rules, peers,
-//! weekly activity, custom emoji, preferences, and the trends and suggestions that Kith
+//! weekly activity, custom emoji, and the trends and suggestions that Kith
 //! answers with empty lists because it does not rank by engagement (docs/client-api.md says so).
 
-use crate::auth::Auth;
 use crate::entities::instance::rules;
 use crate::error::ApiResult;
 use actix_web::{web, HttpResponse};
@@ -15,7 +14,6 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/v1/instance/peers", web::get().to(peers))
         .route("/v1/instance/activity", web::get().to(activity))
         .route("/v1/custom_emojis", web::get().to(custom_emojis))
-        .route("/v1/preferences", web::get().to(preferences))
         .route("/v1/trends", web::get().to(unranked))
         .route("/v1/trends/tags", web::get().to(unranked))
         .route("/v1/trends/statuses", web::get().to(unranked))
@@ -64,17 +62,4 @@ async fn activity(data: Data) -> ApiResult<HttpResponse> {
         })
         .collect();
     Ok(HttpResponse::Ok().json(body))
-}
-
-/// Kith keeps no per-person posting or reading preferences yet: these are the defaults it
-/// applies (a post without `visibility` is public).
-async fn preferences(auth: Auth) -> ApiResult<HttpResponse> {
-    auth.account()?;
-    Ok(HttpResponse::Ok().json(json!({
-        "posting:default:visibility": "public",
-        "posting:default:sensitive": false,
-        "posting:default:language": null,
-        "reading:expand:media": "default",
-        "reading:expand:spoilers": false,
-    })))
 }

@@ -1,7 +1,5 @@
 //! Finding, listing and quieting people: `accounts/search`, `blocks`, `familiar_followers`,
-//! mutes (`accounts/:id/mute`, `unmute`, `mutes`), a person's own `domain_blocks`, and the
-//! endorsement lists (`endorsements`, an account's `featured_tags`), which stay empty while
-//! Kith has no endorsements or featured tags.
+//! mutes (`accounts/:id/mute`, `unmute`, `mutes`) and a person's own `domain_blocks`.
 
 use super::follows::{account_by_id, account_list};
 use crate::auth::Auth;
@@ -23,18 +21,13 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
             "/v1/accounts/familiar_followers",
             web::get().to(familiar_followers),
         )
-        .route(
-            "/v1/accounts/{id}/featured_tags",
-            web::get().to(featured_tags),
-        )
         .route("/v1/accounts/{id}/mute", web::post().to(mute))
         .route("/v1/accounts/{id}/unmute", web::post().to(unmute))
         .route("/v1/mutes", web::get().to(mutes_list))
         .route("/v1/domain_blocks", web::get().to(domain_blocks))
         .route("/v1/domain_blocks", web::post().to(block_domain))
         .route("/v1/domain_blocks", web::delete().to(unblock_domain))
-        .route("/v1/blocks", web::get().to(blocks))
-        .route("/v1/endorsements", web::get().to(endorsements));
+        .route("/v1/blocks", web::get().to(blocks));
 }
 
 #[derive(Debug, Deserialize)]
@@ -144,18 +137,6 @@ async fn familiar_followers(req: HttpRequest, auth: Auth, data: Data) -> ApiResu
         })
         .await?;
     Ok(HttpResponse::Ok().json(body))
-}
-
-/// Kith has no endorsements ("feature on profile") yet, so nobody is endorsed.
-async fn endorsements(auth: Auth) -> ApiResult<HttpResponse> {
-    auth.account()?;
-    Ok(HttpResponse::Ok().json(json!([])))
-}
-
-/// Kith has no featured tags yet: an existing account has none.
-async fn featured_tags(path: web::Path<String>, data: Data) -> ApiResult<HttpResponse> {
-    account_by_id(&data, &path).await?;
-    Ok(HttpResponse::Ok().json(json!([])))
 }
 
 #[derive(Debug, Deserialize)]

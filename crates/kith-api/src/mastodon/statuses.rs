@@ -205,8 +205,14 @@ pub(super) async fn prepare(data: &Data, me: &Account, form: StatusForm) -> ApiR
     let text = form.status.unwrap_or_default();
     let spoiler = form.spoiler_text.unwrap_or_default();
     check_text(&text, &spoiler, !media_ids.is_empty())?;
-    let visibility = visibility_param(form.visibility.as_deref())?.unwrap_or(Visibility::Public);
-    let language = crate::languages::language_param(form.language.as_deref())?;
+    // What the post leaves out, the author's preferences give.
+    let me_id = me.id;
+    let prefs = data
+        .db
+        .read(move |c| kith_core::preferences::of(c, me_id))
+        .await?;
+    let visibility = visibility_param(form.visibility.as_deref())?.unwrap_or(prefs.visibility);
+    let language = crate::languages::language_param(form.language.as_deref())?.or(prefs.language);
     let in_reply_to = match form.in_reply_to_id.as_deref().filter(|s| !s.is_empty()) {
         Some(id) => Some(visible_status(data, id, Some(me.id)).await?),
         None => None,
@@ -217,7 +223,7 @@ pub(super) async fn prepare(data: &Data, me: &Account, form: StatusForm) -> ApiR
             visibility,
             in_reply_to,
             spoiler_text: spoiler,
-            sensitive: form.sensitive.unwrap_or(false),
+            sensitive: form.sensitive.unwrap_or(prefs.sensitive),
             language,
             media_ids,
         },

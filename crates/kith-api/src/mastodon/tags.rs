@@ -37,7 +37,10 @@ fn tag_name(path: &str) -> ApiResult<String> {
 }
 
 /// The last seven days of each of `names` (`tag_history`), read in one query.
-async fn histories(data: &Data, names: Vec<String>) -> ApiResult<HashMap<String, Vec<TagDay>>> {
+pub(super) async fn histories(
+    data: &Data,
+    names: Vec<String>,
+) -> ApiResult<HashMap<String, Vec<TagDay>>> {
     let today = chrono::Utc::now().date_naive();
     let since = history_since(today);
     let wanted = names.clone();
@@ -74,11 +77,35 @@ async fn tag_for(data: &Data, name: String, viewer: Option<i64>) -> ApiResult<Ta
         }
         None => None,
     };
+    let featuring = match viewer {
+        Some(v) => {
+            let n = name.clone();
+            Some(
+                data.db
+                    .read(move |c| kith_storage::profiles::featured_named(c, v, &n))
+                    .await?
+                    .is_some(),
+            )
+        }
+        None => None,
+    };
     let history = histories(data, vec![name.clone()])
         .await?
         .remove(&name)
         .unwrap_or_default();
-    Ok(tag_to_api(&name, following, history, &data.urls))
+    let mut tag = tag_to_api(&name, following, history, &data.urls);
+    tag.featuring = featuring;
+    Ok(tag)
+}
+
+/// Tag `name` as `viewer` sees it, as a response.
+pub(super) async fn tag_response(
+    data: &Data,
+    name: String,
+    viewer: i64,
+) -> ApiResult<HttpResponse> {
+    let tag = tag_for(data, name, Some(viewer)).await?;
+    Ok(HttpResponse::Ok().json(tag))
 }
 
 /// Any valid name answers, used or not (Mastodon shows a tag nobody used yet the same way).

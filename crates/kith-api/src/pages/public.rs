@@ -187,6 +187,8 @@ struct ProfilePage<'a> {
     person: PersonView,
     /// HTML: escaped text (local) or sanitized on arrival (remote).
     note: String,
+    /// Profile fields (values: HTML, as `note`).
+    fields: Vec<FieldView>,
     locked: bool,
     bot: bool,
     statuses: i64,
@@ -195,6 +197,14 @@ struct ProfilePage<'a> {
     /// Their profile on their own server, for remote accounts.
     original: Option<String>,
     list: Listing,
+}
+
+/// A profile field on the page: `value` is HTML made here from escaped text (local) or
+/// sanitized on arrival (remote), like the bio.
+struct FieldView {
+    name: String,
+    value: String,
+    verified: bool,
 }
 
 /// The HTML profile of an account (the first page of its posts).
@@ -245,6 +255,15 @@ async fn profile_listing(account: Account, page: Page, data: &Data) -> ApiResult
                 published: None,
             },
             note: entity.note.clone(),
+            fields: entity
+                .fields
+                .iter()
+                .map(|f| FieldView {
+                    name: f.name.clone(),
+                    value: f.value.clone(),
+                    verified: f.verified_at.is_some(),
+                })
+                .collect(),
             locked: entity.locked,
             bot: entity.bot,
             statuses: entity.statuses_count,

@@ -2,14 +2,16 @@
 //! documents are checked and upserted into rows.
 
 use crate::convert;
-use crate::protocol::actor::{Actor, Endpoints, Image, PublicKey};
+use crate::protocol::actor::{attachment_of, property_values, Actor, Endpoints, Image, PublicKey};
 use crate::protocol::emoji::{emojis_in, EmojiOut};
 use crate::protocol::values::{first_string, first_url, single_line, truncate_chars};
 use crate::{Data, FederationError, KithContext};
 use activitypub_federation::traits::{Actor as ApActor, Object};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
-use kith_core::limits::{MAX_BIO_CHARS, MAX_DISPLAY_NAME_CHARS, MAX_URL_BYTES};
+use kith_core::limits::{
+    MAX_BIO_CHARS, MAX_DISPLAY_NAME_CHARS, MAX_REMOTE_PROFILE_FIELDS, MAX_URL_BYTES,
+};
 use kith_core::types::ActorType;
 use kith_storage::accounts::{self, Account};
 use kith_storage::OptionalExt;
@@ -93,6 +95,16 @@ impl ApAccount {
             discoverable: Some(ActorType::of(&a) != ActorType::Application),
             published: Some(as_utc(a.created_at)),
             tag: serde_json::Value::Null,
+            // Local people's featured hashtags (`/users/NAME/collections/tags`).
+            featured_tags: (a.is_local() && ActorType::of(&a) != ActorType::Application)
+                .then(|| Url::parse(&format!("{}/collections/tags", a.ap_id)).ok())
+                .flatten(),
+            attachment: attachment_of(
+                &a.profile_fields()
+                    .into_iter()
+                    .map(|f| (f.name, f.value))
+                    .collect::<Vec<_>>(),
+            ),
             id,
         }
     }
@@ -283,6 +295,11 @@ impl Object for ApAccount {
                 .min(now),
             updated_at: now,
             fetched_at: Some(now),
+            // Hostile servers send hundreds: only the first few are read, each capped.
+            fields: accounts::encode_fields(&kith_core::profile::remote_fields(property_values(
+                &json.attachment,
+                4 * MAX_REMOTE_PROFILE_FIELDS,
+            ))),
         };
         let emojis = convert::emojis(
             &emoji_tags,

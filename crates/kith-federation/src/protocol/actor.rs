@@ -94,4 +94,53 @@ pub struct Actor {
     /// Tags: Kith reads and writes the `Emoji`s of the name and bio (`protocol::emoji`).
     #[serde(default, skip_serializing_if = "Value::is_null")]
     pub tag: Value,
+    /// The collection of hashtags the actor features (Mastodon's `toot:featuredTags`); Kith
+    /// serves its own and does not read other servers'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub featured_tags: Option<Url>,
+    /// Profile fields as `PropertyValue`s (and whatever else a server attaches, which Kith
+    /// passes over); read by [`property_values`].
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub attachment: Value,
+}
+
+/// The `PropertyValue`s among an actor's `attachment` (an array, or one object), as
+/// (name, value) pairs of strings; other items and non-string names or values are passed over.
+/// At most `limit` are read.
+pub fn property_values(attachment: &Value, limit: usize) -> Vec<(String, String)> {
+    let items: Vec<&Value> = match attachment {
+        Value::Array(items) => items.iter().collect(),
+        Value::Object(_) => vec![attachment],
+        _ => Vec::new(),
+    };
+    items
+        .into_iter()
+        .filter(|item| {
+            matches!(
+                item.get("type").and_then(Value::as_str),
+                Some("PropertyValue" | "schema:PropertyValue")
+            )
+        })
+        .filter_map(|item| {
+            let name = item.get("name")?.as_str()?;
+            let value = item.get("value")?.as_str()?;
+            Some((name.to_owned(), value.to_owned()))
+        })
+        .take(limit)
+        .collect()
+}
+
+/// Profile fields as an actor's `attachment`: one `PropertyValue` each (value as HTML).
+pub fn attachment_of(fields: &[(String, String)]) -> Value {
+    if fields.is_empty() {
+        return Value::Array(Vec::new());
+    }
+    Value::Array(
+        fields
+            .iter()
+            .map(|(name, value)| {
+                serde_json::json!({ "type": "PropertyValue", "name": name, "value": value })
+            })
+            .collect(),
+    )
 }

@@ -370,6 +370,7 @@ pub fn remote_account(username: &str, authority: &str) -> Account {
         created_at: now,
         updated_at: now,
         fetched_at: Some(now),
+        fields: "[]".into(),
     }
 }
 

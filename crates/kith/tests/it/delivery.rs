@@ -125,6 +125,7 @@ pub(crate) fn remote_account(port: u16, name: &str) -> Account {
         created_at: now,
         updated_at: now,
         fetched_at: Some(now),
+        fields: "[]".into(),
     }
 }
 

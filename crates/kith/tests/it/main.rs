@@ -33,6 +33,7 @@ mod pages;
 mod params;
 mod polls;
 mod posting;
+mod profiles;
 mod rate_limits;
 mod remote_emojis;
 mod remote_moderation;

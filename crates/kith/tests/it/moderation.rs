@@ -444,7 +444,18 @@ async fn deleting_an_account_sends_delete_of_the_actor_and_removes_its_data() {
     on_each_backend!(async |i: &Instance| {
         let admin = staff(i, "root", Role::Admin).await;
         let bob = User::new(i, "bob").await;
-        bob.post("/api/v1/statuses", json!({"status": "soon gone"}))
+        bob.post("/api/v1/statuses", json!({"status": "soon gone #tea"}))
+            .await;
+        // Profile fields and a featured tag, which go with the rest.
+        let res = client()
+            .patch(i.url("/api/v1/accounts/update_credentials"))
+            .bearer_auth(&bob.token)
+            .json(&json!({"fields_attributes": [{"name": "Site", "value": "bob.example"}]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        bob.post("/api/v1/featured_tags", json!({"name": "tea"}))
             .await;
         let (port, inbox, handle) = fake_inbox().await;
         let follower = crate::delivery::remote_account(port, "far");
@@ -502,6 +513,18 @@ async fn deleting_an_account_sends_delete_of_the_actor_and_removes_its_data() {
             .await
             .unwrap();
         assert_eq!(left, 0);
+        let (fields, featured) = i
+            .context
+            .db
+            .read(move |c| {
+                Ok((
+                    kith_storage::accounts::by_id(c, bob_id)?.profile_fields(),
+                    kith_storage::profiles::featured(c, bob_id)?,
+                ))
+            })
+            .await
+            .unwrap();
+        assert!(fields.is_empty() && featured.is_empty());
         let res = client()
             .get(i.url("/users/bob"))
             .header("accept", "application/activity+json")
