@@ -51,11 +51,29 @@ fn id_param<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D:
     }
 }
 
-fn limit_param<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+/// `limit`: a whole number of zero or more (an empty value counts as absent), else the
+/// extraction fails (422). Clamping to a list's maximum is the caller's.
+pub(crate) fn limit_param<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
+    count_param(d, "limit")
+}
+
+/// `offset`: the same rule as `limit`.
+pub(crate) fn offset_param<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
+    count_param(d, "offset")
+}
+
+fn count_param<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    name: &str,
+) -> Result<Option<String>, D::Error> {
     let v = raw_param(d)?;
     match &v {
         Some(s) if s.parse::<i64>().map_or(true, |n| n < 0) => Err(serde::de::Error::custom(
-            format!("limit must be a whole number of zero or more, not {s:?}"),
+            format!("{name} must be a whole number of zero or more, not {s:?}"),
         )),
         _ => Ok(v),
     }

@@ -6,7 +6,7 @@ use crate::auth::Auth;
 use crate::body::{lenient_bool, Body};
 use crate::entities::status::{accounts_view, relationship};
 use crate::error::{ApiError, ApiResult};
-use crate::paging::{link_header, PageQuery};
+use crate::paging::{limit_param, link_header, offset_param, PageQuery};
 use actix_web::{web, HttpRequest, HttpResponse};
 use kith_federation::resolve::{self, split_handle};
 use kith_federation::Data;
@@ -33,7 +33,10 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Deserialize)]
 struct SearchQuery {
     q: Option<String>,
+    /// Checked as on every list (422 when not a whole number); at most 80, as on Mastodon.
+    #[serde(default, deserialize_with = "limit_param")]
     limit: Option<String>,
+    #[serde(default, deserialize_with = "offset_param")]
     offset: Option<String>,
     #[serde(default, deserialize_with = "lenient_bool")]
     resolve: Option<bool>,

@@ -1,6 +1,6 @@
 //! Invalid parameters get 422 with Mastodon's `{"error": …}` body, not silent acceptance:
 //! paging parameters (`limit`, `max_id`, `since_id`, `min_id`) on every paged list through the
-//! one `PageQuery`, and a post's `visibility` and `language` on create and on edit. Unknown
+//! one `PageQuery`, `limit`/`offset` of account search, and a post's `visibility` and `language` on create and on edit. Unknown
 //! routes are 404 in the same JSON shape.
 
 use crate::on_each_backend;
@@ -85,6 +85,27 @@ async fn invalid_parameters_are_refused_with_422() {
         }
         let home = ana.json("/api/v1/timelines/home?limit=1").await;
         assert_eq!(home.as_array().unwrap().len(), 1);
+
+        // Account search reads `limit` and `offset` by the same rule: not a whole number of zero
+        // or more is 422; too large is clamped (to 80), empty is absent.
+        for bad in [
+            "limit=abc",
+            "limit=-1",
+            "limit=1.5",
+            "offset=abc",
+            "offset=-3",
+        ] {
+            let path = format!("/api/v1/accounts/search?q=ana&{bad}");
+            assert_422(&path, call(&ana, get.clone(), &path, None).await);
+        }
+        for ok in ["limit=100000", "limit=&offset=", "offset=0", "limit=0"] {
+            let path = format!("/api/v1/accounts/search?q=ana&{ok}");
+            let (code, body) = call(&ana, get.clone(), &path, None).await;
+            assert_eq!(code, 200, "{path}: {body}");
+            assert_eq!(body.as_array().unwrap().len(), 1, "{path}: {body}");
+        }
+        let past = ana.json("/api/v1/accounts/search?q=ana&offset=1").await;
+        assert_eq!(past, json!([]));
 
         // A post's visibility and language, on create…
         let post = reqwest::Method::POST;
