@@ -359,7 +359,86 @@ pub fn history_view(
         &row.attachments,
         current.as_ref().map(|p| p.options.as_str()),
     ));
+    // Each version's emoji: those its own text and poll options name, of this instance's
+    // (a local post) or of the post's `Emoji` tags (a remote one), looked up once for all.
+    let codes: Vec<Vec<String>> = out
+        .iter()
+        .map(|v| {
+            let titles: Vec<String> = v
+                .poll
+                .as_ref()
+                .and_then(|p| p["options"].as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|o| o["title"].as_str().map(str::to_owned))
+                .collect();
+            let mut texts: Vec<&str> = vec![&v.spoiler_text, &v.content];
+            texts.extend(titles.iter().map(String::as_str));
+            texts_codes(&texts)
+        })
+        .collect();
+    let known: Vec<Value> = if row.local {
+        let mut all: Vec<String> = codes.iter().flatten().cloned().collect();
+        all.sort_unstable();
+        all.dedup();
+        kith_storage::custom_emojis::by_shortcodes(c, &all)?
+            .iter()
+            .map(|e| custom_emoji(e, urls))
+            .collect()
+    } else {
+        kith_storage::remote_emojis::of_statuses(c, &[row.id])?
+            .remove(&row.id)
+            .unwrap_or_default()
+            .iter()
+            .map(remote_emoji)
+            .collect()
+    };
+    for (v, codes) in out.iter_mut().zip(codes) {
+        v.emojis = named_emojis(&known, &codes);
+    }
     Ok(out)
+}
+
+/// Of `emojis`, those whose shortcode is among `codes`, in the order of `codes`.
+fn named_emojis(emojis: &[Value], codes: &[String]) -> Vec<Value> {
+    codes
+        .iter()
+        .filter_map(|code| {
+            emojis
+                .iter()
+                .find(|e| e["shortcode"].as_str() == Some(code.as_str()))
+        })
+        .cloned()
+        .collect()
+}
+
+/// The custom emoji a poll's options name, as its `Poll.emojis` (as in a `Status`): of this
+/// instance's for a local post, of the post's `Emoji` tags for a remote one.
+pub fn poll_emojis_of(
+    c: &mut DbConn,
+    status: &StatusRow,
+    poll: &kith_storage::polls::Poll,
+    urls: &InstanceUrls,
+) -> Result<Vec<Value>, StorageError> {
+    let titles = poll.titles();
+    let codes = texts_codes(&titles.iter().map(String::as_str).collect::<Vec<_>>());
+    if codes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let known: Vec<Value> = if status.local {
+        kith_storage::custom_emojis::by_shortcodes(c, &codes)?
+            .iter()
+            .map(|e| custom_emoji(e, urls))
+            .collect()
+    } else {
+        kith_storage::remote_emojis::of_statuses(c, &[status.id])?
+            .remove(&status.id)
+            .unwrap_or_default()
+            .iter()
+            .map(remote_emoji)
+            .collect()
+    };
+    Ok(named_emojis(&known, &codes))
 }
 
 /// One status as `viewer` sees it (the caller has checked that it may).

@@ -5,6 +5,7 @@ use super::statuses::visible_status;
 use crate::auth::{Auth, MaybeAuth};
 use crate::body::Body;
 use crate::entities::poll::poll_to_api;
+use crate::entities::status::poll_emojis_of;
 use crate::error::{ApiError, ApiResult};
 use actix_web::{web, HttpResponse};
 use kith_federation::Data;
@@ -38,18 +39,26 @@ async fn render(
     status: &Status,
     viewer: Option<i64>,
 ) -> ApiResult<HttpResponse> {
-    let own = match viewer {
-        Some(v) => {
-            let id = poll.id;
-            let choices = data
-                .db
-                .read(move |c| polls::choices_among(c, &[id], v))
-                .await?;
-            Some(choices.into_iter().map(|(_, c)| c).collect::<Vec<i32>>())
-        }
-        None => None,
-    };
-    let entity = poll_to_api(&poll, own.as_deref(), viewer == Some(status.account_id));
+    let (id, row, urls) = (poll.id, status.clone(), data.urls.clone());
+    let (own, poll, emojis) = data
+        .db
+        .read(move |c| {
+            let own = match viewer {
+                Some(v) => Some(
+                    polls::choices_among(c, &[id], v)?
+                        .into_iter()
+                        .map(|(_, c)| c)
+                        .collect::<Vec<i32>>(),
+                ),
+                None => None,
+            };
+            // The emoji its options name, as in the status's `poll`.
+            let emojis = poll_emojis_of(c, &row, &poll, &urls)?;
+            Ok((own, poll, emojis))
+        })
+        .await?;
+    let mut entity = poll_to_api(&poll, own.as_deref(), viewer == Some(status.account_id));
+    entity.emojis = emojis;
     Ok(HttpResponse::Ok().json(entity))
 }
 

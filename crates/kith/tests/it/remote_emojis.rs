@@ -176,6 +176,35 @@ async fn local_emoji_travel_to_another_kith() {
     );
     assert_eq!(shortcodes(&seen_poll["poll"]["emojis"]), ["kith_tea"]);
     assert_eq!(seen_poll["poll"]["emojis"][0]["url"], tea_url.as_str());
+    // The poll on its own (`GET /api/v1/polls/:id`) and a vote's answer carry them too.
+    let poll_id = poll["poll"]["id"].as_str().unwrap();
+    let own_poll = ana.json(&format!("/api/v1/polls/{poll_id}")).await;
+    assert_eq!(shortcodes(&own_poll["emojis"]), ["kith_tea"], "{own_poll}");
+    let seen_poll_id = seen_poll["poll"]["id"].as_str().unwrap();
+    let remote_poll = bo.json(&format!("/api/v1/polls/{seen_poll_id}")).await;
+    assert_eq!(
+        shortcodes(&remote_poll["emojis"]),
+        ["kith_tea"],
+        "{remote_poll}"
+    );
+    assert_eq!(remote_poll["emojis"][0]["url"], tea_url.as_str());
+    let voted = bo
+        .post(
+            &format!("/api/v1/polls/{seen_poll_id}/votes"),
+            json!({"choices": [0]}),
+        )
+        .await;
+    assert_eq!(shortcodes(&voted["emojis"]), ["kith_tea"], "{voted}");
+    // A poll whose options name no emoji has none, though its post's text does.
+    let plain = ana
+        .post(
+            "/api/v1/statuses",
+            json!({"status": ":kith_tea: which?", "poll": {"options": ["tea", "coffee"], "expires_in": 3600}}),
+        )
+        .await;
+    let plain_id = plain["poll"]["id"].as_str().unwrap();
+    let plain_poll = ana.json(&format!("/api/v1/polls/{plain_id}")).await;
+    assert_eq!(plain_poll["emojis"], json!([]), "{plain_poll}");
 
     // An edit that drops the emoji drops it on B too.
     let id = post["id"].as_str().unwrap();
@@ -188,6 +217,17 @@ async fn local_emoji_travel_to_another_kith() {
         .unwrap();
     assert_eq!(res.status(), 200);
     let remote_id = seen["id"].as_str().unwrap().to_owned();
+    // The history keeps each version's emoji: the first named it, the edit does not.
+    let history = ana.json(&format!("/api/v1/statuses/{id}/history")).await;
+    let versions = history.as_array().unwrap();
+    assert_eq!(versions.len(), 2, "{history}");
+    assert_eq!(
+        shortcodes(&versions[0]["emojis"]),
+        ["kith_tea"],
+        "{history}"
+    );
+    assert_eq!(versions[0]["emojis"][0]["url"], tea_url.as_str());
+    assert_eq!(versions[1]["emojis"], json!([]), "{history}");
     eventually("the edit reaches bo", || async {
         let s = bo.json(&format!("/api/v1/statuses/{remote_id}")).await;
         (s["content"].as_str().unwrap_or("").contains("coffee") && s["emojis"] == json!([]))
