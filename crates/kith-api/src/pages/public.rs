@@ -254,7 +254,7 @@ async fn profile_listing(account: Account, page: Page, data: &Data) -> ApiResult
                 alternate: Some(entity.uri.clone()),
                 published: None,
             },
-            note: entity.note.clone(),
+            note: super::view::with_emojis(&entity.note, &entity.emojis),
             fields: entity
                 .fields
                 .iter()

@@ -29,6 +29,8 @@ impl Here {
 pub(crate) struct PersonView {
     /// The display name, or the username when there is none.
     pub name: String,
+    /// `name` as HTML: escaped, with its custom emoji as pictures.
+    pub name_html: String,
     /// `user@domain`, for local people too.
     pub handle: String,
     /// Their page here (`ORIGIN/@user` or `ORIGIN/@user@domain`).
@@ -50,6 +52,7 @@ impl PersonView {
             account.display_name.clone()
         };
         PersonView {
+            name_html: with_emojis(&kith_core::html::escape(&name), &account.emojis),
             name,
             handle,
             href: format!("{}{}", here.origin, profile_path(&account.acct)),
@@ -79,7 +82,11 @@ pub(crate) struct PostView {
     pub boosted_by: Option<PersonView>,
     /// HTML: escaped text with Kith's links (local) or sanitized on arrival (remote).
     pub content: String,
+    /// `content` with the post's custom emoji as pictures.
+    pub content_html: String,
     pub spoiler_text: String,
+    /// `spoiler_text` as HTML: escaped, with the post's custom emoji as pictures.
+    pub spoiler_html: String,
     pub sensitive: bool,
     pub media: Vec<MediaView>,
     pub datetime: String,
@@ -122,7 +129,12 @@ impl PostView {
             author,
             boosted_by: None,
             content: status.content.clone(),
+            content_html: with_emojis(&status.content, &status.emojis),
             spoiler_text: status.spoiler_text.clone(),
+            spoiler_html: with_emojis(
+                &kith_core::html::escape(&status.spoiler_text),
+                &status.emojis,
+            ),
             sensitive: status.sensitive,
             media: status.media_attachments.iter().filter_map(media).collect(),
             datetime: when.to_rfc3339(),
@@ -174,6 +186,84 @@ fn media(value: &serde_json::Value) -> Option<MediaView> {
 pub(crate) fn web_url(url: &str) -> Option<String> {
     let parsed = url::Url::parse(url).ok()?;
     matches!(parsed.scheme(), "http" | "https").then(|| parsed.to_string())
+}
+
+/// `html` (Kith's own or sanitized HTML, or escaped text) with each `:shortcode:` of `emojis`
+/// (Mastodon `CustomEmoji` values: this instance's, or the ones a remote post or account was
+/// linked to) in its text shown as a small picture. Only text between tags is touched, never
+/// a tag or an attribute value; a shortcode that is not letters, digits and `_`, or whose
+/// image is not an http(s) URL, stays text.
+pub(crate) fn with_emojis(html: &str, emojis: &[serde_json::Value]) -> String {
+    let known: std::collections::HashMap<&str, String> = emojis
+        .iter()
+        .filter_map(|e| {
+            let code = e.get("shortcode")?.as_str()?;
+            let valid = !code.is_empty()
+                && code.len() <= 64
+                && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            let url = web_url(e.get("url")?.as_str()?)?;
+            valid.then_some((code, url))
+        })
+        .collect();
+    if known.is_empty() {
+        return html.to_owned();
+    }
+    let mut out = String::with_capacity(html.len());
+    let mut text = String::new();
+    // Outside a tag, inside one, or inside one's quoted attribute value (its quote).
+    let mut in_tag = false;
+    let mut quote: Option<char> = None;
+    for ch in html.chars() {
+        if in_tag {
+            out.push(ch);
+            match quote {
+                Some(q) if ch == q => quote = None,
+                Some(_) => {}
+                None if ch == '"' || ch == '\'' => quote = Some(ch),
+                None if ch == '>' => in_tag = false,
+                None => {}
+            }
+        } else if ch == '<' {
+            out.push_str(&text_with_emojis(&text, &known));
+            text.clear();
+            out.push(ch);
+            in_tag = true;
+        } else {
+            text.push(ch);
+        }
+    }
+    out.push_str(&text_with_emojis(&text, &known));
+    out
+}
+
+/// One run of text (no tags) with its known `:shortcode:`s as pictures.
+fn text_with_emojis(text: &str, known: &std::collections::HashMap<&str, String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(':') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let code_len = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(after.len());
+        let code = &after[..code_len];
+        match known.get(code) {
+            Some(url) if code_len > 0 && after[code_len..].starts_with(':') => {
+                let alt = format!(":{code}:");
+                out.push_str(&format!(
+                    "<img class=\"emoji\" src=\"{}\" alt=\"{alt}\" title=\"{alt}\" loading=\"lazy\">",
+                    kith_core::html::escape(url)
+                ));
+                rest = &after[code_len + 1..];
+            }
+            _ => {
+                out.push(':');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The path of someone's page here: `/@user` or `/@user@domain`, with anything outside
@@ -228,6 +318,29 @@ mod tests {
         assert_eq!(web_url("javascript:alert(1)"), None);
         assert_eq!(web_url("data:text/html,<script>"), None);
         assert_eq!(web_url("/relative"), None);
+    }
+
+    #[test]
+    fn emoji_become_pictures_in_text_only() {
+        let emojis = vec![
+            serde_json::json!({"shortcode": "tea", "url": "https://cdn.example/tea.png?a=1&b=\"2"}),
+            serde_json::json!({"shortcode": "bad", "url": "javascript:alert(1)"}),
+            serde_json::json!({"shortcode": "a\"b", "url": "https://cdn.example/x.png"}),
+        ];
+        let out = with_emojis(
+            "<p title=\":tea:\">x:tea:y :bad: :a&quot;b: :tea</p><a href='https://h/:tea:'>:tea::tea:</a>",
+            &emojis,
+        );
+        let img = "<img class=\"emoji\" src=\"https://cdn.example/tea.png?a=1&amp;b=%222\" \
+                   alt=\":tea:\" title=\":tea:\" loading=\"lazy\">";
+        assert_eq!(
+            out,
+            format!(
+                "<p title=\":tea:\">x{img}y :bad: :a&quot;b: :tea</p>\
+                 <a href='https://h/:tea:'>{img}{img}</a>"
+            )
+        );
+        assert_eq!(with_emojis("no :tea: here", &[]), "no :tea: here");
     }
 
     #[test]

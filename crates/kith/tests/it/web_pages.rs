@@ -2,12 +2,16 @@
 //! and remote), threads and tags show public posts (unlisted ones only on their author's
 //! profile and their own page), never followers-only or direct ones, nothing of suspended
 //! accounts or silenced domains, hostile names and remote HTML only escaped or sanitized,
-//! with Open Graph tags, `link rel=alternate`, content negotiation and a script-free CSP.
+//! with Open Graph tags, `link rel=alternate`, content negotiation and a script-free CSP;
+//! custom emoji (local ones, and a remote post's or account's own) shown as small pictures.
 
+use crate::custom_emojis::image;
 use crate::inbox::{actor_doc, key, post_signed, Fake, Spoil};
 use crate::on_each_backend;
 use crate::rig::{client, Instance, User};
+use image::ImageFormat;
 use kith_core::accounts::Role;
+use kith_core::moderation::Staff;
 use kith_storage::{statuses, OptionalExt};
 use serde_json::{json, Value};
 
@@ -133,7 +137,7 @@ async fn public_pages_show_only_what_anyone_may_see() {
         }
         // Hostile names and text are shown, escaped, never run.
         assert!(
-            home.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+            home.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
             "{home}"
         );
         assert!(
@@ -279,6 +283,15 @@ async fn remote_people_and_posts_have_pages_with_their_html_sanitized() {
         doc["name"] = json!("<img src=x onerror=alert(3)>Eve");
         doc["summary"] = json!("<p>bio<script>alert(4)</script></p>");
         doc["url"] = json!("javascript:alert(5)");
+        // Custom emoji on the actor's name and on the post: shown as pictures by their own
+        // (escaped) URL; a `javascript:` one stays text.
+        let blob = "https://cdn.example/blob.png?a=1&b=<i>\"";
+        let emoji = |code: &str, url: &str| {
+            json!({"type": "Emoji", "name": format!(":{code}:"),
+                   "icon": {"type": "Image", "mediaType": "image/png", "url": url}})
+        };
+        doc["name"] = json!("<img src=x onerror=alert(3)>Eve :blob:");
+        doc["tag"] = json!([emoji("blob", blob), emoji("js", "javascript:alert(9)")]);
         fake.serve(&actor, doc);
         let note_id = format!("{}/notes/1", fake.base);
         let public = "https://www.w3.org/ns/activitystreams#Public";
@@ -288,8 +301,9 @@ async fn remote_people_and_posts_have_pages_with_their_html_sanitized() {
             "object": {
                 "id": note_id, "type": "Note", "attributedTo": actor, "to": [public],
                 "url": "javascript:alert(6)",
-                "content": "<p>remote hello<script>alert(7)</script> <a href=\"javascript:alert(8)\">link</a> <a href=\"https://example.com/tags/kithtest\" class=\"hashtag\">#kithtest</a></p>",
-                "tag": [{"type": "Hashtag", "name": "#kithtest", "href": "https://example.com/tags/kithtest"}],
+                "content": "<p>remote hello<script>alert(7)</script> <a href=\"javascript:alert(8)\">link</a> <a href=\"https://example.com/tags/kithtest\" class=\"hashtag\">#kithtest</a> :blob: :js: <a href=\"https://example.com/:blob:\" title=\":blob:\">x</a></p>",
+                "tag": [{"type": "Hashtag", "name": "#kithtest", "href": "https://example.com/tags/kithtest"},
+                        emoji("blob", blob), emoji("js", "javascript:alert(10)")],
             }
         });
         let body = create.to_string();
@@ -329,6 +343,27 @@ async fn remote_people_and_posts_have_pages_with_their_html_sanitized() {
         assert!(thread.contains("remote hello"), "{thread}");
         let tag = page(i, "/tags/kithtest").await;
         assert!(tag.contains("remote hello"), "{tag}");
+        let blob_img =
+            "<img class=\"emoji\" src=\"https://cdn.example/blob.png?a=1&amp;b=%3Ci%3E%22\" \
+                        alt=\":blob:\" title=\":blob:\" loading=\"lazy\">";
+        for (what, body) in [("profile", &profile), ("thread", &thread), ("tag", &tag)] {
+            let main = main_part(body);
+            // The name's emoji, after its escaped text, and the post's.
+            assert!(
+                main.contains(&format!("onerror=alert(3)&gt;Eve {blob_img}")),
+                "{what}: {main}"
+            );
+            assert!(main.contains(&format!("{blob_img} :js:")), "{what}: {main}");
+            // Never inside a tag or an attribute value.
+            assert!(
+                main.contains("href=\"https://example.com/:blob:\""),
+                "{what}: {main}"
+            );
+            assert!(
+                !main.contains("alert(9)") && !main.contains("alert(10)"),
+                "{what}"
+            );
+        }
         let link = format!("href=\"{}\"", i.url(&thread_path));
         assert!(tag.contains(&link), "{tag}");
 
@@ -358,5 +393,76 @@ async fn remote_people_and_posts_have_pages_with_their_html_sanitized() {
         let tag = page(i, "/tags/kithtest").await;
         assert!(!tag.contains("remote hello"), "{tag}");
         fake.stop().await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_custom_emoji_show_as_pictures() {
+    on_each_backend!(async |i: &Instance| {
+        let root = User::with_role(i, "root", Role::Admin, "read write").await;
+        let staff = Staff::new(root.id.parse().unwrap(), Some(Role::Admin)).unwrap();
+        let media = i.context.media.clone();
+        let e = kith_core::custom_emojis::add(
+            &i.context.db,
+            media.as_ref(),
+            staff,
+            "kith_tea",
+            image(ImageFormat::Png),
+            None,
+        )
+        .await
+        .unwrap();
+        let tea_url = i.url(&format!("/{}", e.storage_key));
+        let img = format!(
+            "<img class=\"emoji\" src=\"{tea_url}\" alt=\":kith_tea:\" title=\":kith_tea:\" \
+             loading=\"lazy\">"
+        );
+
+        let ana = User::new(i, "ana").await;
+        patch_display_name(i, &ana, "Ana :kith_tea: <b>\"x\"</b>").await;
+        let status = ana
+            .post(
+                "/api/v1/statuses",
+                json!({"status": "tea :kith_tea: :unknown: #teatime \"><i>",
+                       "spoiler_text": "hot :kith_tea:", "visibility": "public"}),
+            )
+            .await;
+        let id = status["id"].as_str().unwrap();
+
+        let profile = page(i, "/@ana").await;
+        let post_page = page(i, &format!("/@ana/{id}")).await;
+        let tag = page(i, "/tags/teatime").await;
+        let home = page(i, "/").await;
+        for (what, body) in [
+            ("profile", &profile),
+            ("post", &post_page),
+            ("tag", &tag),
+            ("home", &home),
+        ] {
+            let main = main_part(body);
+            // In the display name (its markup escaped), the content warning and the text.
+            assert!(
+                main.contains(&format!("Ana {img} &lt;b&gt;&quot;x&quot;&lt;/b&gt;")),
+                "{what}: {main}"
+            );
+            assert!(main.contains(&format!("hot {img}")), "{what}: {main}");
+            assert!(
+                main.contains(&format!("tea {img} :unknown:")),
+                "{what}: {main}"
+            );
+            // Markup typed in the name or the post stays text.
+            assert!(
+                !main.contains("<i>") && !main.contains("<b>"),
+                "{what}: {main}"
+            );
+        }
+        // The page titles stay plain text.
+        assert!(
+            post_page.contains("<title>Ana :kith_tea: &#60;b&#62;"),
+            "{post_page}"
+        );
+        // Their size is the style sheet's.
+        let css = get(i, "/static/kith.css", "text/css").await;
+        assert!(css.body.contains("img.emoji {"), "{}", css.body);
     });
 }
