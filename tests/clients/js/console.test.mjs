@@ -16,108 +16,30 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import net from 'node:net';
-import { chromium } from 'playwright-core';
+import { BACKEND, Kith, KITH_BIN, PASSWORD, STEP_MS, launchChromium } from './harness.mjs';
 
-const KITH_BIN = process.env.KITH_BIN ?? '';
-const DATABASE_URL = process.env.KITH_TEST_DATABASE_URL ?? '';
-const BACKEND = DATABASE_URL ? 'postgres' : 'sqlite';
 const ARTIFACTS = join(
   process.env.KITH_TEST_ARTIFACTS || fileURLToPath(new URL('../../../target/test-artifacts', import.meta.url)),
   'console',
 );
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
-// Debug builds, argon2 and RSA key generation are slow on a busy 2-core box.
-const STEP_MS = 60_000;
 const TEST_MS = 240_000;
-const PASSWORD = 'correct horse battery';
 
 // ---------------------------------------------------------------- helpers
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function run(file, args, opts) {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { ...opts, timeout: STEP_MS }, (err, stdout, stderr) => {
-      if (err) {
-        err.message += `\nstdout:\n${stdout}\nstderr:\n${stderr}`;
-        reject(err);
-      } else {
-        resolve({ stdout, stderr });
-      }
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const ctx = {
   tmp: '',
   base: '',
-  env: {},
-  server: null,
-  serverLog: [],
+  kith: null,
   browser: null,
   page: null,
   tokens: {},
   reportId: '',
 };
-
-async function kithAdmin(args) {
-  return run(KITH_BIN, ['admin', ...args], { cwd: ctx.tmp, env: ctx.env });
-}
-
-async function waitForHealth() {
-  const deadline = Date.now() + STEP_MS;
-  let last = 'no answer';
-  while (Date.now() < deadline) {
-    if (ctx.server.exitCode !== null || ctx.server.signalCode !== null) {
-      throw new Error(`kith exited early (${ctx.server.exitCode ?? ctx.server.signalCode}):\n${ctx.serverLog.join('')}`);
-    }
-    try {
-      const r = await fetch(`${ctx.base}/health`, { signal: AbortSignal.timeout(2_000) });
-      if (r.status === 200) return;
-      last = `HTTP ${r.status}`;
-    } catch (e) {
-      last = String(e.cause?.code ?? e.message);
-    }
-    await sleep(200);
-  }
-  throw new Error(`kith did not become healthy (${last}):\n${ctx.serverLog.join('')}`);
-}
-
-async function stopServer() {
-  const child = ctx.server;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-process.on('exit', () => {
-  if (ctx.server && ctx.server.exitCode === null && ctx.server.signalCode === null) {
-    ctx.server.kill('SIGKILL');
-  }
-});
 
 // The client API, as an app would call it.
 async function api(method, path, token, body) {
@@ -164,28 +86,16 @@ describe('Kith moderators\' console in headless Chromium, JavaScript off', { tim
   before(async () => {
     assert.ok(KITH_BIN, 'set KITH_BIN to the kith binary');
     ctx.tmp = await mkdtemp(join(tmpdir(), 'kith-console-'));
-    const port = await freePort();
-    ctx.base = `http://127.0.0.1:${port}`;
-    ctx.env = {
-      ...process.env,
-      KITH_DEV_MODE: 'true',
-      KITH_BIND: `127.0.0.1:${port}`,
-      KITH_DOMAIN: `localhost:${port}`,
-      KITH_DATA_DIR: join(ctx.tmp, 'data'),
-      KITH_DATABASE_URL: DATABASE_URL,
-      NO_COLOR: '1',
-    };
-    await kithAdmin(['create-user', 'mia', '--password', PASSWORD, '--role', 'moderator']);
-    await kithAdmin(['create-user', 'bob', '--password', PASSWORD]);
-    await kithAdmin(['create-user', 'carl', '--password', PASSWORD]);
+    ctx.kith = await new Kith().init(ctx.tmp);
+    ctx.base = ctx.kith.base;
+    await ctx.kith.createUser('mia', ['--role', 'moderator']);
+    await ctx.kith.createUser('bob');
+    await ctx.kith.createUser('carl');
     for (const [name, scopes] of [['mia', 'admin:read'], ['bob', 'read write'], ['carl', 'read write']]) {
-      ctx.tokens[name] = (await kithAdmin(['token', name, '--scopes', scopes])).stdout.trim();
+      ctx.tokens[name] = await ctx.kith.token(name, scopes);
     }
 
-    ctx.server = spawn(KITH_BIN, ['serve'], { cwd: ctx.tmp, env: ctx.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    ctx.server.stdout.on('data', (d) => ctx.serverLog.push(d.toString()));
-    ctx.server.stderr.on('data', (d) => ctx.serverLog.push(d.toString()));
-    await waitForHealth();
+    await ctx.kith.serve();
 
     // carl reports one of bob's posts.
     const bob = await api('GET', '/api/v1/accounts/verify_credentials', ctx.tokens.bob);
@@ -198,13 +108,7 @@ describe('Kith moderators\' console in headless Chromium, JavaScript off', { tim
     });
     ctx.reportId = report.id;
 
-    ctx.browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: STEP_MS,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-    });
+    ctx.browser = await launchChromium(['--disable-component-update', '--disable-sync']);
     const context = await ctx.browser.newContext({ viewport: { width: 1200, height: 900 }, javaScriptEnabled: false });
     context.setDefaultTimeout(STEP_MS);
     ctx.page = await context.newPage();
@@ -212,10 +116,10 @@ describe('Kith moderators\' console in headless Chromium, JavaScript off', { tim
 
   after(async () => {
     await ctx.browser?.close().catch(() => {});
-    await stopServer().catch(() => {});
-    if (ctx.serverLog.length) {
+    await ctx.kith?.stop().catch(() => {});
+    if (ctx.kith?.servers.length) {
       await mkdir(ARTIFACTS, { recursive: true }).catch(() => {});
-      await writeFile(join(ARTIFACTS, `${BACKEND}-kith.log`), ctx.serverLog.join('')).catch(() => {});
+      await writeFile(join(ARTIFACTS, `${BACKEND}-kith.log`), ctx.kith.logText()).catch(() => {});
     }
     if (ctx.tmp) await rm(ctx.tmp, { recursive: true, force: true }).catch(() => {});
   });

@@ -14,45 +14,25 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import net from 'node:net';
-import { chromium } from 'playwright-core';
 import { createOAuthAPIClient, createRestAPIClient, MastoHttpError } from 'masto';
+import { Kith, KITH_BIN, PASSWORD, STEP_MS, freePort, launchChromium, sleep } from './harness.mjs';
 
-const KITH_BIN = process.env.KITH_BIN ?? '';
-const DATABASE_URL = process.env.KITH_TEST_DATABASE_URL ?? '';
 const ARTIFACTS = process.env.KITH_TEST_ARTIFACTS ?? '';
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
-// Debug builds, argon2 and RSA key generation are slow on a busy 2-core box.
-const STEP_MS = 60_000;
 const TEST_MS = 180_000;
 
 const USERNAME = 'ana';
-const PASSWORD = 'correct horse battery';
 const EMAIL = 'ana@mail.example';
 const DISPLAY_NAME = 'Ana from the browser';
 const SCOPES = 'read write';
 
 // ---------------------------------------------------------------- helpers
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const base64url = (buf) => buf.toString('base64url');
 
@@ -61,21 +41,6 @@ function pkcePair() {
   const challenge = base64url(createHash('sha256').update(verifier).digest());
   return { verifier, challenge };
 }
-
-function run(file, args, opts) {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { ...opts, timeout: STEP_MS }, (err, stdout, stderr) => {
-      if (err) {
-        err.message += `\nstdout:\n${stdout}\nstderr:\n${stderr}`;
-        reject(err);
-      } else {
-        resolve({ stdout, stderr });
-      }
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // A tiny HTTP server standing in for the client app's redirect target. It
 // records every request to /callback so a test can tell "the browser was redirected" apart
@@ -117,55 +82,13 @@ const ctx = {
   tmp: '',
   port: 0,
   base: '',
-  env: {},
-  server: null,
-  serverLog: [],
+  kith: null,
   callback: null,
   redirectUri: '',
   browser: null,
   app: null,
   token: null,
 };
-
-function serverLogText() {
-  return ctx.serverLog.join('');
-}
-
-async function waitForHealth() {
-  const deadline = Date.now() + STEP_MS;
-  let last = 'no answer';
-  while (Date.now() < deadline) {
-    if (ctx.server.exitCode !== null || ctx.server.signalCode !== null) {
-      throw new Error(`kith exited early (${ctx.server.exitCode ?? ctx.server.signalCode}):\n${serverLogText()}`);
-    }
-    try {
-      const r = await fetch(`${ctx.base}/health`, { signal: AbortSignal.timeout(2_000) });
-      if (r.status === 200) return;
-      last = `HTTP ${r.status}`;
-    } catch (e) {
-      last = String(e.cause?.code ?? e.message);
-    }
-    await sleep(200);
-  }
-  throw new Error(`kith did not become healthy (${last}):\n${serverLogText()}`);
-}
-
-async function stopServer() {
-  const child = ctx.server;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-// Last resort if the runner is torn down without `after` running.
-process.on('exit', () => {
-  if (ctx.server && ctx.server.exitCode === null && ctx.server.signalCode === null) {
-    ctx.server.kill('SIGKILL');
-  }
-});
 
 // Opens the authorization URL in a fresh browser context and waits for the
 // sign-in form.
@@ -252,59 +175,30 @@ describe('Kith + headless Chromium + masto: OAuth login', { timeout: 10 * TEST_M
   before(async () => {
     assert.ok(KITH_BIN, 'set KITH_BIN to the kith binary');
     ctx.tmp = await mkdtemp(join(tmpdir(), 'kith-js-'));
-    ctx.port = await freePort();
-    ctx.base = `http://127.0.0.1:${ctx.port}`;
-    ctx.env = {
-      ...process.env,
-      KITH_DEV_MODE: 'true',
-      KITH_BIND: `127.0.0.1:${ctx.port}`,
-      KITH_DOMAIN: `localhost:${ctx.port}`,
-      KITH_DATA_DIR: join(ctx.tmp, 'data'),
-      KITH_DATABASE_URL: DATABASE_URL,
-      NO_COLOR: '1',
-    };
+    ctx.kith = await new Kith().init(ctx.tmp);
+    ctx.port = ctx.kith.port;
+    ctx.base = ctx.kith.base;
 
-    const created = await run(
-      KITH_BIN,
-      ['admin', 'create-user', USERNAME, '--password', PASSWORD, '--email', EMAIL],
-      { cwd: ctx.tmp, env: ctx.env },
-    );
-    assert.match(created.stdout, new RegExp(`/users/${USERNAME}\\b`), 'create-user should print the actor id');
+    const created = await ctx.kith.createUser(USERNAME, ['--email', EMAIL]);
+    assert.match(created, new RegExp(`/users/${USERNAME}\\b`), 'create-user should print the actor id');
 
-    ctx.server = spawn(KITH_BIN, ['serve'], { cwd: ctx.tmp, env: ctx.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    ctx.server.stdout.on('data', (d) => ctx.serverLog.push(d.toString()));
-    ctx.server.stderr.on('data', (d) => ctx.serverLog.push(d.toString()));
-    await waitForHealth();
+    await ctx.kith.serve();
 
     const cbPort = await freePort();
     ctx.redirectUri = `http://127.0.0.1:${cbPort}/callback`;
     ctx.callback = await startCallbackServer(cbPort);
 
-    ctx.browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: STEP_MS,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    ctx.browser = await launchChromium(['--disable-quic', '--disable-component-update', '--disable-sync']);
   });
 
   after(async () => {
     // Each step guarded so one failure does not leave the server running.
     await ctx.browser?.close().catch(() => {});
     await ctx.callback?.close().catch(() => {});
-    await stopServer().catch(() => {});
-    if (ARTIFACTS && ctx.serverLog.length) {
+    await ctx.kith?.stop().catch(() => {});
+    if (ARTIFACTS && ctx.kith?.servers.length) {
       await mkdir(ARTIFACTS, { recursive: true }).catch(() => {});
-      await writeFile(join(ARTIFACTS, 'kith.log'), serverLogText()).catch(() => {});
+      await writeFile(join(ARTIFACTS, 'kith.log'), ctx.kith.logText()).catch(() => {});
     }
     if (ctx.tmp) await rm(ctx.tmp, { recursive: true, force: true }).catch(() => {});
   });

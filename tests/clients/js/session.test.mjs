@@ -13,18 +13,12 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import net from 'node:net';
 import { createOAuthAPIClient, createRestAPIClient, createStreamingAPIClient } from 'masto';
+import { Kith, DATABASE_URL, KITH_BIN, PASSWORD, STEP_MS, sleep } from './harness.mjs';
 
-const KITH_BIN = process.env.KITH_BIN ?? '';
-const DATABASE_URL = process.env.KITH_TEST_DATABASE_URL ?? '';
-const STEP_MS = 60_000;
-const PASSWORD = 'correct horse battery';
 const SCOPES = 'read write follow';
 const REDIRECT_URI = 'http://127.0.0.1:9/callback';
 // A 1×1 PNG.
@@ -33,111 +27,7 @@ const PNG = Buffer.from(
   'base64',
 );
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function run(args, env, cwd) {
-  return new Promise((resolve, reject) => {
-    execFile(KITH_BIN, args, { env, cwd, timeout: STEP_MS }, (err, stdout, stderr) => {
-      if (err) {
-        err.message += `\nstdout:\n${stdout}\nstderr:\n${stderr}`;
-        reject(err);
-      } else {
-        resolve(stdout.trim());
-      }
-    });
-  });
-}
-
-// One Kith instance: its environment, its users' tokens and its server processes.
-class Kith {
-  constructor(name, databaseUrl) {
-    this.name = name;
-    this.databaseUrl = databaseUrl;
-    this.servers = [];
-  }
-
-  async init(root) {
-    this.dir = join(root, this.name);
-    await mkdir(this.dir);
-    this.port = await freePort();
-    this.base = `http://127.0.0.1:${this.port}`;
-    this.domain = `localhost:${this.port}`;
-    this.env = {
-      ...process.env,
-      KITH_DEV_MODE: 'true',
-      KITH_BIND: `127.0.0.1:${this.port}`,
-      KITH_DOMAIN: this.domain,
-      KITH_DATA_DIR: join(this.dir, 'data'),
-      KITH_DATABASE_URL: this.databaseUrl,
-      NO_COLOR: '1',
-    };
-  }
-
-  async createUser(name) {
-    await run(['admin', 'create-user', name, '--password', PASSWORD], this.env, this.dir);
-  }
-
-  async token(name) {
-    return run(['admin', 'token', name, '--scopes', SCOPES], this.env, this.dir);
-  }
-
-  // Starts a `kith serve` process; extra processes bind their own port but keep the domain and
-  // database. Returns the base URL the process answers on.
-  async serve() {
-    const port = this.servers.length === 0 ? this.port : await freePort();
-    const env = { ...this.env, KITH_BIND: `127.0.0.1:${port}` };
-    const log = [];
-    const child = spawn(KITH_BIN, ['serve'], { cwd: this.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.on('data', (d) => log.push(d.toString()));
-    child.stderr.on('data', (d) => log.push(d.toString()));
-    this.servers.push({ child, log });
-    const base = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + STEP_MS;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`${this.name} exited:\n${log.join('')}`);
-      try {
-        if ((await fetch(`${base}/health`)).status === 200) return base;
-      } catch {
-        // not up yet
-      }
-      await sleep(200);
-    }
-    throw new Error(`${this.name} did not become healthy:\n${log.join('')}`);
-  }
-
-  async stop() {
-    for (const { child } of this.servers) {
-      if (child.exitCode !== null || child.signalCode !== null) continue;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
-  }
-}
-
 const ctx = { tmp: '', a: null, b: null };
-
-process.on('exit', () => {
-  for (const k of [ctx.a, ctx.b]) {
-    for (const { child } of k?.servers ?? []) {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    }
-  }
-});
 
 const client = (kith, accessToken) => createRestAPIClient({ url: kith.base, accessToken, timeout: STEP_MS });
 
@@ -158,15 +48,17 @@ describe('Kith + masto: a scripted session across two instances', { timeout: 20 
   before(async () => {
     assert.ok(KITH_BIN, 'set KITH_BIN to the kith binary');
     ctx.tmp = await mkdtemp(join(tmpdir(), 'kith-js-session-'));
-    ctx.a = new Kith('a', DATABASE_URL);
-    ctx.b = new Kith('b', '');
-    await ctx.a.init(ctx.tmp);
-    await ctx.b.init(ctx.tmp);
+    ctx.a = new Kith({ name: 'a', databaseUrl: DATABASE_URL });
+    ctx.b = new Kith({ name: 'b', databaseUrl: '' });
+    for (const k of [ctx.a, ctx.b]) {
+      await mkdir(join(ctx.tmp, k.name));
+      await k.init(join(ctx.tmp, k.name));
+    }
     for (const name of ['ana', 'bob', 'dan']) await ctx.a.createUser(name);
     await ctx.b.createUser('carl');
-    ctx.bob = client(ctx.a, await ctx.a.token('bob'));
-    ctx.dan = client(ctx.a, await ctx.a.token('dan'));
-    ctx.carl = client(ctx.b, await ctx.b.token('carl'));
+    ctx.bob = client(ctx.a, await ctx.a.token('bob', SCOPES));
+    ctx.dan = client(ctx.a, await ctx.a.token('dan', SCOPES));
+    ctx.carl = client(ctx.b, await ctx.b.token('carl', SCOPES));
     await ctx.a.serve();
     await ctx.b.serve();
     // On PostgreSQL, a second process on A's database serves the streaming client.

@@ -8,92 +8,28 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import net from 'node:net';
 import { createRestAPIClient, createStreamingAPIClient } from 'masto';
+import { Kith, KITH_BIN, STEP_MS, sleep } from './harness.mjs';
 
-const KITH_BIN = process.env.KITH_BIN ?? '';
-const DATABASE_URL = process.env.KITH_TEST_DATABASE_URL ?? '';
-const STEP_MS = 60_000;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function run(args, env, cwd) {
-  return new Promise((resolve, reject) => {
-    execFile(KITH_BIN, args, { env, cwd, timeout: STEP_MS }, (err, stdout, stderr) => {
-      if (err) {
-        err.message += `\nstdout:\n${stdout}\nstderr:\n${stderr}`;
-        reject(err);
-      } else {
-        resolve(stdout.trim());
-      }
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const ctx = { tmp: '', base: '', server: null, log: [] };
-
-async function waitForHealth() {
-  const deadline = Date.now() + STEP_MS;
-  while (Date.now() < deadline) {
-    if (ctx.server.exitCode !== null) throw new Error(`kith exited:\n${ctx.log.join('')}`);
-    try {
-      if ((await fetch(`${ctx.base}/health`)).status === 200) return;
-    } catch {
-      // not up yet
-    }
-    await sleep(200);
-  }
-  throw new Error(`kith did not become healthy:\n${ctx.log.join('')}`);
-}
+const ctx = { tmp: '', kith: null, base: '' };
 
 describe('Kith + masto: streaming over WebSocket', { timeout: 5 * STEP_MS }, () => {
   before(async () => {
     assert.ok(KITH_BIN, 'set KITH_BIN to the kith binary');
     ctx.tmp = await mkdtemp(join(tmpdir(), 'kith-js-stream-'));
-    const port = await freePort();
-    ctx.base = `http://127.0.0.1:${port}`;
-    ctx.env = {
-      ...process.env,
-      KITH_DEV_MODE: 'true',
-      KITH_BIND: `127.0.0.1:${port}`,
-      KITH_DOMAIN: `localhost:${port}`,
-      KITH_DATA_DIR: join(ctx.tmp, 'data'),
-      KITH_DATABASE_URL: DATABASE_URL,
-      NO_COLOR: '1',
-    };
-    for (const name of ['ana', 'bob']) {
-      await run(['admin', 'create-user', name, '--password', 'correct horse battery'], ctx.env, ctx.tmp);
-    }
-    ctx.anaToken = await run(['admin', 'token', 'ana', '--scopes', 'read write follow'], ctx.env, ctx.tmp);
-    ctx.bobToken = await run(['admin', 'token', 'bob', '--scopes', 'read write follow'], ctx.env, ctx.tmp);
-    ctx.server = spawn(KITH_BIN, ['serve'], { cwd: ctx.tmp, env: ctx.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    ctx.server.stdout.on('data', (d) => ctx.log.push(d.toString()));
-    ctx.server.stderr.on('data', (d) => ctx.log.push(d.toString()));
-    await waitForHealth();
+    ctx.kith = await new Kith().init(ctx.tmp);
+    ctx.base = ctx.kith.base;
+    for (const name of ['ana', 'bob']) await ctx.kith.createUser(name);
+    ctx.anaToken = await ctx.kith.token('ana', 'read write follow');
+    ctx.bobToken = await ctx.kith.token('bob', 'read write follow');
+    await ctx.kith.serve();
   });
 
   after(async () => {
-    if (ctx.server && ctx.server.exitCode === null) {
-      const exited = once(ctx.server, 'exit');
-      ctx.server.kill('SIGTERM');
-      await exited;
-    }
+    await ctx.kith?.stop();
     if (ctx.tmp) await rm(ctx.tmp, { recursive: true, force: true }).catch(() => {});
   });
 

@@ -18,102 +18,24 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import net from 'node:net';
-import { chromium } from 'playwright-core';
+import { BACKEND, Kith, KITH_BIN, STEP_MS, launchChromium } from './harness.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const KITH_BIN = process.env.KITH_BIN ?? '';
-const DATABASE_URL = process.env.KITH_TEST_DATABASE_URL ?? '';
 const ARTIFACTS = process.env.KITH_TEST_ARTIFACTS || resolve(HERE, '../../../target/test-artifacts/web');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const BACKEND = DATABASE_URL ? 'postgres' : 'sqlite';
 
-// Debug builds, argon2 and RSA key generation are slow on a busy 2-core box.
-const STEP_MS = 60_000;
 const TEST_MS = 180_000;
 
 // ---------------------------------------------------------------- helpers
 
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
-
-function run(file, args, opts) {
-  return new Promise((resolveRun, reject) => {
-    execFile(file, args, { ...opts, timeout: STEP_MS }, (err, stdout, stderr) => {
-      if (err) {
-        err.message += `\nstdout:\n${stdout}\nstderr:\n${stderr}`;
-        reject(err);
-      } else {
-        resolveRun({ stdout, stderr });
-      }
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-const ctx = { tmp: '', base: '', api: '', env: {}, server: null, serverLog: [], browser: null, tokens: {}, posts: {} };
-
-async function waitForHealth() {
-  const deadline = Date.now() + STEP_MS;
-  let last = 'no answer';
-  while (Date.now() < deadline) {
-    if (ctx.server.exitCode !== null || ctx.server.signalCode !== null) {
-      throw new Error(`kith exited early (${ctx.server.exitCode ?? ctx.server.signalCode}):\n${ctx.serverLog.join('')}`);
-    }
-    try {
-      const r = await fetch(`${ctx.api}/health`, { signal: AbortSignal.timeout(2_000) });
-      if (r.status === 200) return;
-      last = `HTTP ${r.status}`;
-    } catch (e) {
-      last = String(e.cause?.code ?? e.message);
-    }
-    await sleep(200);
-  }
-  throw new Error(`kith did not become healthy (${last}):\n${ctx.serverLog.join('')}`);
-}
-
-async function stopServer() {
-  const child = ctx.server;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-process.on('exit', () => {
-  if (ctx.server && ctx.server.exitCode === null && ctx.server.signalCode === null) {
-    ctx.server.kill('SIGKILL');
-  }
-});
+const ctx = { tmp: '', base: '', api: '', kith: null, browser: null, tokens: {}, posts: {} };
 
 async function createUser(name) {
-  await run(KITH_BIN, ['admin', 'create-user', name, '--password', 'correct horse battery'], {
-    cwd: ctx.tmp,
-    env: ctx.env,
-  });
-  const { stdout } = await run(KITH_BIN, ['admin', 'token', name, '--scopes', 'read write'], {
-    cwd: ctx.tmp,
-    env: ctx.env,
-  });
-  ctx.tokens[name] = stdout.trim();
+  await ctx.kith.createUser(name);
+  ctx.tokens[name] = await ctx.kith.token(name, 'read write');
 }
 
 async function api(name, method, path, body) {
@@ -170,34 +92,18 @@ describe('Kith public web pages in headless Chromium, without JavaScript', { tim
   before(async () => {
     assert.ok(KITH_BIN, 'set KITH_BIN to the kith binary');
     ctx.tmp = await mkdtemp(join(tmpdir(), 'kith-web-'));
-    const port = await freePort();
+    ctx.kith = await new Kith({ env: { KITH_INSTANCE_TITLE: 'Kith web test' } }).init(ctx.tmp);
     // The API is called at the bound address; the browser uses the instance's own name,
     // `localhost:PORT`, which the pages' links carry.
-    ctx.api = `http://127.0.0.1:${port}`;
-    ctx.env = {
-      ...process.env,
-      KITH_DEV_MODE: 'true',
-      KITH_BIND: `127.0.0.1:${port}`,
-      KITH_DOMAIN: `localhost:${port}`,
-      KITH_DATA_DIR: join(ctx.tmp, 'data'),
-      KITH_DATABASE_URL: DATABASE_URL,
-      KITH_INSTANCE_TITLE: 'Kith web test',
-      NO_COLOR: '1',
-    };
-    ctx.base = `http://localhost:${port}`;
+    ctx.api = ctx.kith.base;
+    ctx.base = `http://${ctx.kith.domain}`;
     await createUser('ana');
     await createUser('bo');
     // Registrations open, so the home page links to the sign-up page.
-    await run(KITH_BIN, ['admin', 'create-user', 'root', '--password', 'correct horse battery', '--role', 'admin'], {
-      cwd: ctx.tmp,
-      env: ctx.env,
-    });
-    await run(KITH_BIN, ['admin', 'registrations', 'open', '--as', 'root'], { cwd: ctx.tmp, env: ctx.env });
+    await ctx.kith.createUser('root', ['--role', 'admin']);
+    await ctx.kith.admin(['registrations', 'open', '--as', 'root']);
 
-    ctx.server = spawn(KITH_BIN, ['serve'], { cwd: ctx.tmp, env: ctx.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    ctx.server.stdout.on('data', (d) => ctx.serverLog.push(d.toString()));
-    ctx.server.stderr.on('data', (d) => ctx.serverLog.push(d.toString()));
-    await waitForHealth();
+    await ctx.kith.serve();
 
     await api('ana', 'PATCH', '/api/v1/accounts/update_credentials', {
       display_name: 'Ana <b>Reads</b>',
@@ -210,20 +116,15 @@ describe('Kith public web pages in headless Chromium, without JavaScript', { tim
     await postAs('ana', 'A direct note', 'direct');
     await api('bo', 'POST', `/api/v1/statuses/${ctx.posts.hello.id}/reblog`);
 
-    ctx.browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: STEP_MS,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
+    ctx.browser = await launchChromium();
   });
 
   after(async () => {
     await ctx.browser?.close().catch(() => {});
-    await stopServer().catch(() => {});
-    if (ctx.serverLog.length) {
+    await ctx.kith?.stop().catch(() => {});
+    if (ctx.kith?.servers.length) {
       await mkdir(ARTIFACTS, { recursive: true }).catch(() => {});
-      await writeFile(join(ARTIFACTS, `${BACKEND}-kith.log`), ctx.serverLog.join('')).catch(() => {});
+      await writeFile(join(ARTIFACTS, `${BACKEND}-kith.log`), ctx.kith.logText()).catch(() => {});
     }
     if (ctx.tmp) await rm(ctx.tmp, { recursive: true, force: true }).catch(() => {});
   });
